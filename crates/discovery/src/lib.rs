@@ -1,0 +1,1 @@
+//! Service discovery: static and file target groups on a channel.

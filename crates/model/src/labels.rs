@@ -1,0 +1,318 @@
+//! Label sets: the identity of a series.
+
+use std::fmt;
+
+/// The label that carries the metric name.
+pub const METRIC_NAME_LABEL: &str = "__name__";
+/// The label scrape sets to the job name.
+pub const JOB_LABEL: &str = "job";
+/// The label scrape sets to the target's address.
+pub const INSTANCE_LABEL: &str = "instance";
+/// The upper bound label of a classic histogram bucket.
+pub const BUCKET_LABEL: &str = "le";
+/// The quantile label of a summary.
+pub const QUANTILE_LABEL: &str = "quantile";
+/// The label that names an alert.
+pub const ALERT_NAME_LABEL: &str = "alertname";
+
+/// A reference to a series inside one store; only meaningful to the store that issued it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SeriesRef(pub u64);
+
+/// One name/value pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label {
+    /// Label name.
+    pub name: String,
+    /// Label value; never empty inside a `Labels` (empty means absent).
+    pub value: String,
+}
+
+impl Label {
+    /// A label from anything string-like.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Label {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A set of labels sorted by name, names unique, no empty values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Labels(Vec<Label>);
+
+impl Labels {
+    /// The empty set.
+    pub fn empty() -> Self {
+        Labels(Vec::new())
+    }
+
+    /// Builds from pairs in any order; the last value of a repeated name wins and
+    /// empty values are dropped, as Prometheus's label builder does.
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
+        let mut b = LabelsBuilder::new(Labels::empty());
+        for (n, v) in pairs {
+            b.set(n, v);
+        }
+        b.build()
+    }
+
+    /// Takes labels already sorted by name with unique names (checked in debug builds).
+    pub fn from_sorted(v: Vec<Label>) -> Self {
+        debug_assert!(v.windows(2).all(|w| w[0].name < w[1].name));
+        Labels(v)
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|l| l.name.as_str().cmp(name))
+            .ok()
+            .map(|i| self.0[i].value.as_str())
+    }
+
+    /// The value of `name`, or "" when absent (Prometheus's convention).
+    pub fn get_or_empty(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    /// True when `name` is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The metric name, if any.
+    pub fn metric_name(&self) -> Option<&str> {
+        self.get(METRIC_NAME_LABEL)
+    }
+
+    /// Number of labels.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no labels.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The labels in name order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Label> {
+        self.0.iter()
+    }
+
+    /// The labels as a slice, in name order.
+    pub fn as_slice(&self) -> &[Label] {
+        &self.0
+    }
+
+    /// Consumes the set into its sorted vector.
+    pub fn into_vec(self) -> Vec<Label> {
+        self.0
+    }
+
+    /// A copy without the metric name.
+    pub fn without_metric_name(&self) -> Labels {
+        Labels(
+            self.0
+                .iter()
+                .filter(|l| l.name != METRIC_NAME_LABEL)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// A stable 64-bit hash of the set, the same across processes and versions.
+    pub fn stable_hash(&self) -> u64 {
+        // FNV-1a over name 0xff value 0xff ...: simple, stable, no dependency.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for l in &self.0 {
+            for b in l
+                .name
+                .bytes()
+                .chain([0xff])
+                .chain(l.value.bytes())
+                .chain([0xff])
+            {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    /// Approximate heap bytes held, for accounting.
+    pub fn heap_size(&self) -> usize {
+        self.0.capacity() * std::mem::size_of::<Label>()
+            + self
+                .0
+                .iter()
+                .map(|l| l.name.capacity() + l.value.capacity())
+                .sum::<usize>()
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = &'a Label;
+    type IntoIter = std::slice::Iter<'a, Label>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Labels {
+    /// Prometheus's form: `name{a="b", c="d"}`, or `{a="b"}` without a name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.metric_name();
+        if let Some(n) = name {
+            f.write_str(n)?;
+        }
+        let rest: Vec<&Label> = self
+            .0
+            .iter()
+            .filter(|l| l.name != METRIC_NAME_LABEL)
+            .collect();
+        if rest.is_empty() && name.is_some() {
+            return Ok(());
+        }
+        f.write_str("{")?;
+        for (i, l) in rest.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}=\"", l.name)?;
+            for c in l.value.chars() {
+                match c {
+                    '\\' => f.write_str("\\\\")?,
+                    '"' => f.write_str("\\\"")?,
+                    '\n' => f.write_str("\\n")?,
+                    c => write!(f, "{c}")?,
+                }
+            }
+            f.write_str("\"")?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// Edits a label set: set, delete, then build a sorted `Labels`.
+#[derive(Debug, Clone, Default)]
+pub struct LabelsBuilder {
+    // Kept sorted by name; small sets make a sorted Vec faster than a map.
+    labels: Vec<Label>,
+}
+
+impl LabelsBuilder {
+    /// Starts from `base`.
+    pub fn new(base: Labels) -> Self {
+        LabelsBuilder { labels: base.0 }
+    }
+
+    /// The current value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|l| l.name.as_str().cmp(name))
+            .ok()
+            .map(|i| self.labels[i].value.as_str())
+    }
+
+    /// Sets `name` to `value`; an empty value deletes the label.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        let value = value.into();
+        match self.labels.binary_search_by(|l| l.name.as_str().cmp(&name)) {
+            Ok(i) if value.is_empty() => {
+                self.labels.remove(i);
+            }
+            Ok(i) => self.labels[i].value = value,
+            Err(_) if value.is_empty() => {}
+            Err(i) => self.labels.insert(i, Label { name, value }),
+        }
+        self
+    }
+
+    /// Removes `name` if present.
+    pub fn del(&mut self, name: &str) -> &mut Self {
+        if let Ok(i) = self.labels.binary_search_by(|l| l.name.as_str().cmp(name)) {
+            self.labels.remove(i);
+        }
+        self
+    }
+
+    /// Keeps only labels for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Label) -> bool) -> &mut Self {
+        self.labels.retain(|l| keep(l));
+        self
+    }
+
+    /// The labels as they stand, sorted.
+    pub fn iter(&self) -> std::slice::Iter<'_, Label> {
+        self.labels.iter()
+    }
+
+    /// Finishes the set.
+    pub fn build(self) -> Labels {
+        Labels(self.labels)
+    }
+}
+
+/// True when `name` is a legacy (pre-UTF-8) valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_valid_label_name(name: &str) -> bool {
+    let mut b = name.bytes();
+    match b.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == b'_' => {}
+        _ => return false,
+    }
+    b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// True when `name` is a legacy valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_valid_metric_name(name: &str) -> bool {
+    let mut b = name.bytes();
+    match b.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {}
+        _ => return false,
+    }
+    b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_pairs_sorts_dedups_and_drops_empty() {
+        let l = Labels::from_pairs([("b", "2"), ("a", "1"), ("b", "3"), ("c", "")]);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.get("b"), Some("3"));
+        assert_eq!(l.get("c"), None);
+        assert_eq!(l.as_slice()[0].name, "a");
+    }
+
+    #[test]
+    fn display_matches_prometheus() {
+        let l = Labels::from_pairs([("__name__", "up"), ("job", "a\"b")]);
+        assert_eq!(l.to_string(), r#"up{job="a\"b"}"#);
+        assert_eq!(Labels::from_pairs([("__name__", "up")]).to_string(), "up");
+        assert_eq!(Labels::from_pairs([("a", "b")]).to_string(), r#"{a="b"}"#);
+    }
+
+    #[test]
+    fn hash_depends_on_boundaries() {
+        let a = Labels::from_pairs([("a", "bc")]);
+        let b = Labels::from_pairs([("ab", "c")]);
+        assert_ne!(a.stable_hash(), b.stable_hash());
+    }
+
+    #[test]
+    fn name_validity() {
+        assert!(is_valid_label_name("_a1"));
+        assert!(!is_valid_label_name("1a"));
+        assert!(!is_valid_label_name("a:b"));
+        assert!(is_valid_metric_name("a:b"));
+        assert!(!is_valid_metric_name(""));
+    }
+}

@@ -1,0 +1,21 @@
+//! The vocabulary every Fleetwatch crate shares: labels and series identity,
+//! samples and timestamps, label matchers, metric metadata, durations.
+//!
+//! Nothing here does I/O.
+
+mod duration;
+mod labels;
+mod matcher;
+mod metadata;
+mod regex;
+mod sample;
+
+pub use duration::{DurationError, PromDuration};
+pub use labels::{
+    ALERT_NAME_LABEL, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, Label, Labels, LabelsBuilder,
+    METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, is_valid_label_name, is_valid_metric_name,
+};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use metadata::{MetricMetadata, MetricType};
+pub use regex::{PromRegex, RegexError};
+pub use sample::{STALE_NAN_BITS, Sample, Timestamp, is_stale_nan, stale_nan};

@@ -1,0 +1,1 @@
+//! Prometheus relabel_config semantics, exactly.

@@ -1,0 +1,157 @@
+//! The seam between whatever produces samples (scrape, remote-write receive,
+//! rules) and whatever keeps them (the TSDB, a remote-write-out sink), modelled
+//! on Prometheus's `storage/interface.go`.
+//!
+//! - [`Appendable`] / [`Appender`]: write path, with commit/rollback.
+//! - [`Queryable`] / [`Querier`]: read path, select by matchers over a time range.
+//! - [`WriteIdentity`]: who is writing (anonymous until auth exists).
+//! - [`fanout`]: one appender that writes to several stores.
+
+pub mod fanout;
+
+use model::{Labels, Matcher, MetricMetadata, Sample, SeriesRef, Timestamp};
+
+/// Errors a store reports.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The sample is older than the store accepts for this series.
+    #[error("out of bounds: sample for series {series} at {t} is outside the accepted window")]
+    OutOfBounds {
+        /// The series, printed.
+        series: String,
+        /// The sample's timestamp.
+        t: Timestamp,
+    },
+    /// Same series and timestamp, different value.
+    #[error("duplicate sample for timestamp: series {series} at {t} already has a different value")]
+    DuplicateSampleForTimestamp {
+        /// The series, printed.
+        series: String,
+        /// The sample's timestamp.
+        t: Timestamp,
+    },
+    /// A label set that a store refuses (empty, no name, duplicate names).
+    #[error("invalid series {series}: {reason}")]
+    InvalidSeries {
+        /// The series, printed.
+        series: String,
+        /// Why.
+        reason: String,
+    },
+    /// The store cannot write durably (disk full, I/O error).
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The store is closed or shutting down.
+    #[error("storage is closed")]
+    Closed,
+    /// Any other failure, described.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StorageError {
+    /// True for errors about one sample (the rest of a batch can still be written).
+    pub fn is_sample_error(&self) -> bool {
+        matches!(
+            self,
+            StorageError::OutOfBounds { .. }
+                | StorageError::DuplicateSampleForTimestamp { .. }
+                | StorageError::InvalidSeries { .. }
+        )
+    }
+}
+
+/// Who sends a write: the hub decides a writer's cluster from this, not from labels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum WriteIdentity {
+    /// No credentials (until auth exists, every remote writer).
+    #[default]
+    Anonymous,
+    /// The hub itself (its own scrapes and rules).
+    Local,
+    /// An authenticated cluster.
+    Cluster(String),
+}
+
+/// A batch of writes that becomes visible and durable together on `commit`.
+pub trait Appender: Send {
+    /// Adds one sample. A per-sample error leaves the rest of the batch intact.
+    fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError>;
+
+    /// Records the metadata of a metric family (keyed by metric name).
+    fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError>;
+
+    /// Makes the batch durable and visible. Returns only once it is durable.
+    fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    /// Discards the batch.
+    fn rollback(self: Box<Self>);
+}
+
+/// Something that hands out appenders.
+pub trait Appendable: Send + Sync {
+    /// A new appender for a writer.
+    fn appender(&self, identity: &WriteIdentity) -> Box<dyn Appender>;
+}
+
+/// Hints a querier may use to do less work.
+#[derive(Debug, Clone, Default)]
+pub struct SelectHints {
+    /// Inclusive lower time bound, ms.
+    pub start: Timestamp,
+    /// Inclusive upper time bound, ms.
+    pub end: Timestamp,
+    /// Upper bound on the number of series returned (0 = no limit).
+    pub limit: usize,
+}
+
+/// One selected series and its samples in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Its labels.
+    pub labels: Labels,
+    /// Its samples within the selected range, oldest first.
+    pub samples: Vec<Sample>,
+}
+
+/// A read view over a time range.
+pub trait Querier: Send + Sync {
+    /// Series matching all matchers, with their samples in `[hints.start, hints.end]`,
+    /// sorted by labels. Series with no sample in range are left out.
+    fn select(
+        &self,
+        hints: &SelectHints,
+        matchers: &[Matcher],
+    ) -> Result<Vec<Series>, StorageError>;
+
+    /// Label sets of series matching all matchers that have a sample in range (no samples loaded).
+    fn series(
+        &self,
+        hints: &SelectHints,
+        matchers: &[Matcher],
+    ) -> Result<Vec<Labels>, StorageError>;
+
+    /// Sorted label names of series matching the matchers (all series when none).
+    fn label_names(
+        &self,
+        hints: &SelectHints,
+        matchers: &[Matcher],
+    ) -> Result<Vec<String>, StorageError>;
+
+    /// Sorted values of `name` among series matching the matchers.
+    fn label_values(
+        &self,
+        hints: &SelectHints,
+        name: &str,
+        matchers: &[Matcher],
+    ) -> Result<Vec<String>, StorageError>;
+
+    /// Metadata per metric name; `metric` narrows to one, `limit` caps families (0 = all).
+    fn metadata(&self, metric: Option<&str>, limit: usize) -> Vec<(String, MetricMetadata)>;
+}
+
+/// Something that opens queriers.
+pub trait Queryable: Send + Sync {
+    /// A querier over `[mint, maxt]`.
+    fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError>;
+}

@@ -1,0 +1,1 @@
+//! The embedded time-series database: head, write-ahead log.
