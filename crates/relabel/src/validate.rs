@@ -141,30 +141,30 @@ impl RelabelConfig {
         if action == HashMod && !scheme.is_valid_label_name(&self.target_label) {
             return Err(bad_target());
         }
-        if matches!(action, KeepEqual | DropEqual) {
-            if let Some(field) = self.first_extra_field(&["regex", "modulus", "separator"]) {
-                return Err(RelabelConfigError::EqualExtraField {
-                    action,
-                    field: field.0,
-                    value: field.1,
-                });
-            }
+        if matches!(action, KeepEqual | DropEqual)
+            && let Some((field, value)) = self.first_extra_field(&["regex", "modulus", "separator"])
+        {
+            return Err(RelabelConfigError::EqualExtraField {
+                action,
+                field,
+                value,
+            });
         }
-        if matches!(action, LabelDrop | LabelKeep) {
-            let fields = [
-                "source_labels",
-                "target_label",
-                "modulus",
-                "separator",
-                "replacement",
-            ];
-            if let Some(field) = self.first_extra_field(&fields) {
-                return Err(RelabelConfigError::LabelFilterExtraField {
-                    action,
-                    field: field.0,
-                    value: field.1,
-                });
-            }
+        const FILTER_FORBIDS: [&str; 5] = [
+            "source_labels",
+            "target_label",
+            "modulus",
+            "separator",
+            "replacement",
+        ];
+        if matches!(action, LabelDrop | LabelKeep)
+            && let Some((field, value)) = self.first_extra_field(&FILTER_FORBIDS)
+        {
+            return Err(RelabelConfigError::LabelFilterExtraField {
+                action,
+                field,
+                value,
+            });
         }
         Ok(())
     }
