@@ -1,0 +1,187 @@
+//! The write path: an appender buffers samples and metadata; `commit` writes them to the
+//! WAL and only then makes them visible.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use model::{Labels, MetricMetadata, Sample, SeriesRef, Timestamp};
+use storage::{Appendable, Appender, StorageError, WriteIdentity};
+
+use crate::FsyncPolicy;
+use crate::db::{Db, Inner};
+use crate::head::series::{Fit, MemSeries};
+use crate::wal::frame_with;
+use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
+
+impl Appendable for Db {
+    /// An appender; the identity is not used by the TSDB yet.
+    fn appender(&self, _identity: &WriteIdentity) -> Box<dyn Appender> {
+        Box::new(DbAppender {
+            inner: Arc::clone(&self.inner),
+            groups: Vec::new(),
+            slots: HashMap::new(),
+            metadata: Vec::new(),
+        })
+    }
+}
+
+/// A batch of samples for the TSDB.
+struct DbAppender {
+    inner: Arc<Inner>,
+    // Pending samples grouped per series, so commit locks each series once.
+    groups: Vec<(Arc<MemSeries>, Vec<Sample>)>,
+    slots: HashMap<u64, usize>,
+    metadata: Vec<(String, MetricMetadata)>,
+}
+
+impl Appender for DbAppender {
+    fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Closed);
+        }
+        let head = &self.inner.head;
+        let series = head.get_or_create(labels)?;
+        let sref = SeriesRef(series.id);
+        if let Some(max) = head.max_time()
+            && t < max.saturating_sub(self.inner.opts.out_of_order_window_ms)
+        {
+            return Err(StorageError::OutOfBounds {
+                series: labels.to_string(),
+                t,
+            });
+        }
+        let duplicate = || StorageError::DuplicateSampleForTimestamp {
+            series: labels.to_string(),
+            t,
+        };
+        match series.fit(t, v) {
+            Fit::Same => return Ok(sref),
+            Fit::Conflict => return Err(duplicate()),
+            Fit::New => {}
+        }
+        let slot = *self.slots.entry(series.id).or_insert_with(|| {
+            self.groups.push((series, Vec::new()));
+            self.groups.len() - 1
+        });
+        let pending = &mut self.groups[slot].1;
+        // Pending samples are in append order; only an out-of-order one needs a scan.
+        if pending.last().is_none_or(|l| l.t < t) {
+            pending.push(Sample::new(t, v));
+        } else {
+            match pending.iter().find(|s| s.t == t) {
+                Some(s) if s.v.to_bits() == v.to_bits() => {}
+                Some(_) => return Err(duplicate()),
+                None => pending.push(Sample::new(t, v)),
+            }
+        }
+        Ok(sref)
+    }
+
+    fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Closed);
+        }
+        self.metadata.push((metric.to_string(), meta.clone()));
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        if self.groups.is_empty() && self.metadata.is_empty() {
+            return Ok(());
+        }
+        for (_, samples) in &mut self.groups {
+            samples.sort_unstable_by_key(|s| s.t);
+        }
+        let unlogged: Vec<&Arc<MemSeries>> = self
+            .groups
+            .iter()
+            .map(|(s, _)| s)
+            .filter(|s| !s.is_logged())
+            .collect();
+        let buf = encode(&unlogged, &self.groups, &self.metadata);
+
+        let inner = &self.inner;
+        // WAL order is apply order: replay resolves conflicting values exactly as live did.
+        let mut wal = inner.wal.lock();
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(StorageError::Closed);
+        }
+        wal.write(&buf)?;
+        for s in &unlogged {
+            s.set_logged();
+        }
+        if inner.opts.fsync == FsyncPolicy::Always {
+            wal.sync()?;
+        }
+        for (series, samples) in &self.groups {
+            inner.head.apply(series, samples);
+        }
+        for (metric, meta) in self.metadata.drain(..) {
+            inner.head.set_metadata(metric, meta);
+        }
+        drop(wal);
+        Ok(())
+    }
+
+    fn rollback(self: Box<Self>) {}
+}
+
+/// The framed WAL records of one commit: series first, then samples, then metadata.
+fn encode(
+    unlogged: &[&Arc<MemSeries>],
+    groups: &[(Arc<MemSeries>, Vec<Sample>)],
+    metadata: &[(String, MetricMetadata)],
+) -> Vec<u8> {
+    let n: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    let mut buf = Vec::with_capacity(n * 24 + 64);
+    let mut rest = unlogged;
+    while !rest.is_empty() {
+        // Close a series record once it passes the soft size (a series is at most 16 MiB).
+        let mut size = 0;
+        let mut take = 0;
+        while take < rest.len() && size <= SOFT_RECORD_BYTES {
+            size += 12
+                + rest[take]
+                    .labels
+                    .iter()
+                    .map(|(n, v)| 8 + n.len() + v.len())
+                    .sum::<usize>();
+            take += 1;
+        }
+        let (chunk, tail) = rest.split_at(take);
+        frame_with(&mut buf, |b| {
+            record::encode_series(b, chunk.iter().map(|s| (s.id, &*s.labels)))
+        });
+        rest = tail;
+    }
+    let mut all = groups
+        .iter()
+        .flat_map(|(s, samples)| {
+            samples.iter().map(|x| SampleRecord {
+                id: s.id,
+                t: x.t,
+                v: x.v,
+            })
+        })
+        .peekable();
+    while all.peek().is_some() {
+        frame_with(&mut buf, |b| {
+            record::encode_samples(b, all.by_ref().take(SAMPLES_PER_RECORD))
+        });
+    }
+    let mut rest = metadata;
+    while !rest.is_empty() {
+        let mut size = 0;
+        let mut take = 0;
+        while take < rest.len() && size <= SOFT_RECORD_BYTES {
+            let (m, meta) = &rest[take];
+            size += 13 + m.len() + meta.help.len() + meta.unit.len();
+            take += 1;
+        }
+        let (chunk, tail) = rest.split_at(take);
+        frame_with(&mut buf, |b| record::encode_metadata(b, chunk));
+        rest = tail;
+    }
+    buf
+}

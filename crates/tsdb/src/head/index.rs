@@ -1,0 +1,224 @@
+//! The inverted index: label name -> value -> sorted series ids, and string interning.
+//! Resolves matchers the way Prometheus's `PostingsForMatchers` does.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use model::{MatchOp, Matcher};
+
+/// Postings and interned strings of the head.
+#[derive(Default)]
+pub(crate) struct Index {
+    strings: HashSet<Arc<str>>,
+    postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
+    all: Vec<u64>,
+}
+
+impl Index {
+    /// The shared copy of `s`, so each distinct string is held once.
+    pub(crate) fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return Arc::clone(a);
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(Arc::clone(&a));
+        a
+    }
+
+    /// Adds series `id` with interned `labels`.
+    pub(crate) fn add(&mut self, id: u64, labels: &[(Arc<str>, Arc<str>)]) {
+        insert_sorted(&mut self.all, id);
+        for (n, v) in labels {
+            let values = self.postings.entry(Arc::clone(n)).or_default();
+            insert_sorted(values.entry(Arc::clone(v)).or_default(), id);
+        }
+    }
+
+    /// Label names present, sorted.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.postings.keys()
+    }
+
+    /// Values of `name` with their postings, sorted by value.
+    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = (&Arc<str>, &Vec<u64>)> {
+        self.postings.get(name).into_iter().flat_map(|m| m.iter())
+    }
+
+    /// Sorted ids of series matching all `matchers` (all series when there are none).
+    pub(crate) fn resolve(&self, matchers: &[Matcher]) -> Vec<u64> {
+        let mut keep: Vec<Vec<u64>> = Vec::new();
+        let mut drop: Vec<u64> = Vec::new();
+        for m in matchers {
+            if m.matches_empty() {
+                // Matches series without the label too: take every series, minus those whose
+                // value of the label the matcher refuses (so `a=""` drops all series with `a`).
+                drop.extend(self.matching(m, false));
+            } else {
+                keep.push(self.matching(m, true));
+            }
+        }
+        let mut out = match keep.len() {
+            0 => self.all.clone(),
+            _ => {
+                keep.sort_by_key(Vec::len);
+                let mut it = keep.into_iter();
+                let first = it.next().unwrap_or_default();
+                it.fold(first, |acc, next| intersect(&acc, &next))
+            }
+        };
+        if !drop.is_empty() {
+            drop.sort_unstable();
+            drop.dedup();
+            out.retain(|id| drop.binary_search(id).is_err());
+        }
+        out
+    }
+
+    /// Sorted union of postings of values `v` of the matcher's label where
+    /// `m.matches(v) == want`. Literal values are looked up; anything else scans the values.
+    fn matching(&self, m: &Matcher, want: bool) -> Vec<u64> {
+        let Some(values) = self.postings.get(m.name.as_str()) else {
+            return Vec::new();
+        };
+        let literals: Option<Vec<&str>> = match (m.op, want) {
+            (MatchOp::Equal, true) | (MatchOp::NotEqual, false) => Some(vec![m.value.as_str()]),
+            (MatchOp::Regex, true) | (MatchOp::NotRegex, false) => m
+                .regex()
+                .and_then(|r| r.literal_alternatives())
+                .map(|l| l.iter().map(String::as_str).collect()),
+            _ => None,
+        };
+        let lists: Vec<&Vec<u64>> = match literals {
+            Some(lits) => lits.iter().filter_map(|l| values.get(*l)).collect(),
+            None => values
+                .iter()
+                .filter(|(v, _)| m.matches(v) == want)
+                .map(|(_, p)| p)
+                .collect(),
+        };
+        union(&lists)
+    }
+}
+
+/// Inserts `id` keeping `v` sorted and unique; ids mostly arrive in increasing order.
+fn insert_sorted(v: &mut Vec<u64>, id: u64) {
+    if v.last().is_none_or(|&l| l < id) {
+        v.push(id);
+    } else if let Err(i) = v.binary_search(&id) {
+        v.insert(i, id);
+    }
+}
+
+/// Ids in both sorted lists.
+fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Ids in any of the sorted lists, sorted and unique.
+fn union(lists: &[&Vec<u64>]) -> Vec<u64> {
+    match lists {
+        [] => Vec::new(),
+        [one] => (*one).clone(),
+        _ => {
+            let mut out: Vec<u64> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> Index {
+        let mut ix = Index::default();
+        let rows: [&[(&str, &str)]; 4] = [
+            &[("__name__", "up"), ("job", "a")],
+            &[("__name__", "up"), ("job", "b"), ("env", "prod")],
+            &[("__name__", "up"), ("job", "c"), ("env", "")],
+            &[("__name__", "down"), ("env", "dev")],
+        ];
+        for (id, row) in rows.iter().enumerate() {
+            let labels: Vec<(Arc<str>, Arc<str>)> = row
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(n, v)| (ix.intern(n), ix.intern(v)))
+                .collect();
+            ix.add(id as u64, &labels);
+        }
+        ix
+    }
+
+    fn m(op: MatchOp, n: &str, v: &str) -> Matcher {
+        Matcher::new(op, n, v).expect("valid matcher")
+    }
+
+    #[test]
+    fn equality_and_regex_literals() {
+        let ix = index();
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::Equal, "__name__", "up")]),
+            vec![0, 1, 2]
+        );
+        assert_eq!(ix.resolve(&[m(MatchOp::Regex, "job", "a|c")]), vec![0, 2]);
+        assert_eq!(ix.resolve(&[m(MatchOp::Regex, "job", "[ab]")]), vec![0, 1]);
+        assert_eq!(
+            ix.resolve(&[
+                m(MatchOp::Equal, "__name__", "up"),
+                m(MatchOp::NotEqual, "job", "a")
+            ]),
+            vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn empty_matching_matchers_select_series_without_the_label() {
+        let ix = index();
+        assert_eq!(ix.resolve(&[m(MatchOp::Equal, "env", "")]), vec![0, 2]);
+        assert_eq!(ix.resolve(&[m(MatchOp::NotRegex, "env", ".+")]), vec![0, 2]);
+        assert_eq!(ix.resolve(&[m(MatchOp::NotEqual, "env", "")]), vec![1, 3]);
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::Regex, "env", "prod|")]),
+            vec![0, 1, 2]
+        );
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::NotEqual, "env", "prod")]),
+            vec![0, 2, 3]
+        );
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::Regex, "nope", ".*")]),
+            vec![0, 1, 2, 3]
+        );
+        assert!(ix.resolve(&[m(MatchOp::Regex, "nope", ".+")]).is_empty());
+        assert_eq!(
+            ix.resolve(&[
+                m(MatchOp::Equal, "__name__", "up"),
+                m(MatchOp::Equal, "env", "")
+            ]),
+            vec![0, 2]
+        );
+    }
+
+    #[test]
+    fn interning_shares_strings() {
+        let mut ix = Index::default();
+        let a = ix.intern("x");
+        let b = ix.intern("x");
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+}

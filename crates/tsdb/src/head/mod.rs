@@ -1,0 +1,319 @@
+//! The head: every series in memory, its samples, the inverted index and metadata.
+
+pub(crate) mod index;
+pub(crate) mod series;
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
+use parking_lot::RwLock;
+use storage::StorageError;
+
+use self::index::Index;
+use self::series::MemSeries;
+
+/// Largest total size of one series' label names and values; keeps WAL records bounded.
+pub(crate) const MAX_LABELS_BYTES: usize = 16 << 20;
+
+/// Series, samples and metadata in memory.
+pub(crate) struct Head {
+    table: RwLock<Table>,
+    min_t: AtomicI64,
+    max_t: AtomicI64,
+    num_samples: AtomicU64,
+    metadata: RwLock<BTreeMap<String, MetricMetadata>>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+#[derive(Default)]
+struct Table {
+    // Label-set hash -> series with that hash (collisions compared by labels).
+    by_hash: HashMap<u64, Vec<Arc<MemSeries>>>,
+    by_id: HashMap<u64, Arc<MemSeries>>,
+    index: Index,
+    next_id: u64,
+}
+
+/// Counts for monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Series in the head.
+    pub series: u64,
+    /// Samples in the head.
+    pub samples: u64,
+    /// Oldest sample time, if any sample exists.
+    pub min_time: Option<Timestamp>,
+    /// Newest sample time, if any sample exists.
+    pub max_time: Option<Timestamp>,
+}
+
+impl Head {
+    /// An empty head.
+    pub(crate) fn new() -> Self {
+        Head {
+            table: RwLock::new(Table::default()),
+            min_t: AtomicI64::new(Timestamp::MAX),
+            max_t: AtomicI64::new(Timestamp::MIN),
+            num_samples: AtomicU64::new(0),
+            metadata: RwLock::new(BTreeMap::new()),
+            hasher: Default::default(),
+        }
+    }
+
+    /// The series with `labels`, created (not yet logged) if new.
+    pub(crate) fn get_or_create(&self, labels: &Labels) -> Result<Arc<MemSeries>, StorageError> {
+        let hash = self.hasher.hash_one(labels);
+        if let Some(s) = self.table.read().find(hash, labels) {
+            return Ok(s);
+        }
+        validate(labels)?;
+        let mut t = self.table.write();
+        if let Some(s) = t.find(hash, labels) {
+            return Ok(s);
+        }
+        let id = t.next_id;
+        t.next_id += 1;
+        Ok(t.insert(hash, id, labels, false))
+    }
+
+    /// Recreates a series from the WAL with its logged id. An id already bound to other
+    /// labels is refused (the record is inconsistent) and described.
+    pub(crate) fn restore_series(&self, id: u64, labels: &Labels) -> Result<(), String> {
+        let hash = self.hasher.hash_one(labels);
+        let mut t = self.table.write();
+        if let Some(s) = t.by_id.get(&id) {
+            return if s.has_labels(labels) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "series id {id} is logged for {labels} but already holds {}",
+                    s.to_labels()
+                ))
+            };
+        }
+        if let Some(s) = t.find(hash, labels) {
+            return Err(format!(
+                "series {labels} is logged as id {id} but already has id {}",
+                s.id
+            ));
+        }
+        validate(labels).map_err(|e| e.to_string())?;
+        t.next_id = t.next_id.max(id.saturating_add(1));
+        t.insert(hash, id, labels, true);
+        Ok(())
+    }
+
+    /// The series with WAL id `id`.
+    pub(crate) fn series_by_id(&self, id: u64) -> Option<Arc<MemSeries>> {
+        self.table.read().by_id.get(&id).cloned()
+    }
+
+    /// Makes samples of `series` visible; returns samples dropped as conflicting.
+    pub(crate) fn apply(&self, series: &MemSeries, samples: &[Sample]) -> u64 {
+        let o = series.insert(samples);
+        if o.added > 0 {
+            self.num_samples.fetch_add(o.added, Ordering::Relaxed);
+            self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
+            self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
+        }
+        o.conflicts
+    }
+
+    /// The newest sample time, if any.
+    pub(crate) fn max_time(&self) -> Option<Timestamp> {
+        let m = self.max_t.load(Ordering::Acquire);
+        (m != Timestamp::MIN).then_some(m)
+    }
+
+    /// Series matching all matchers, in id order.
+    pub(crate) fn select(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let t = self.table.read();
+        let ids = t.index.resolve(matchers);
+        ids.iter()
+            .filter_map(|id| t.by_id.get(id).cloned())
+            .collect()
+    }
+
+    /// Label names with the series holding each, for label-name queries without matchers.
+    pub(crate) fn names_with_series(&self) -> Vec<(Arc<str>, Vec<Arc<MemSeries>>)> {
+        let t = self.table.read();
+        t.index
+            .names()
+            .map(|n| {
+                let ids: Vec<Arc<MemSeries>> = t
+                    .index
+                    .values(n)
+                    .flat_map(|(_, p)| p.iter())
+                    .filter_map(|id| t.by_id.get(id).cloned())
+                    .collect();
+                (Arc::clone(n), ids)
+            })
+            .collect()
+    }
+
+    /// Values of `name` with the series holding each, sorted by value.
+    pub(crate) fn values_with_series(&self, name: &str) -> Vec<(Arc<str>, Vec<Arc<MemSeries>>)> {
+        let t = self.table.read();
+        t.index
+            .values(name)
+            .map(|(v, p)| {
+                let s = p.iter().filter_map(|id| t.by_id.get(id).cloned()).collect();
+                (Arc::clone(v), s)
+            })
+            .collect()
+    }
+
+    /// Records metadata of a metric family.
+    pub(crate) fn set_metadata(&self, metric: String, meta: MetricMetadata) {
+        self.metadata.write().insert(metric, meta);
+    }
+
+    /// Metadata, sorted by metric name; `metric` narrows to one, `limit` caps entries (0 = all).
+    pub(crate) fn metadata(
+        &self,
+        metric: Option<&str>,
+        limit: usize,
+    ) -> Vec<(String, MetricMetadata)> {
+        let m = self.metadata.read();
+        let take = if limit == 0 { usize::MAX } else { limit };
+        match metric {
+            Some(name) => m
+                .get(name)
+                .map(|v| (name.to_string(), v.clone()))
+                .into_iter()
+                .collect(),
+            None => m
+                .iter()
+                .take(take)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Counts for monitoring.
+    pub(crate) fn stats(&self) -> Stats {
+        let min = self.min_t.load(Ordering::Acquire);
+        let max = self.max_t.load(Ordering::Acquire);
+        Stats {
+            series: self.table.read().by_id.len() as u64,
+            samples: self.num_samples.load(Ordering::Relaxed),
+            min_time: (min != Timestamp::MAX).then_some(min),
+            max_time: (max != Timestamp::MIN).then_some(max),
+        }
+    }
+}
+
+impl Table {
+    fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
+        self.by_hash
+            .get(&hash)?
+            .iter()
+            .find(|s| s.has_labels(labels))
+            .cloned()
+    }
+
+    fn insert(&mut self, hash: u64, id: u64, labels: &Labels, logged: bool) -> Arc<MemSeries> {
+        let pairs: Vec<(Arc<str>, Arc<str>)> = labels
+            .iter()
+            .map(|l| (self.index.intern(&l.name), self.index.intern(&l.value)))
+            .collect();
+        self.index.add(id, &pairs);
+        let s = Arc::new(MemSeries::new(id, pairs.into_boxed_slice(), logged));
+        self.by_hash.entry(hash).or_default().push(Arc::clone(&s));
+        self.by_id.insert(id, Arc::clone(&s));
+        s
+    }
+}
+
+/// Refuses label sets the head cannot hold: empty, unsorted or repeated names, empty
+/// names or values, or too large.
+fn validate(labels: &Labels) -> Result<(), StorageError> {
+    let invalid = |reason: &str| StorageError::InvalidSeries {
+        series: labels.to_string(),
+        reason: reason.to_string(),
+    };
+    if labels.is_empty() {
+        return Err(invalid("empty label set"));
+    }
+    let s = labels.as_slice();
+    if s.windows(2).any(|w| w[0].name >= w[1].name) {
+        return Err(invalid("duplicate or unsorted label names"));
+    }
+    if s.iter().any(|l| l.name.is_empty() || l.value.is_empty()) {
+        return Err(invalid("empty label name or value"));
+    }
+    let bytes: usize = s.iter().map(|l| l.name.len() + l.value.len()).sum();
+    if bytes > MAX_LABELS_BYTES {
+        return Err(invalid(&format!(
+            "labels take {bytes} bytes, more than {MAX_LABELS_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_labels_same_series() {
+        let h = Head::new();
+        let a = h
+            .get_or_create(&Labels::from_pairs([("a", "1")]))
+            .expect("ok");
+        let b = h
+            .get_or_create(&Labels::from_pairs([("a", "1")]))
+            .expect("ok");
+        let c = h
+            .get_or_create(&Labels::from_pairs([("a", "2")]))
+            .expect("ok");
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
+        assert_eq!(h.stats().series, 2);
+    }
+
+    #[test]
+    fn empty_labels_are_invalid() {
+        let h = Head::new();
+        let e = h.get_or_create(&Labels::empty()).err().expect("refused");
+        assert!(matches!(e, StorageError::InvalidSeries { .. }));
+    }
+
+    #[test]
+    fn restore_keeps_ids_and_refuses_conflicts() {
+        let h = Head::new();
+        let l = Labels::from_pairs([("a", "1")]);
+        h.restore_series(5, &l).expect("ok");
+        h.restore_series(5, &l).expect("idempotent");
+        assert!(
+            h.restore_series(5, &Labels::from_pairs([("a", "2")]))
+                .is_err()
+        );
+        assert!(h.restore_series(6, &l).is_err());
+        let n = h
+            .get_or_create(&Labels::from_pairs([("b", "1")]))
+            .expect("ok");
+        assert_eq!(n.id, 6);
+    }
+
+    #[test]
+    fn apply_tracks_stats() {
+        let h = Head::new();
+        let s = h
+            .get_or_create(&Labels::from_pairs([("a", "1")]))
+            .expect("ok");
+        assert_eq!(
+            h.apply(&s, &[Sample::new(20, 1.0), Sample::new(10, 1.0)]),
+            0
+        );
+        assert_eq!(h.apply(&s, &[Sample::new(10, 2.0)]), 1);
+        let st = h.stats();
+        assert_eq!(
+            (st.samples, st.min_time, st.max_time),
+            (2, Some(10), Some(20))
+        );
+    }
+}

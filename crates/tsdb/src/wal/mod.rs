@@ -1,0 +1,201 @@
+//! The write-ahead log: numbered segment files in `dir/wal/` holding framed records
+//! (length + crc32c). Layout in FORMAT.md.
+
+pub(crate) mod reader;
+pub(crate) mod record;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Error;
+
+/// Bytes of a record header: payload length and crc32c, both u32 little-endian.
+pub(crate) const HEADER_BYTES: usize = 8;
+/// Largest payload a reader accepts; anything larger is corruption.
+pub(crate) const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Appends one framed record to `out`; `fill` writes the payload.
+pub(crate) fn frame_with(out: &mut Vec<u8>, fill: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; HEADER_BYTES]);
+    fill(out);
+    let payload = &out[start + HEADER_BYTES..];
+    // Payload size is bounded by the encoders (chunked records, label size limit).
+    let len = payload.len() as u32;
+    let crc = crc32c::crc32c(payload);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The file name of segment `index`.
+pub(crate) fn segment_name(index: u64) -> String {
+    format!("{index:08}")
+}
+
+/// Segment indexes found in `dir`, ascending. Files that are not segments are ignored.
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u64>, Error> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("list WAL directory", dir, e))?;
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("list WAL directory", dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(i) = name.parse::<u64>() {
+                out.push(i);
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// fsyncs a directory so that a file created in it survives power loss.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes framed records to the current segment and cuts new ones.
+pub(crate) struct WalWriter {
+    dir: PathBuf,
+    max_segment: u64,
+    index: u64,
+    file: Arc<File>,
+    size: u64,
+    // Bytes written since the last fsync of the current segment.
+    dirty: bool,
+    // A failed write may have left a partial record: the next write starts a new segment.
+    broken: bool,
+}
+
+impl WalWriter {
+    /// Creates segment `index` in `dir` and writes there.
+    pub(crate) fn create(dir: &Path, index: u64, max_segment: u64) -> Result<Self, Error> {
+        let file = open_segment(dir, index)
+            .map_err(|e| Error::io("create WAL segment", dir.join(segment_name(index)), e))?;
+        Ok(WalWriter {
+            dir: dir.to_path_buf(),
+            max_segment,
+            index,
+            file: Arc::new(file),
+            size: 0,
+            dirty: false,
+            broken: false,
+        })
+    }
+
+    /// Writes `buf` (whole framed records) straight to the kernel, with no userspace buffer,
+    /// so it survives the process being killed once this returns. A batch never spans segments.
+    pub(crate) fn write(&mut self, buf: &[u8]) -> io::Result<()> {
+        if self.broken || (self.size > 0 && self.size + buf.len() as u64 > self.max_segment) {
+            self.cut()?;
+        }
+        if let Err(e) = (&*self.file).write_all(buf) {
+            // Drop the partial tail so later records are not hidden behind it on replay.
+            if self.file.set_len(self.size).is_err() {
+                self.broken = true;
+            }
+            return Err(self.annotate("write", e));
+        }
+        self.size += buf.len() as u64;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// fsyncs the current segment if anything was written since the last fsync.
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
+        if self.dirty {
+            self.file
+                .sync_data()
+                .map_err(|e| self.annotate("fsync", e))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// The current segment if it has unsynced writes, marked clean: the caller fsyncs it
+    /// outside the writer's lock so that commits are not held up by the disk.
+    pub(crate) fn take_dirty(&mut self) -> Option<Arc<File>> {
+        if self.dirty {
+            self.dirty = false;
+            Some(Arc::clone(&self.file))
+        } else {
+            None
+        }
+    }
+
+    /// Marks the segment unsynced again (after a failed background fsync).
+    pub(crate) fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Index of the segment being written.
+    #[cfg(test)]
+    pub(crate) fn segment_index(&self) -> u64 {
+        self.index
+    }
+
+    /// Finishes the current segment (fsynced, so everything before a cut is durable) and
+    /// starts the next one.
+    fn cut(&mut self) -> io::Result<()> {
+        if !self.broken {
+            self.file
+                .sync_data()
+                .map_err(|e| self.annotate("fsync", e))?;
+        }
+        let next = self.index + 1;
+        let file = open_segment(&self.dir, next).map_err(|e| self.annotate("create", e))?;
+        self.file = Arc::new(file);
+        self.index = next;
+        self.size = 0;
+        self.dirty = false;
+        self.broken = false;
+        Ok(())
+    }
+
+    fn annotate(&self, op: &str, e: io::Error) -> io::Error {
+        let path = self.dir.join(segment_name(self.index));
+        io::Error::new(
+            e.kind(),
+            format!("{op} WAL segment {}: {e}", path.display()),
+        )
+    }
+}
+
+fn open_segment(dir: &Path, index: u64) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(dir.join(segment_name(index)))?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_header_holds_length_and_crc() {
+        let mut out = Vec::new();
+        frame_with(&mut out, |b| b.extend_from_slice(b"hello"));
+        assert_eq!(&out[0..4], &5u32.to_le_bytes());
+        assert_eq!(&out[4..8], &crc32c::crc32c(b"hello").to_le_bytes());
+        assert_eq!(&out[8..], b"hello");
+    }
+
+    #[test]
+    fn writer_cuts_segments_at_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = WalWriter::create(dir.path(), 3, 4096).expect("create");
+        let rec = vec![0u8; 3000];
+        w.write(&rec).expect("write");
+        assert_eq!(w.segment_index(), 3);
+        w.write(&rec).expect("write");
+        assert_eq!(w.segment_index(), 4);
+        assert_eq!(list_segments(dir.path()).expect("list"), vec![3, 4]);
+    }
+}
