@@ -1,1 +1,58 @@
 //! The hub's HTTP API: Prometheus API v1, remote-write endpoint, health, metrics.
+//!
+//! - [`state`]: [`ApiState`], what every handler shares.
+//! - [`router`]: the routes; the binary serves it and may merge more.
+//! - [`handlers`]: the endpoints (query, metadata, write, health).
+//! - [`selector`] and [`eval`]: the PromQL subset evaluated so far (vector and
+//!   range-vector selectors with `offset` and `@`).
+//! - [`params`] and [`parse`]: request parameters as Prometheus reads them, bounded.
+//! - [`json`] and [`error`]: Prometheus's response and error shapes, byte for byte.
+
+pub mod error;
+pub mod eval;
+pub mod handlers;
+pub mod json;
+pub mod params;
+pub mod parse;
+pub mod selector;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use error::{ApiError, ErrorType};
+pub use params::RequestLimits;
+pub use state::ApiState;
+
+/// The API's routes over `state`.
+pub fn router(state: ApiState) -> Router {
+    use handlers::{health, metadata, query, write};
+    Router::new()
+        .route("/api/v1/write", post(write::remote_write))
+        .route(
+            "/api/v1/query",
+            get(query::instant_query).post(query::instant_query),
+        )
+        .route(
+            "/api/v1/query_range",
+            get(query::range_query).post(query::range_query),
+        )
+        .route(
+            "/api/v1/series",
+            get(metadata::series).post(metadata::series),
+        )
+        .route(
+            "/api/v1/labels",
+            get(metadata::label_names).post(metadata::label_names),
+        )
+        .route(
+            "/api/v1/label/{name}/values",
+            get(metadata::label_values).post(metadata::label_values),
+        )
+        .route("/-/healthy", get(health::healthy))
+        .route("/-/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .with_state(Arc::new(state))
+}

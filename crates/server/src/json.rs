@@ -1,0 +1,206 @@
+//! Prometheus's JSON encoding, byte for byte: the response envelope, label sets,
+//! timestamps as seconds with millisecond digits, sample values as strings.
+//!
+//! Written by hand rather than through serde because Prometheus's codec has
+//! its own rules (HTML-safe string escaping, `"+Inf"`, exponent switch-over)
+//! that clients compare against.
+
+use std::fmt::Write as _;
+
+use model::{Labels, Timestamp};
+
+/// Appends `s` as a JSON string escaped the way Prometheus's codec
+/// (jsoniter in standard-library-compatible mode) escapes it.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // HTML-sensitive characters and the JavaScript line separators are
+            // escaped as Go's encoder does with HTML escaping on.
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a millisecond timestamp as seconds: `1435781451.781`, `12`, `-1.5`
+/// is written `-1.500` (the fraction always has three digits when present).
+pub fn write_timestamp(out: &mut String, t: Timestamp) {
+    if t < 0 {
+        out.push('-');
+    }
+    let abs = t.unsigned_abs();
+    let _ = write!(out, "{}", abs / 1000);
+    let frac = abs % 1000;
+    if frac != 0 {
+        let _ = write!(out, ".{frac:03}");
+    }
+}
+
+/// Formats a sample value as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, switching
+/// to the `e` form below 1e-6 and from 1e21 as Prometheus does; `NaN`, `+Inf`, `-Inf`.
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    let abs = v.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // Rust writes `1.5e-7`; Go writes a signed exponent of at least two digits.
+        let s = format!("{v:e}");
+        let Some((mantissa, exp)) = s.split_once('e') else {
+            return s;
+        };
+        let (sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        let pad = if digits.len() < 2 { "0" } else { "" };
+        return format!("{mantissa}e{sign}{pad}{digits}");
+    }
+    // Rust's shortest round-trip decimal form equals Go's 'f' with precision -1.
+    format!("{v}")
+}
+
+/// Appends a sample value as a quoted string.
+pub fn write_float(out: &mut String, v: f64) {
+    out.push('"');
+    out.push_str(&format_float(v));
+    out.push('"');
+}
+
+/// Appends a label set as a JSON object in label order.
+pub fn write_labels(out: &mut String, labels: &Labels) {
+    out.push('{');
+    for (i, l) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, &l.name);
+        out.push(':');
+        write_str(out, &l.value);
+    }
+    out.push('}');
+}
+
+/// Appends a `[<seconds>,"<value>"]` pair.
+pub fn write_point(out: &mut String, t: Timestamp, v: f64) {
+    out.push('[');
+    write_timestamp(out, t);
+    out.push(',');
+    write_float(out, v);
+    out.push(']');
+}
+
+/// Appends a JSON array of strings.
+pub fn write_str_array(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, s);
+    }
+    out.push(']');
+}
+
+/// The success envelope around already-encoded `data`; `warnings` left out when empty.
+pub fn success(data: &str, warnings: &[String]) -> String {
+    let mut out = String::with_capacity(data.len() + 64);
+    out.push_str(r#"{"status":"success","data":"#);
+    out.push_str(data);
+    if !warnings.is_empty() {
+        out.push_str(r#","warnings":"#);
+        write_str_array(&mut out, warnings);
+    }
+    out.push('}');
+    out
+}
+
+/// The error envelope: `{"status":"error","errorType":...,"error":...}`.
+pub fn error(error_type: &str, message: &str) -> String {
+    let mut out = String::with_capacity(message.len() + 64);
+    out.push_str(r#"{"status":"error","errorType":"#);
+    write_str(&mut out, error_type);
+    out.push_str(r#","error":"#);
+    write_str(&mut out, message);
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_like_go() {
+        let cases = [
+            (1.0, "1"),
+            (0.5, "0.5"),
+            (-0.0, "-0"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e-7, "1.5e-07"),
+            (1e-6, "0.000001"),
+            (123456789.125, "123456789.125"),
+            (2.5e300, "2.5e+300"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(format_float(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn timestamps_like_prometheus() {
+        let cases = [
+            (1435781451781, "1435781451.781"),
+            (1000, "1"),
+            (1005, "1.005"),
+            (1050, "1.050"),
+            (-1500, "-1.500"),
+            (0, "0"),
+        ];
+        for (t, want) in cases {
+            let mut s = String::new();
+            write_timestamp(&mut s, t);
+            assert_eq!(s, want);
+        }
+    }
+
+    #[test]
+    fn strings_html_safe() {
+        let mut s = String::new();
+        write_str(&mut s, "a<b>&\"\\\n\u{1}\u{2028}é");
+        assert_eq!(s, r#""a\u003cb\u003e\u0026\"\\\n\u0001\u2028é""#);
+    }
+
+    #[test]
+    fn envelope() {
+        assert_eq!(success("[]", &[]), r#"{"status":"success","data":[]}"#);
+        assert_eq!(
+            success("[]", &["w".to_string()]),
+            r#"{"status":"success","data":[],"warnings":["w"]}"#
+        );
+        assert_eq!(
+            error("bad_data", "x"),
+            r#"{"status":"error","errorType":"bad_data","error":"x"}"#
+        );
+    }
+}

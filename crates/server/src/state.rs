@@ -1,0 +1,72 @@
+//! What the API handlers share: the stores, limits, and process hooks.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use model::Timestamp;
+use remote::receive::ReceiveLimits;
+use storage::{Appendable, Queryable};
+
+use crate::params::RequestLimits;
+
+/// Renders the process's own metrics in the text exposition format.
+pub type MetricsFn = Arc<dyn Fn() -> String + Send + Sync>;
+/// Returns the current time in ms (replaceable so tests can fix "now").
+pub type ClockFn = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Everything the router's handlers need. Build with [`ApiState::new`] and
+/// adjust the public fields.
+pub struct ApiState {
+    /// Where queries read.
+    pub queryable: Arc<dyn Queryable>,
+    /// Where `/api/v1/write` appends.
+    pub appendable: Arc<dyn Appendable>,
+    /// Size bounds on remote-write bodies.
+    pub receive_limits: ReceiveLimits,
+    /// Renders `/metrics`.
+    pub metrics: MetricsFn,
+    /// Set once the process is ready to serve (`/-/ready`).
+    pub ready: Arc<AtomicBool>,
+    /// How far back an instant selector looks for a sample, ms (Prometheus: 5m).
+    pub lookback_delta_ms: i64,
+    /// Longest a query may run; a smaller `timeout` parameter shortens it (Prometheus: 2m).
+    pub query_timeout: Duration,
+    /// Most samples one query result may hold (Prometheus: 50,000,000).
+    pub max_samples: usize,
+    /// Size bounds on API parameters and form bodies.
+    pub request_limits: RequestLimits,
+    /// The clock; `time` defaults to it.
+    pub now_ms: ClockFn,
+}
+
+impl ApiState {
+    /// A state with Prometheus's defaults for everything but the stores and hooks.
+    pub fn new(
+        queryable: Arc<dyn Queryable>,
+        appendable: Arc<dyn Appendable>,
+        metrics: MetricsFn,
+        ready: Arc<AtomicBool>,
+    ) -> Self {
+        ApiState {
+            queryable,
+            appendable,
+            receive_limits: ReceiveLimits::default(),
+            metrics,
+            ready,
+            lookback_delta_ms: 5 * 60 * 1000,
+            query_timeout: Duration::from_secs(120),
+            max_samples: 50_000_000,
+            request_limits: RequestLimits::default(),
+            now_ms: Arc::new(system_now_ms),
+        }
+    }
+}
+
+/// Wall-clock time in ms since the epoch.
+pub fn system_now_ms() -> Timestamp {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
