@@ -1,0 +1,369 @@
+//! Remote-write 1.0 wire types (`prometheus.WriteRequest`) and their snappy-block codec.
+//!
+//! The message structs are written by hand from the protocol's field numbers so the
+//! build needs no `.proto` files. Histograms (field 4 of `TimeSeries`) are not modelled:
+//! prost skips them as unknown fields.
+
+use prost::Message;
+
+/// `prometheus.WriteRequest`: the body of a remote-write 1.0 request.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WriteRequest {
+    /// The series and their samples.
+    #[prost(message, repeated, tag = "1")]
+    pub timeseries: Vec<TimeSeries>,
+    /// Metric family metadata.
+    #[prost(message, repeated, tag = "3")]
+    pub metadata: Vec<MetricMetadata>,
+}
+
+/// `prometheus.TimeSeries`: one label set with samples and exemplars.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TimeSeries {
+    /// The series' labels, sorted by name by well-behaved senders.
+    #[prost(message, repeated, tag = "1")]
+    pub labels: Vec<Label>,
+    /// Float samples, oldest first.
+    #[prost(message, repeated, tag = "2")]
+    pub samples: Vec<Sample>,
+    /// Exemplars attached to the series.
+    #[prost(message, repeated, tag = "3")]
+    pub exemplars: Vec<Exemplar>,
+}
+
+/// `prometheus.Label`.
+#[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
+pub struct Label {
+    /// Label name.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// Label value.
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+/// `prometheus.Sample`.
+#[derive(Clone, Copy, PartialEq, prost::Message)]
+pub struct Sample {
+    /// The value.
+    #[prost(double, tag = "1")]
+    pub value: f64,
+    /// Milliseconds since the epoch.
+    #[prost(int64, tag = "2")]
+    pub timestamp: i64,
+}
+
+/// `prometheus.Exemplar`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Exemplar {
+    /// The exemplar's own labels (for example a trace id).
+    #[prost(message, repeated, tag = "1")]
+    pub labels: Vec<Label>,
+    /// The value.
+    #[prost(double, tag = "2")]
+    pub value: f64,
+    /// Milliseconds since the epoch.
+    #[prost(int64, tag = "3")]
+    pub timestamp: i64,
+}
+
+/// `prometheus.MetricMetadata`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MetricMetadata {
+    /// The family's type, a [`MetricTypeProto`] number.
+    #[prost(enumeration = "MetricTypeProto", tag = "1")]
+    pub r#type: i32,
+    /// The metric family name.
+    #[prost(string, tag = "2")]
+    pub metric_family_name: String,
+    /// HELP text.
+    #[prost(string, tag = "4")]
+    pub help: String,
+    /// UNIT text.
+    #[prost(string, tag = "5")]
+    pub unit: String,
+}
+
+/// `prometheus.MetricMetadata.MetricType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum MetricTypeProto {
+    /// UNKNOWN.
+    Unknown = 0,
+    /// COUNTER.
+    Counter = 1,
+    /// GAUGE.
+    Gauge = 2,
+    /// HISTOGRAM.
+    Histogram = 3,
+    /// GAUGEHISTOGRAM.
+    GaugeHistogram = 4,
+    /// SUMMARY.
+    Summary = 5,
+    /// INFO.
+    Info = 6,
+    /// STATESET.
+    StateSet = 7,
+}
+
+impl From<model::MetricType> for MetricTypeProto {
+    fn from(t: model::MetricType) -> Self {
+        use model::MetricType as M;
+        match t {
+            M::Unknown => Self::Unknown,
+            M::Counter => Self::Counter,
+            M::Gauge => Self::Gauge,
+            M::Histogram => Self::Histogram,
+            M::GaugeHistogram => Self::GaugeHistogram,
+            M::Summary => Self::Summary,
+            M::Info => Self::Info,
+            M::StateSet => Self::StateSet,
+        }
+    }
+}
+
+impl From<MetricTypeProto> for model::MetricType {
+    fn from(t: MetricTypeProto) -> Self {
+        use model::MetricType as M;
+        match t {
+            MetricTypeProto::Unknown => M::Unknown,
+            MetricTypeProto::Counter => M::Counter,
+            MetricTypeProto::Gauge => M::Gauge,
+            MetricTypeProto::Histogram => M::Histogram,
+            MetricTypeProto::GaugeHistogram => M::GaugeHistogram,
+            MetricTypeProto::Summary => M::Summary,
+            MetricTypeProto::Info => M::Info,
+            MetricTypeProto::StateSet => M::StateSet,
+        }
+    }
+}
+
+impl MetricMetadata {
+    /// Wire metadata from a family name and model metadata.
+    pub fn from_model(family: &str, meta: &model::MetricMetadata) -> Self {
+        MetricMetadata {
+            r#type: MetricTypeProto::from(meta.metric_type) as i32,
+            metric_family_name: family.to_string(),
+            help: meta.help.clone(),
+            unit: meta.unit.clone(),
+        }
+    }
+
+    /// Model metadata; unknown type numbers (from newer senders) map to `Unknown`.
+    pub fn to_model(&self) -> model::MetricMetadata {
+        let t = MetricTypeProto::try_from(self.r#type).unwrap_or(MetricTypeProto::Unknown);
+        model::MetricMetadata {
+            metric_type: t.into(),
+            help: self.help.clone(),
+            unit: self.unit.clone(),
+        }
+    }
+}
+
+/// Why a body could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The compressed body exceeds the limit.
+    #[error("compressed body of {size} bytes exceeds the limit of {limit} bytes")]
+    CompressedTooLarge {
+        /// Body size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The snappy header announces more bytes than allowed.
+    #[error("decompressed body of {size} bytes exceeds the limit of {limit} bytes")]
+    DecompressedTooLarge {
+        /// Size from the snappy header.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The body is not valid snappy block format.
+    #[error("snappy decode: {0}")]
+    Snappy(#[from] snap::Error),
+    /// The decompressed bytes are not a valid `WriteRequest`.
+    #[error("protobuf decode: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+}
+
+impl DecodeError {
+    /// True when the error is about size (HTTP 413) rather than malformed content.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            DecodeError::CompressedTooLarge { .. } | DecodeError::DecompressedTooLarge { .. }
+        )
+    }
+}
+
+/// Encodes a request as protobuf then snappy block format, ready to POST.
+pub fn encode(req: &WriteRequest) -> Vec<u8> {
+    let raw = req.encode_to_vec();
+    snappy_compress(&raw)
+}
+
+/// Snappy block-format compression.
+pub fn snappy_compress(raw: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; snap::raw::max_compress_len(raw.len())];
+    // Compression into a buffer of max_compress_len cannot fail except for inputs over
+    // 4 GiB, which the caller's batching never produces; fall back to an empty body then.
+    match snap::raw::Encoder::new().compress(raw, &mut out) {
+        Ok(n) => {
+            out.truncate(n);
+            out
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Snappy-decompresses `body`, refusing bodies or announced outputs over the limits
+/// before allocating the output.
+pub fn snappy_decompress(
+    body: &[u8],
+    max_compressed: usize,
+    max_decompressed: usize,
+) -> Result<Vec<u8>, DecodeError> {
+    if body.len() > max_compressed {
+        return Err(DecodeError::CompressedTooLarge {
+            size: body.len(),
+            limit: max_compressed,
+        });
+    }
+    let size = snap::raw::decompress_len(body)?;
+    if size > max_decompressed {
+        return Err(DecodeError::DecompressedTooLarge {
+            size,
+            limit: max_decompressed,
+        });
+    }
+    let mut out = vec![0u8; size];
+    let n = snap::raw::Decoder::new().decompress(body, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Decodes a snappy-compressed `WriteRequest` within the given limits.
+pub fn decode(
+    body: &[u8],
+    max_compressed: usize,
+    max_decompressed: usize,
+) -> Result<WriteRequest, DecodeError> {
+    let raw = snappy_decompress(body, max_compressed, max_decompressed)?;
+    Ok(WriteRequest::decode(raw.as_slice())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_request() -> WriteRequest {
+        WriteRequest {
+            timeseries: vec![TimeSeries {
+                labels: vec![
+                    Label {
+                        name: "__name__".into(),
+                        value: "up".into(),
+                    },
+                    Label {
+                        name: "job".into(),
+                        value: "node".into(),
+                    },
+                ],
+                samples: vec![
+                    Sample {
+                        value: 1.0,
+                        timestamp: 1000,
+                    },
+                    Sample {
+                        value: f64::from_bits(model::STALE_NAN_BITS),
+                        timestamp: 2000,
+                    },
+                ],
+                exemplars: vec![Exemplar {
+                    labels: vec![Label {
+                        name: "trace_id".into(),
+                        value: "abc".into(),
+                    }],
+                    value: 0.5,
+                    timestamp: 1500,
+                }],
+            }],
+            metadata: vec![MetricMetadata::from_model(
+                "up",
+                &model::MetricMetadata {
+                    metric_type: model::MetricType::Gauge,
+                    help: "Target up.".into(),
+                    unit: String::new(),
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_everything_including_stale_bits() {
+        let req = sample_request();
+        let body = encode(&req);
+        let back = decode(&body, 1 << 20, 1 << 20).expect("decode");
+        assert_eq!(back.timeseries[0].labels, req.timeseries[0].labels);
+        assert_eq!(back.timeseries[0].exemplars, req.timeseries[0].exemplars);
+        assert!(model::is_stale_nan(back.timeseries[0].samples[1].value));
+        assert_eq!(back.metadata, req.metadata);
+        assert_eq!(
+            back.metadata[0].to_model().metric_type,
+            model::MetricType::Gauge
+        );
+    }
+
+    #[test]
+    fn field_numbers_match_the_protocol() {
+        // A Sample{value=1.0, timestamp=1}: tag 1 fixed64 (0x09), tag 2 varint (0x10).
+        let s = Sample {
+            value: 1.0,
+            timestamp: 1,
+        };
+        let mut expected = vec![0x09];
+        expected.extend_from_slice(&1.0f64.to_le_bytes());
+        expected.extend_from_slice(&[0x10, 0x01]);
+        assert_eq!(s.encode_to_vec(), expected);
+        // MetricMetadata help is field 4 (0x22), unit field 5 (0x2a).
+        let m = MetricMetadata {
+            r#type: 0,
+            metric_family_name: String::new(),
+            help: "h".into(),
+            unit: "u".into(),
+        };
+        assert_eq!(m.encode_to_vec(), vec![0x22, 1, b'h', 0x2a, 1, b'u']);
+    }
+
+    #[test]
+    fn histograms_are_skipped_as_unknown_fields() {
+        // TimeSeries with field 4 (length-delimited, 2 bytes) and one label.
+        let mut raw = vec![0x22, 0x02, 0x08, 0x01];
+        raw.extend_from_slice(&[0x0a, 0x05, 0x0a, 0x01, b'a', 0x12, 0x00]);
+        let ts = TimeSeries::decode(raw.as_slice()).expect("decode");
+        assert_eq!(ts.labels.len(), 1);
+    }
+
+    #[test]
+    fn limits_are_checked_before_allocating() {
+        let body = encode(&sample_request());
+        let e = decode(&body, 4, 1 << 20).expect_err("too large");
+        assert!(e.is_too_large());
+        let e = decode(&body, 1 << 20, 4).expect_err("too large decoded");
+        assert!(matches!(e, DecodeError::DecompressedTooLarge { .. }));
+        // A header announcing 4 GiB-ish output is refused without allocating it.
+        let huge = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+        let e = decode(&huge, 1 << 20, 1 << 20).expect_err("huge");
+        assert!(e.is_too_large(), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error() {
+        let e = decode(b"\x05not snappy", 1 << 20, 1 << 20).expect_err("bad");
+        assert!(!e.is_too_large());
+        let body = snappy_compress(b"\xff\xff\xff");
+        let e = decode(&body, 1 << 20, 1 << 20).expect_err("bad proto");
+        assert!(matches!(e, DecodeError::Protobuf(_)), "{e}");
+    }
+}

@@ -1,0 +1,244 @@
+//! Behaviour of `handle_write` against a small in-memory store.
+
+use std::sync::Arc;
+
+use model::{Labels, MetricMetadata, SeriesRef, Timestamp};
+use parking_lot::Mutex;
+use remote::codec::{self, Label, Sample, TimeSeries, WriteRequest};
+use remote::{ReceiveError, ReceiveLimits, handle_write};
+use storage::{Appendable, Appender, StorageError, WriteIdentity};
+
+/// A store that refuses samples older than `min_t` and keeps what is committed.
+#[derive(Default)]
+struct MemStore {
+    min_t: Timestamp,
+    committed: Mutex<Vec<(Labels, Timestamp, f64)>>,
+    metadata: Mutex<Vec<(String, MetricMetadata)>>,
+    identities: Mutex<Vec<WriteIdentity>>,
+}
+
+struct MemAppender {
+    store: Arc<MemStore>,
+    samples: Vec<(Labels, Timestamp, f64)>,
+    metadata: Vec<(String, MetricMetadata)>,
+}
+
+/// The store as an `Appendable` (a local type, as the orphan rule wants).
+struct Handle(Arc<MemStore>);
+
+impl Appendable for Handle {
+    fn appender(&self, identity: &WriteIdentity) -> Box<dyn Appender> {
+        self.0.identities.lock().push(identity.clone());
+        Box::new(MemAppender {
+            store: self.0.clone(),
+            samples: vec![],
+            metadata: vec![],
+        })
+    }
+}
+
+impl Appender for MemAppender {
+    fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
+        if t < self.store.min_t {
+            return Err(StorageError::OutOfBounds {
+                series: labels.to_string(),
+                t,
+            });
+        }
+        self.samples.push((labels.clone(), t, v));
+        Ok(SeriesRef(0))
+    }
+    fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
+        self.metadata.push((metric.to_string(), meta.clone()));
+        Ok(())
+    }
+    fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.store.committed.lock().extend(self.samples);
+        self.store.metadata.lock().extend(self.metadata);
+        Ok(())
+    }
+    fn rollback(self: Box<Self>) {}
+}
+
+fn series(pairs: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+    TimeSeries {
+        labels: pairs
+            .iter()
+            .map(|(n, v)| Label {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|&(timestamp, value)| Sample { value, timestamp })
+            .collect(),
+        exemplars: vec![],
+    }
+}
+
+fn write(store: &Arc<MemStore>, body: &[u8]) -> Result<remote::WriteStats, ReceiveError> {
+    handle_write(
+        body,
+        Some("snappy"),
+        Some("application/x-protobuf;proto=prometheus.WriteRequest"),
+        &Handle(store.clone()),
+        &WriteIdentity::Cluster("a".into()),
+        &ReceiveLimits::default(),
+    )
+}
+
+#[test]
+fn good_request_is_committed_with_metadata() {
+    let store = Arc::new(MemStore::default());
+    let req = WriteRequest {
+        timeseries: vec![
+            series(
+                &[("__name__", "up"), ("job", "node")],
+                &[(1, 1.0), (2, 0.0)],
+            ),
+            series(&[("job", "x"), ("__name__", "other")], &[(3, 5.0)]),
+        ],
+        metadata: vec![codec::MetricMetadata::from_model(
+            "up",
+            &MetricMetadata {
+                metric_type: model::MetricType::Gauge,
+                help: "h".into(),
+                unit: "".into(),
+            },
+        )],
+    };
+    let stats = write(&store, &codec::encode(&req)).expect("accepted");
+    assert_eq!(
+        (
+            stats.samples,
+            stats.series,
+            stats.metadata,
+            stats.rejected_samples
+        ),
+        (3, 2, 1, 0)
+    );
+    let c = store.committed.lock();
+    assert_eq!(c[2].0.to_string(), r#"other{job="x"}"#);
+    assert_eq!(
+        store.metadata.lock()[0].1.metric_type,
+        model::MetricType::Gauge
+    );
+    assert_eq!(
+        store.identities.lock()[0],
+        WriteIdentity::Cluster("a".into())
+    );
+}
+
+#[test]
+fn bad_snappy_is_400_with_message() {
+    let store = Arc::new(MemStore::default());
+    let e = write(&store, b"\x0anot-snappy-at-all").expect_err("bad");
+    assert_eq!(e.status(), 400);
+    assert!(e.to_string().contains("snappy"), "{e}");
+}
+
+#[test]
+fn bad_protobuf_is_400() {
+    let store = Arc::new(MemStore::default());
+    let body = codec::snappy_compress(b"\x0a\xff\xff\xff\xff\x0f");
+    let e = write(&store, &body).expect_err("bad");
+    assert_eq!(e.status(), 400);
+    assert!(e.to_string().contains("protobuf"), "{e}");
+}
+
+#[test]
+fn oversized_is_413() {
+    let store = Arc::new(MemStore::default());
+    let req = WriteRequest {
+        timeseries: vec![series(&[("__name__", "up")], &[(1, 1.0); 100])],
+        metadata: vec![],
+    };
+    let body = codec::encode(&req);
+    let limits = ReceiveLimits {
+        max_compressed_bytes: 1 << 20,
+        max_decompressed_bytes: 100,
+    };
+    let e = handle_write(
+        &body,
+        None,
+        None,
+        &Handle(store.clone()),
+        &WriteIdentity::Anonymous,
+        &limits,
+    )
+    .expect_err("too big");
+    assert_eq!(e.status(), 413);
+    let limits = ReceiveLimits {
+        max_compressed_bytes: 10,
+        max_decompressed_bytes: 1 << 20,
+    };
+    let e = handle_write(
+        &body,
+        None,
+        None,
+        &Handle(store.clone()),
+        &WriteIdentity::Anonymous,
+        &limits,
+    )
+    .expect_err("too big");
+    assert_eq!(e.status(), 413);
+    assert!(store.committed.lock().is_empty());
+}
+
+#[test]
+fn duplicate_label_names_are_400_but_valid_series_are_kept() {
+    let store = Arc::new(MemStore::default());
+    let req = WriteRequest {
+        timeseries: vec![
+            series(&[("__name__", "up"), ("x", "1"), ("x", "2")], &[(1, 1.0)]),
+            series(&[("__name__", "up"), ("x", "3")], &[(1, 1.0)]),
+            series(&[], &[(1, 1.0)]),
+        ],
+        metadata: vec![],
+    };
+    let e = write(&store, &codec::encode(&req)).expect_err("rejected");
+    assert_eq!(e.status(), 400);
+    let msg = e.to_string();
+    assert!(msg.contains(r#"duplicate label name "x""#), "{msg}");
+    assert!(msg.contains("2 of 3 samples rejected"), "{msg}");
+    assert!(msg.contains("no metric name"), "{msg}");
+    assert_eq!(store.committed.lock().len(), 1);
+}
+
+#[test]
+fn out_of_bounds_samples_are_reported_after_committing_the_rest() {
+    let store = Arc::new(MemStore {
+        min_t: 100,
+        ..Default::default()
+    });
+    let req = WriteRequest {
+        timeseries: vec![series(&[("__name__", "up")], &[(50, 1.0), (150, 2.0)])],
+        metadata: vec![],
+    };
+    let e = write(&store, &codec::encode(&req)).expect_err("rejected");
+    assert_eq!(e.status(), 400);
+    assert!(e.to_string().contains("out of bounds"), "{e}");
+    match e {
+        ReceiveError::Rejected { stats, .. } => {
+            assert_eq!((stats.samples, stats.rejected_samples), (1, 1))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(store.committed.lock().len(), 1);
+}
+
+#[test]
+fn remote_write_v2_is_415() {
+    let store = Arc::new(MemStore::default());
+    let e = handle_write(
+        b"",
+        Some("snappy"),
+        Some("application/x-protobuf;proto=io.prometheus.write.v2.Request"),
+        &Handle(store.clone()),
+        &WriteIdentity::Anonymous,
+        &ReceiveLimits::default(),
+    )
+    .expect_err("v2");
+    assert_eq!(e.status(), 415);
+}
