@@ -71,7 +71,9 @@ fn timed_out() -> ApiError {
 }
 
 fn too_many_samples() -> ApiError {
-    ApiError::execution("query processing would load too many samples into memory in query execution")
+    ApiError::execution(
+        "query processing would load too many samples into memory in query execution",
+    )
 }
 
 impl EvalOptions {

@@ -37,7 +37,9 @@ pub async fn read_body_limited(body: Body, limit: usize) -> Result<Bytes, ApiErr
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(
             format!("request body too large: more than {limit} bytes"),
         )),
-        Err(e) => Err(ApiError::bad_data(format!("error reading request body: {e}"))),
+        Err(e) => Err(ApiError::bad_data(format!(
+            "error reading request body: {e}"
+        ))),
     }
 }
 
@@ -71,8 +73,7 @@ impl Params {
         }
         if let Some(q) = parts.uri.query() {
             pairs.extend(
-                form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
+                form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())),
             );
         }
         let params = Params { pairs };

@@ -196,7 +196,10 @@ mod tests {
     fn rfc3339() {
         assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1435781451781));
         assert_eq!(parse_time("2015-07-01T20:10:51Z"), Ok(1435781451000));
-        assert_eq!(parse_time("2015-07-01T22:10:51.7819999+02:00"), Ok(1435781451781));
+        assert_eq!(
+            parse_time("2015-07-01T22:10:51.7819999+02:00"),
+            Ok(1435781451781)
+        );
         assert_eq!(parse_time("1970-01-01T00:00:00-00:30"), Ok(1_800_000));
         assert_eq!(parse_time("1969-12-31T23:59:59.5Z"), Ok(-500));
         assert_eq!(parse_time("2024-02-29T00:00:00Z"), Ok(1709164800000));

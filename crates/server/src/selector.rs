@@ -203,7 +203,11 @@ mod tests {
             let e = parse_query(q).expect_err(q);
             assert!(e.starts_with(kind), "{q}: {e}");
         }
-        assert!(parse_query("up{").expect_err("bad").starts_with("parse error: "));
+        assert!(
+            parse_query("up{")
+                .expect_err("bad")
+                .starts_with("parse error: ")
+        );
     }
 
     #[test]

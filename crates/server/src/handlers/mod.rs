@@ -16,14 +16,17 @@ use crate::params::Params;
 use crate::parse::parse_time;
 
 /// A time parameter, `default` when absent, with Prometheus's error wording.
-pub(crate) fn time_param(p: &Params, name: &str, default: Timestamp) -> Result<Timestamp, ApiError> {
+pub(crate) fn time_param(
+    p: &Params,
+    name: &str,
+    default: Timestamp,
+) -> Result<Timestamp, ApiError> {
     let v = p.get(name);
     if v.is_empty() {
         return Ok(default);
     }
-    parse_time(v).map_err(|e| {
-        ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}"))
-    })
+    parse_time(v)
+        .map_err(|e| ApiError::invalid_param(name, format!("invalid time value for '{name}': {e}")))
 }
 
 /// Runs storage work on a blocking thread (it may do disk I/O), giving up after
