@@ -24,8 +24,6 @@ pub(crate) struct Inner {
     pub(crate) opts: Options,
     pub(crate) closed: AtomicBool,
     wal_dir: PathBuf,
-    // Held open for the lifetime of the database: its lock keeps a second process out.
-    _lock: File,
 }
 
 /// The embedded time-series database. Share it as `Arc<Db>`; it implements
@@ -33,6 +31,8 @@ pub(crate) struct Inner {
 pub struct Db {
     pub(crate) inner: Arc<Inner>,
     fsync_thread: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+    // Held until close or drop: its lock keeps a second database out of the directory.
+    lock: Mutex<Option<File>>,
 }
 
 /// What replay found, for the log line at open.
@@ -98,7 +98,6 @@ impl Db {
             opts,
             closed: AtomicBool::new(false),
             wal_dir,
-            _lock: lock,
         });
         let fsync_thread = match inner.opts.fsync {
             FsyncPolicy::Always => None,
@@ -107,6 +106,7 @@ impl Db {
         Ok(Db {
             inner,
             fsync_thread: Mutex::new(fsync_thread),
+            lock: Mutex::new(Some(lock)),
         })
     }
 
@@ -115,16 +115,17 @@ impl Db {
         self.inner.head.stats()
     }
 
-    /// Stops accepting writes, fsyncs the WAL and stops the fsync thread. Idempotent.
+    /// Stops accepting writes (appenders still held then fail with `Closed`), fsyncs the
+    /// WAL, stops the fsync thread and releases the directory. Idempotent.
     pub fn close(&self) -> Result<(), Error> {
-        {
+        let synced = {
             let mut w = self.inner.wal.lock();
             self.inner.closed.store(true, Ordering::Release);
             w.sync()
-                .map_err(|e| Error::io("fsync WAL in", &self.inner.wal_dir, e))?;
-        }
+        };
         self.stop_fsync_thread();
-        Ok(())
+        self.lock.lock().take();
+        synced.map_err(|e| Error::io("fsync WAL in", &self.inner.wal_dir, e))
     }
 
     fn stop_fsync_thread(&self) {
@@ -138,7 +139,13 @@ impl Db {
 }
 
 impl Drop for Db {
+    /// Like a crash as far as fsync goes (nothing more is flushed), but appenders that
+    /// outlive the handle stop writing, so the directory can be opened again.
     fn drop(&mut self) {
+        {
+            let _w = self.inner.wal.lock();
+            self.inner.closed.store(true, Ordering::Release);
+        }
         self.stop_fsync_thread();
     }
 }
