@@ -96,7 +96,7 @@ impl fmt::Display for PromDuration {
             // unless exact; the simple greedy form is the same for whole values.
             if ms >= mult {
                 let n = ms / mult;
-                if (unit == "y" || unit == "w") && ms % mult != 0 {
+                if (unit == "y" || unit == "w") && !ms.is_multiple_of(mult) {
                     continue;
                 }
                 write!(f, "{n}{unit}")?;
