@@ -394,7 +394,7 @@ fn clean_path(p: &str) -> String {
     if p == "." || p == "?" {
         return String::new();
     }
-    p.replace(".value", "")
+    p.replace(".value", "").replace(".?", "")
 }
 
 /// The bare message of a parse error, without the location (printed separately) and without
@@ -410,6 +410,12 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
     }
     if let Some(i) = msg.find(", expected nothing") {
         msg.truncate(i);
+    }
+    // Hints meant for programmers using the YAML library, not for people writing configs.
+    for hint in [", set DuplicateKeyPolicy", ". If you just use !!binary"] {
+        if let Some(i) = msg.find(hint) {
+            msg.truncate(i);
+        }
     }
     msg
 }
