@@ -1,0 +1,106 @@
+//! The remote-write endpoint, health, readiness and the process's own metrics.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{MemStore, send, state};
+use remote::codec::{Label, Sample, TimeSeries, WriteRequest, encode};
+
+fn write_body() -> Vec<u8> {
+    encode(&WriteRequest {
+        timeseries: vec![TimeSeries {
+            labels: vec![
+                Label {
+                    name: "__name__".into(),
+                    value: "pushed".into(),
+                },
+                Label {
+                    name: "cluster".into(),
+                    value: "c1".into(),
+                },
+            ],
+            samples: vec![Sample {
+                value: 4.5,
+                timestamp: 100_000,
+            }],
+            exemplars: vec![],
+        }],
+        metadata: vec![],
+    })
+}
+
+fn write_request(body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/write")
+        .header(header::CONTENT_TYPE, "application/x-protobuf")
+        .header(header::CONTENT_ENCODING, "snappy")
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn remote_write_then_query() {
+    let store = MemStore::default();
+    let app = server::router(state(store.clone(), true));
+    let r = send(app.clone(), write_request(write_body())).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(store.series.lock().len(), 1);
+    let r = send(
+        app,
+        Request::get("/api/v1/query?query=pushed&time=100")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"pushed","cluster":"c1"},"value":[100,"4.5"]}]}}"#
+    );
+}
+
+#[tokio::test]
+async fn remote_write_errors_are_plain_text() {
+    let store = MemStore::default();
+    let mut st = state(store.clone(), true);
+    st.receive_limits.max_compressed_bytes = 16;
+    let app = server::router(st);
+    let r = send(app.clone(), write_request(write_body())).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body.contains("16 bytes"), "{}", r.body);
+
+    let app = server::router(state(store.clone(), true));
+    let r = send(app, write_request(b"not snappy at all".to_vec())).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.content_type.starts_with("text/plain"),
+        "{}",
+        r.content_type
+    );
+    assert!(!r.body.is_empty());
+    assert!(store.series.lock().is_empty());
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let st = state(MemStore::default(), false);
+    let ready = st.ready.clone();
+    let app = server::router(st);
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
+    let r = send(app.clone(), get("/-/healthy")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, "Fleetwatch is Healthy.\n");
+    let r = send(app.clone(), get("/-/ready")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    ready.store(true, Ordering::Release);
+    let r = send(app.clone(), get("/-/ready")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = send(app, get("/metrics")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(r.body, "fleetwatch_up 1\n");
+}
