@@ -1,0 +1,545 @@
+//! The agent's sender: reads the on-disk queue, spreads series over shards (so each
+//! series keeps its order), batches, POSTs with retries, and moves the queue's cursor only
+//! past data that was acknowledged or deliberately dropped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::appender::MetadataStore;
+use crate::codec::{self, WriteRequest};
+use crate::metrics::SenderMetrics;
+use crate::queue::{DiskQueue, Position};
+
+/// Largest request body the sender reads back from its own queue, decompressed.
+const MAX_RECORD_DECODED: usize = 256 << 20;
+/// Metadata entries per request, as Prometheus's `max_samples_per_send` for metadata.
+const METADATA_PER_SEND: usize = 500;
+/// Upper bound on an honoured Retry-After, so a bad header cannot stall sending for days.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// Prometheus's `queue_config`, with its defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueConfig {
+    /// Samples buffered per shard.
+    pub capacity: usize,
+    /// Most samples per request.
+    pub max_samples_per_send: usize,
+    /// Longest a sample waits in a shard before a partial batch is sent.
+    pub batch_send_deadline: Duration,
+    /// First retry delay.
+    pub min_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+    /// Shards sending in parallel.
+    pub shards: usize,
+    /// Retry on 429 (honouring Retry-After) instead of dropping.
+    pub retry_on_http_429: bool,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            capacity: 10_000,
+            max_samples_per_send: 2_000,
+            batch_send_deadline: Duration::from_secs(5),
+            min_backoff: Duration::from_millis(30),
+            max_backoff: Duration::from_secs(5),
+            shards: 4,
+            retry_on_http_429: true,
+        }
+    }
+}
+
+/// Where and how to send.
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// The remote-write endpoint.
+    pub url: String,
+    /// The HTTP client (auth, TLS, proxies are the caller's business).
+    pub client: reqwest::Client,
+    /// Per-request timeout (Prometheus's `remote_timeout`, 30s).
+    pub timeout: Duration,
+    /// Batching, sharding and retry tuning.
+    pub queue: QueueConfig,
+    /// How often all metadata is re-sent (Prometheus: 1m); zero disables metadata.
+    pub metadata_interval: Duration,
+}
+
+impl SenderConfig {
+    /// A configuration with Prometheus's defaults for `url`.
+    pub fn new(url: impl Into<String>, client: reqwest::Client) -> Self {
+        SenderConfig {
+            url: url.into(),
+            client,
+            timeout: Duration::from_secs(30),
+            queue: QueueConfig::default(),
+            metadata_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A running sender; dropping it does not stop it, [`SenderHandle::shutdown`] does.
+pub struct SenderHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl SenderHandle {
+    /// Stops reading, lets shards try one last send of what they hold, and waits.
+    /// Whatever is not acknowledged stays in the queue for the next start.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "remote-write sender task failed");
+        }
+    }
+}
+
+/// Starts the sender on the current tokio runtime.
+pub fn spawn(
+    config: SenderConfig,
+    queue: Arc<DiskQueue>,
+    metadata: MetadataStore,
+    metrics: Arc<SenderMetrics>,
+) -> SenderHandle {
+    let (stop, stop_rx) = watch::channel(false);
+    let ctx = Arc::new(Ctx {
+        config,
+        queue,
+        metrics,
+        tracker: Mutex::new(Tracker::default()),
+    });
+    let task = tokio::spawn(run(ctx, metadata, stop_rx));
+    SenderHandle { stop, task }
+}
+
+/// What every task shares.
+struct Ctx {
+    config: SenderConfig,
+    queue: Arc<DiskQueue>,
+    metrics: Arc<SenderMetrics>,
+    tracker: Mutex<Tracker>,
+}
+
+/// Records read but not yet fully delivered, to move the cursor over a finished prefix.
+#[derive(Default)]
+struct Tracker {
+    next_id: u64,
+    /// Record id to (samples still outstanding, position after the record).
+    pending: BTreeMap<u64, (u64, Position)>,
+}
+
+impl Ctx {
+    /// Registers a record; returns its id.
+    fn track(&self, samples: u64, end: Position) -> u64 {
+        let mut t = self.tracker.lock();
+        let id = t.next_id;
+        t.next_id += 1;
+        t.pending.insert(id, (samples, end));
+        id
+    }
+
+    /// Marks samples of records done and acknowledges the finished prefix on disk.
+    fn complete(&self, done: &HashMap<u64, u64>) {
+        let upto = {
+            let mut t = self.tracker.lock();
+            for (id, n) in done {
+                if let Some(p) = t.pending.get_mut(id) {
+                    p.0 = p.0.saturating_sub(*n);
+                }
+            }
+            let mut upto = None;
+            while let Some(entry) = t.pending.first_entry() {
+                if entry.get().0 > 0 {
+                    break;
+                }
+                upto = Some(entry.remove().1);
+            }
+            upto
+        };
+        if let Some(pos) = upto
+            && let Err(e) = self.queue.ack(pos)
+        {
+            tracing::error!(error = %e, "cannot persist remote-write queue cursor");
+        }
+    }
+}
+
+/// One sample on its way through a shard.
+struct Item {
+    labels: Arc<Vec<codec::Label>>,
+    sample: codec::Sample,
+    record: u64,
+}
+
+async fn run(ctx: Arc<Ctx>, metadata: MetadataStore, mut stop: watch::Receiver<bool>) {
+    let shards = ctx.config.queue.shards.max(1);
+    ctx.metrics.shards.store(shards as u64, Ordering::Relaxed);
+    let mut senders = Vec::with_capacity(shards);
+    let mut tasks = Vec::with_capacity(shards);
+    for _ in 0..shards {
+        let (tx, rx) = mpsc::channel(ctx.config.queue.capacity.max(1));
+        senders.push(tx);
+        tasks.push(tokio::spawn(shard(ctx.clone(), rx, stop.clone())));
+    }
+    let meta_task = tokio::spawn(send_metadata_loop(ctx.clone(), metadata, stop.clone()));
+
+    'read: while !*stop.borrow() {
+        let q = ctx.queue.clone();
+        let records = match tokio::task::spawn_blocking(move || q.read(64, 8 << 20)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot read remote-write queue");
+                wait_or_stop(&mut stop, ctx.config.queue.max_backoff).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "remote-write queue reader failed");
+                break;
+            }
+        };
+        if records.is_empty() {
+            tokio::select! {
+                _ = ctx.queue.appended() => {}
+                _ = stop.changed() => {}
+                // A safety net: appends always notify, but re-check now and then anyway.
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            continue;
+        }
+        for rec in records {
+            let req = match codec::decode(&rec.payload, usize::MAX, MAX_RECORD_DECODED) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "undecodable remote-write queue record dropped");
+                    ctx.metrics
+                        .dropped_other
+                        .fetch_add(u64::from(rec.samples), Ordering::Relaxed);
+                    let id = ctx.track(0, rec.end);
+                    ctx.complete(&HashMap::from([(id, 0)]));
+                    continue;
+                }
+            };
+            let n: usize = req.timeseries.iter().map(|s| s.samples.len()).sum();
+            let id = ctx.track(n as u64, rec.end);
+            if n == 0 {
+                ctx.complete(&HashMap::from([(id, 0)]));
+            }
+            for ts in req.timeseries {
+                let shard = (series_hash(&ts.labels) % shards as u64) as usize;
+                let labels = Arc::new(ts.labels);
+                for sample in ts.samples {
+                    let item = Item {
+                        labels: labels.clone(),
+                        sample,
+                        record: id,
+                    };
+                    tokio::select! {
+                        r = senders[shard].send(item) => if r.is_err() { break 'read; },
+                        _ = stop.changed() => break 'read,
+                    }
+                }
+            }
+        }
+    }
+    drop(senders);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let _ = meta_task.await;
+    if let Err(e) = ctx.queue.sync() {
+        tracing::error!(error = %e, "cannot sync remote-write queue");
+    }
+}
+
+/// Same hash as `Labels::stable_hash`, over the wire labels (already sorted and unique).
+fn series_hash(labels: &[codec::Label]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for l in labels {
+        for b in l
+            .name
+            .bytes()
+            .chain([0xff])
+            .chain(l.value.bytes())
+            .chain([0xff])
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Collects samples for one shard and sends a batch when full or when its deadline passes.
+async fn shard(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Item>, mut stop: watch::Receiver<bool>) {
+    let max = ctx.config.queue.max_samples_per_send.max(1);
+    let mut batch: Vec<Item> = Vec::with_capacity(max);
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            item = rx.recv() => match item {
+                Some(item) => {
+                    if batch.is_empty() {
+                        deadline = Some(Instant::now() + ctx.config.queue.batch_send_deadline);
+                    }
+                    batch.push(item);
+                    if batch.len() >= max {
+                        if !send_batch(&ctx, &mut batch, &mut stop).await { return; }
+                        deadline = None;
+                    }
+                }
+                None => {
+                    // The reader stopped (shutdown): one last try for what is held.
+                    if !batch.is_empty() {
+                        send_batch(&ctx, &mut batch, &mut stop).await;
+                    }
+                    return;
+                }
+            },
+            _ = timer => {
+                if !send_batch(&ctx, &mut batch, &mut stop).await { return; }
+                deadline = None;
+            }
+        }
+    }
+}
+
+/// Builds one request from items, grouping samples of a series in arrival order.
+fn build_request(batch: &[Item]) -> (WriteRequest, HashMap<u64, u64>, Option<i64>) {
+    let mut req = WriteRequest::default();
+    let mut slot: HashMap<*const Vec<codec::Label>, usize> = HashMap::new();
+    let mut per_record: HashMap<u64, u64> = HashMap::new();
+    let mut max_t = None;
+    for it in batch {
+        let i = *slot.entry(Arc::as_ptr(&it.labels)).or_insert_with(|| {
+            req.timeseries.push(codec::TimeSeries {
+                labels: it.labels.as_ref().clone(),
+                samples: Vec::new(),
+                exemplars: Vec::new(),
+            });
+            req.timeseries.len() - 1
+        });
+        req.timeseries[i].samples.push(it.sample);
+        *per_record.entry(it.record).or_default() += 1;
+        max_t = max_t.max(Some(it.sample.timestamp));
+    }
+    (req, per_record, max_t)
+}
+
+/// Sends a batch until it is acknowledged or dropped; false when shutdown interrupted it
+/// (the batch then stays unacknowledged in the queue).
+async fn send_batch(ctx: &Ctx, batch: &mut Vec<Item>, stop: &mut watch::Receiver<bool>) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    let (req, per_record, max_t) = build_request(batch);
+    let n = batch.len() as u64;
+    let body = bytes::Bytes::from(codec::encode(&req));
+    let m = &ctx.metrics;
+    let outcome = send_with_retry(ctx, body, n, stop).await;
+    match outcome {
+        Outcome::Delivered => m.record_success(n, max_t),
+        Outcome::Dropped => {
+            m.samples_failed.fetch_add(n, Ordering::Relaxed);
+            m.dropped_4xx.fetch_add(n, Ordering::Relaxed);
+        }
+        Outcome::Stopped => return false,
+    }
+    batch.clear();
+    ctx.complete(&per_record);
+    true
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Delivered,
+    Dropped,
+    Stopped,
+}
+
+/// What one attempt says about retrying.
+enum Attempt {
+    Ok,
+    Fatal(String),
+    Retry(String, Option<Duration>),
+}
+
+/// POSTs `body` until success, a non-retryable status, or shutdown; `n` items are counted
+/// as retried on each retry.
+async fn send_with_retry(
+    ctx: &Ctx,
+    body: bytes::Bytes,
+    n: u64,
+    stop: &mut watch::Receiver<bool>,
+) -> Outcome {
+    let q = &ctx.config.queue;
+    let mut backoff = q.min_backoff;
+    loop {
+        match attempt(ctx, body.clone()).await {
+            Attempt::Ok => return Outcome::Delivered,
+            Attempt::Fatal(why) => {
+                tracing::error!(url = %ctx.config.url, reason = %why, items = n, "remote write refused, dropping batch");
+                return Outcome::Dropped;
+            }
+            Attempt::Retry(why, retry_after) => {
+                ctx.metrics.samples_retried.fetch_add(n, Ordering::Relaxed);
+                let wait = retry_after.unwrap_or(backoff);
+                tracing::warn!(url = %ctx.config.url, reason = %why, wait_ms = wait.as_millis() as u64, "remote write failed, retrying");
+                if *stop.borrow() || !wait_or_stop(stop, wait).await {
+                    return Outcome::Stopped;
+                }
+                backoff = (backoff * 2).min(q.max_backoff);
+            }
+        }
+    }
+}
+
+/// One POST, classified.
+async fn attempt(ctx: &Ctx, body: bytes::Bytes) -> Attempt {
+    let res = ctx
+        .config
+        .client
+        .post(&ctx.config.url)
+        .header(reqwest::header::CONTENT_ENCODING, "snappy")
+        .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf")
+        .header(
+            reqwest::header::USER_AGENT,
+            concat!("Fleetwatch/", env!("CARGO_PKG_VERSION")),
+        )
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+        .timeout(ctx.config.timeout)
+        .body(body)
+        .send()
+        .await;
+    let resp = match res {
+        Ok(r) => r,
+        Err(e) => return Attempt::Retry(format!("request: {e}"), None),
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return Attempt::Ok;
+    }
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let detail = format!("HTTP {}: {}", status.as_u16(), body_excerpt(resp).await);
+    let code = status.as_u16();
+    if code >= 500 || (code == 429 && ctx.config.queue.retry_on_http_429) {
+        Attempt::Retry(detail, retry_after)
+    } else {
+        Attempt::Fatal(detail)
+    }
+}
+
+/// The first bytes of an error response, for logs; the rest is not read.
+async fn body_excerpt(mut resp: reqwest::Response) -> String {
+    const MAX: usize = 512;
+    let mut buf = Vec::new();
+    while buf.len() < MAX {
+        match resp.chunk().await {
+            Ok(Some(c)) => buf.extend_from_slice(&c[..c.len().min(MAX - buf.len())]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).trim().to_string()
+}
+
+/// Retry-After as seconds or an HTTP date, capped.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let d = if let Ok(secs) = v.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = httpdate::parse_http_date(v).ok()?;
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
+    Some(d.min(MAX_RETRY_AFTER))
+}
+
+/// Sleeps for `d`; false when shutdown was requested first.
+async fn wait_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => !*stop.borrow(),
+        _ = stop.changed() => false,
+    }
+}
+
+/// Sends all known metadata at start and every `metadata_interval`.
+async fn send_metadata_loop(ctx: Arc<Ctx>, store: MetadataStore, mut stop: watch::Receiver<bool>) {
+    let every = ctx.config.metadata_interval;
+    if every.is_zero() {
+        return;
+    }
+    loop {
+        let all: Vec<codec::MetricMetadata> = {
+            let m = store.lock();
+            let mut v: Vec<_> = m
+                .iter()
+                .map(|(name, meta)| codec::MetricMetadata::from_model(name, meta))
+                .collect();
+            v.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));
+            v
+        };
+        for chunk in all.chunks(METADATA_PER_SEND) {
+            let body = bytes::Bytes::from(codec::encode(&WriteRequest {
+                timeseries: Vec::new(),
+                metadata: chunk.to_vec(),
+            }));
+            let n = chunk.len() as u64;
+            match send_with_retry(&ctx, body, 0, &mut stop).await {
+                Outcome::Delivered => ctx.metrics.metadata_sent.fetch_add(n, Ordering::Relaxed),
+                Outcome::Dropped => ctx.metrics.metadata_failed.fetch_add(n, Ordering::Relaxed),
+                Outcome::Stopped => return,
+            };
+        }
+        if !wait_or_stop(&mut stop, every).await {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("99999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn hash_matches_model() {
+        let l = model::Labels::from_pairs([("__name__", "up"), ("job", "x")]);
+        let wire: Vec<codec::Label> = l
+            .iter()
+            .map(|l| codec::Label {
+                name: l.name.clone(),
+                value: l.value.clone(),
+            })
+            .collect();
+        assert_eq!(series_hash(&wire), l.stable_hash());
+    }
+}
