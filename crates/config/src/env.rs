@@ -43,9 +43,8 @@ pub(crate) fn expand(s: &str, lookup: impl Fn(&str) -> Option<String>) -> String
         if b[j] == b'$' && j + 1 < b.len() {
             out.push_str(&s[i..j]);
             let (name, w) = shell_name(&s[j + 1..]);
-            if name.is_empty() && w == 0 {
-                out.push('$');
-            } else if name == "$" {
+            // A `$` not followed by a name stays; `$$` is Prometheus's escape for `$`.
+            if (name.is_empty() && w == 0) || name == "$" {
                 out.push('$');
             } else if !name.is_empty() {
                 out.push_str(&lookup(name).unwrap_or_default());
