@@ -71,6 +71,9 @@ struct YamlGroup {
     labels: Option<BTreeMap<String, String>>,
 }
 
+/// A group's targets and labels as read, before validation.
+type RawGroup = (Option<Vec<String>>, Option<BTreeMap<String, String>>);
+
 /// Parses the content of target file `path`; the extension picks JSON or YAML. Groups get
 /// sources `"{path}:{index}"` and the `__meta_filepath` label.
 pub fn parse_target_groups(path: &str, content: &[u8]) -> Result<Vec<TargetGroup>, FileSdError> {
@@ -82,33 +85,32 @@ pub fn parse_target_groups(path: &str, content: &[u8]) -> Result<Vec<TargetGroup
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let raw: Vec<Option<(Option<Vec<String>>, Option<BTreeMap<String, String>>)>> =
-        match ext.as_deref() {
-            Some("json") => serde_json::from_slice::<Vec<Option<JsonGroup>>>(content)
-                .map_err(|e| invalid(e.to_string()))?
-                .into_iter()
-                .map(|g| g.map(|g| (g.targets, g.labels)))
-                .collect(),
-            Some("yml" | "yaml") => {
-                let text = std::str::from_utf8(content)
-                    .map_err(|_| invalid("file is not valid UTF-8".into()))?;
-                // An empty YAML document is an empty list, as in Go.
-                if text.trim().is_empty() {
-                    Vec::new()
-                } else {
-                    serde_saphyr::from_str::<Vec<Option<YamlGroup>>>(text)
-                        .map_err(|e| invalid(e.to_string()))?
-                        .into_iter()
-                        .map(|g| g.map(|g| (g.targets, g.labels)))
-                        .collect()
-                }
+    let raw: Vec<Option<RawGroup>> = match ext.as_deref() {
+        Some("json") => serde_json::from_slice::<Vec<Option<JsonGroup>>>(content)
+            .map_err(|e| invalid(e.to_string()))?
+            .into_iter()
+            .map(|g| g.map(|g| (g.targets, g.labels)))
+            .collect(),
+        Some("yml" | "yaml") => {
+            let text = std::str::from_utf8(content)
+                .map_err(|_| invalid("file is not valid UTF-8".into()))?;
+            // An empty YAML document is an empty list, as in Go.
+            if text.trim().is_empty() {
+                Vec::new()
+            } else {
+                serde_saphyr::from_str::<Vec<Option<YamlGroup>>>(text)
+                    .map_err(|e| invalid(e.to_string()))?
+                    .into_iter()
+                    .map(|g| g.map(|g| (g.targets, g.labels)))
+                    .collect()
             }
-            _ => {
-                return Err(FileSdError::Extension {
-                    path: path.to_string(),
-                });
-            }
-        };
+        }
+        _ => {
+            return Err(FileSdError::Extension {
+                path: path.to_string(),
+            });
+        }
+    };
     let mut groups = Vec::with_capacity(raw.len());
     for (i, g) in raw.into_iter().enumerate() {
         let Some((targets, labels)) = g else {

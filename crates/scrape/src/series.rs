@@ -57,9 +57,8 @@ pub fn sample_labels(
     if !metric_relabel.is_empty() && !relabel::process_builder(&mut lb, metric_relabel) {
         return None;
     }
-    if lb.iter().next().is_none() {
-        return None;
-    }
+    // A set relabelled down to nothing is dropped, as an empty series cannot be stored.
+    lb.iter().next()?;
     cluster.force(&mut lb, honor_labels);
     Some(lb.build())
 }
