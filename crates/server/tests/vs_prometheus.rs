@@ -23,8 +23,11 @@ impl Drop for Prom {
     }
 }
 
-/// The data, relative to `base` seconds: `(labels, [(offset seconds, value)])`.
-fn data() -> Vec<(Vec<(&'static str, &'static str)>, Vec<(f64, f64)>)> {
+/// One series: labels and `(offset seconds, value)` samples.
+type SeriesData = (Vec<(&'static str, &'static str)>, Vec<(f64, f64)>);
+
+/// The data, relative to a base time in seconds.
+fn data() -> Vec<SeriesData> {
     vec![
         (
             vec![("__name__", "up"), ("instance", "a:9100"), ("job", "node")],
