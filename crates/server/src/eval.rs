@@ -219,3 +219,150 @@ pub fn eval_range(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use model::{Labels, Matcher, MetricMetadata, Sample, stale_nan};
+    use storage::{Querier, StorageError};
+
+    use super::*;
+    use crate::selector::parse_query;
+
+    /// One series `x` with the given samples; select returns what is in range.
+    struct One(Vec<Sample>);
+
+    impl Querier for One {
+        fn select(&self, h: &SelectHints, _: &[Matcher]) -> Result<Vec<Series>, StorageError> {
+            let samples: Vec<Sample> = self
+                .0
+                .iter()
+                .filter(|s| s.t >= h.start && s.t <= h.end)
+                .copied()
+                .collect();
+            Ok(if samples.is_empty() {
+                vec![]
+            } else {
+                vec![Series {
+                    labels: Labels::from_pairs([("__name__", "x")]),
+                    samples,
+                }]
+            })
+        }
+        fn series(&self, _: &SelectHints, _: &[Matcher]) -> Result<Vec<Labels>, StorageError> {
+            Ok(vec![])
+        }
+        fn label_names(&self, _: &SelectHints, _: &[Matcher]) -> Result<Vec<String>, StorageError> {
+            Ok(vec![])
+        }
+        fn label_values(
+            &self,
+            _: &SelectHints,
+            _: &str,
+            _: &[Matcher],
+        ) -> Result<Vec<String>, StorageError> {
+            Ok(vec![])
+        }
+        fn metadata(&self, _: Option<&str>, _: usize) -> Vec<(String, MetricMetadata)> {
+            vec![]
+        }
+    }
+
+    impl Queryable for One {
+        fn querier(&self, _: Timestamp, _: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
+            Ok(Box::new(One(self.0.clone())))
+        }
+    }
+
+    struct Broken;
+
+    impl Queryable for Broken {
+        fn querier(&self, _: Timestamp, _: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
+            Err(StorageError::Closed)
+        }
+    }
+
+    fn opts() -> EvalOptions {
+        EvalOptions {
+            lookback_ms: 10,
+            max_samples: 100,
+            deadline: None,
+        }
+    }
+
+    fn at(store: &dyn Queryable, q: &str, t: Timestamp) -> Vec<(Timestamp, f64)> {
+        let expr = parse_query(q).expect("parses");
+        match eval_instant(store, &opts(), &expr, t).expect("evaluates") {
+            QueryValue::Vector(v) => v.iter().map(|s| (s.t, s.v)).collect(),
+            QueryValue::Matrix(m) => m.into_iter().flat_map(|s| s.points).collect(),
+        }
+    }
+
+    #[test]
+    fn lookback_window_is_left_open() {
+        let s = One(vec![Sample::new(100, 1.0), Sample::new(105, 2.0)]);
+        assert_eq!(at(&s, "x", 99), vec![]);
+        assert_eq!(at(&s, "x", 104), vec![(104, 1.0)]);
+        assert_eq!(at(&s, "x", 114), vec![(114, 2.0)]);
+        assert_eq!(at(&s, "x", 115), vec![]);
+    }
+
+    #[test]
+    fn stale_marker_hides_older_samples() {
+        let s = One(vec![Sample::new(100, 1.0), Sample::new(105, stale_nan())]);
+        assert_eq!(at(&s, "x", 104), vec![(104, 1.0)]);
+        assert_eq!(at(&s, "x", 106), vec![]);
+        // A real NaN is a value, not a marker.
+        let s = One(vec![Sample::new(100, f64::NAN)]);
+        assert!(at(&s, "x", 100)[0].1.is_nan());
+    }
+
+    #[test]
+    fn matrix_window_is_left_open() {
+        let s = One(vec![
+            Sample::new(90, 0.0),
+            Sample::new(100, 1.0),
+            Sample::new(105, stale_nan()),
+            Sample::new(110, 3.0),
+        ]);
+        assert_eq!(at(&s, "x[20ms]", 110), vec![(100, 1.0), (110, 3.0)]);
+        assert_eq!(at(&s, "x[20ms] offset 1ms", 111), vec![(100, 1.0), (110, 3.0)]);
+    }
+
+    #[test]
+    fn range_steps() {
+        let s = One(vec![Sample::new(100, 1.0), Sample::new(120, 2.0)]);
+        let sel = match parse_query("x").expect("parses") {
+            QueryExpr::Vector(sel) => sel,
+            QueryExpr::Matrix(..) => unreachable!("a vector selector"),
+        };
+        let got = eval_range(&s, &opts(), &sel, 95, 135, 5).expect("evaluates");
+        assert_eq!(
+            got[0].points,
+            vec![(100, 1.0), (105, 1.0), (120, 2.0), (125, 2.0)]
+        );
+    }
+
+    #[test]
+    fn limits_and_errors() {
+        let s = One((0..10).map(|t| Sample::new(t, 1.0)).collect());
+        let expr = parse_query("x[1s]").expect("parses");
+        let small = EvalOptions {
+            max_samples: 5,
+            ..opts()
+        };
+        let e = eval_instant(&s, &small, &expr, 9).expect_err("too many");
+        assert_eq!(e.kind, ErrorType::Execution);
+        let past = EvalOptions {
+            deadline: Instant::now().checked_sub(Duration::from_millis(1)),
+            ..opts()
+        };
+        let e = eval_instant(&s, &past, &expr, 9).expect_err("timed out");
+        assert_eq!(e.kind, ErrorType::Timeout);
+        assert_eq!(e.status().as_u16(), 503);
+        let e = eval_instant(&Broken, &opts(), &expr, 9).expect_err("closed");
+        assert_eq!(e.message, "storage is closed");
+        assert_eq!(e.status().as_u16(), 422);
+    }
+}
