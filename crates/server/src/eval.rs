@@ -327,7 +327,10 @@ mod tests {
             Sample::new(110, 3.0),
         ]);
         assert_eq!(at(&s, "x[20ms]", 110), vec![(100, 1.0), (110, 3.0)]);
-        assert_eq!(at(&s, "x[20ms] offset 1ms", 111), vec![(100, 1.0), (110, 3.0)]);
+        assert_eq!(
+            at(&s, "x[20ms] offset 1ms", 111),
+            vec![(100, 1.0), (110, 3.0)]
+        );
     }
 
     #[test]

@@ -278,3 +278,13 @@ async fn too_many_samples_is_an_execution_error() {
         r#"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}"#
     );
 }
+
+#[tokio::test]
+async fn zero_timeout_times_out() {
+    let r = get("/api/v1/query?query=up&time=120&timeout=0").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        r.body,
+        r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#
+    );
+}
