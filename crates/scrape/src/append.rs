@@ -124,6 +124,12 @@ pub fn append_page(
                 if limit_hit {
                     continue;
                 }
+                if !explicit && seen.contains(&lset) {
+                    // The same series twice on a page at the scrape time: Prometheus drops
+                    // the repeat as a duplicate sample without failing the scrape.
+                    tracing::debug!(series = %lset, "duplicate series on the page");
+                    continue;
+                }
                 match app.append(&lset, t, s.value) {
                     Ok(_) => {}
                     // One bad sample (out of order, duplicate) does not fail the scrape.
@@ -274,5 +280,125 @@ fn report_sample(
         Ok(_) => Ok(()),
         Err(e) if e.is_sample_error() => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::{MetricMetadata, SeriesRef, is_stale_nan};
+
+    #[derive(Default)]
+    struct VecAppender {
+        samples: Vec<(Labels, Timestamp, f64)>,
+        metadata: Vec<String>,
+    }
+
+    impl Appender for VecAppender {
+        fn append(&mut self, l: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
+            self.samples.push((l.clone(), t, v));
+            Ok(SeriesRef(0))
+        }
+        fn update_metadata(&mut self, m: &str, _: &MetricMetadata) -> Result<(), StorageError> {
+            self.metadata.push(m.to_string());
+            Ok(())
+        }
+        fn commit(self: Box<Self>) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn rollback(self: Box<Self>) {}
+    }
+
+    fn page(body: &str) -> Fetched {
+        Fetched {
+            body: body.as_bytes().to_vec(),
+            content_type: None,
+        }
+    }
+
+    fn run(
+        cache: &mut ScrapeCache,
+        rules: &SampleRules,
+        body: &str,
+        ts: Timestamp,
+    ) -> (VecAppender, Counts) {
+        let mut app = VecAppender::default();
+        let mut counts = Counts::default();
+        append_page(
+            &mut app,
+            cache,
+            rules,
+            &Labels::empty(),
+            &page(body),
+            ts,
+            &mut counts,
+        )
+        .expect("page appends");
+        (app, counts)
+    }
+
+    fn honoring() -> SampleRules {
+        SampleRules {
+            honor_timestamps: true,
+            ..SampleRules::default()
+        }
+    }
+
+    #[test]
+    fn repeated_series_is_appended_once_but_counted() {
+        let mut cache = ScrapeCache::default();
+        let (app, counts) = run(&mut cache, &honoring(), "a 1\na 2\n", 1000);
+        assert_eq!(app.samples.len(), 1);
+        assert_eq!(counts.post_relabel, 2);
+        assert_eq!(counts.series_added, 1);
+    }
+
+    #[test]
+    fn exposed_timestamps_are_not_marked_stale_unless_tracked() {
+        let mut cache = ScrapeCache::default();
+        run(&mut cache, &honoring(), "a 1 500\nb 1\n", 1000);
+        let (app, _) = run(&mut cache, &honoring(), "", 2000);
+        let stale: Vec<_> = app.samples.iter().filter(|s| is_stale_nan(s.2)).collect();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].0.metric_name(), Some("b"));
+        assert_eq!(stale[0].1, 2000);
+
+        let tracking = SampleRules {
+            track_timestamps_staleness: true,
+            ..honoring()
+        };
+        let mut cache = ScrapeCache::default();
+        run(&mut cache, &tracking, "a 1 500\n", 1000);
+        let (app, _) = run(&mut cache, &tracking, "", 2000);
+        assert!(is_stale_nan(app.samples[0].2));
+
+        // Not honoring timestamps: the scrape time is used and the series is tracked.
+        let mut cache = ScrapeCache::default();
+        let (app, _) = run(&mut cache, &SampleRules::default(), "a 1 500\n", 1000);
+        assert_eq!(app.samples[0].1, 1000);
+    }
+
+    #[test]
+    fn metadata_is_passed_when_it_changes() {
+        let mut cache = ScrapeCache::default();
+        let (app, _) = run(&mut cache, &honoring(), "# TYPE a gauge\na 1\n", 1000);
+        assert_eq!(app.metadata, ["a"]);
+        let (app, _) = run(&mut cache, &honoring(), "# TYPE a gauge\na 1\n", 2000);
+        assert!(app.metadata.is_empty());
+        let (app, _) = run(&mut cache, &honoring(), "# TYPE a counter\na 1\n", 3000);
+        assert_eq!(app.metadata, ["a"]);
+    }
+
+    #[test]
+    fn failure_marks_every_tracked_series_stale() {
+        let mut cache = ScrapeCache::default();
+        run(&mut cache, &honoring(), "a 1\nb 2\n", 1000);
+        let mut app = VecAppender::default();
+        append_failure(&mut app, &mut cache, 2000).expect("stale");
+        assert_eq!(app.samples.len(), 2);
+        assert!(app.samples.iter().all(|s| is_stale_nan(s.2) && s.1 == 2000));
+        // After a failure every series counts as added again.
+        let (_, counts) = run(&mut cache, &honoring(), "a 1\n", 3000);
+        assert_eq!(counts.series_added, 1);
     }
 }

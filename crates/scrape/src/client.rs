@@ -58,7 +58,7 @@ impl ScrapeClient {
         })
     }
 
-    /// GETs `url` within `timeout`, refusing bodies over `limit` bytes and non-2xx statuses.
+    /// GETs `url` within `timeout`, refusing bodies of `limit` bytes or more and non-2xx statuses.
     pub async fn fetch(
         &self,
         url: &str,
@@ -106,7 +106,8 @@ impl ScrapeClient {
                 .map(str::to_string);
             let mut body = Vec::new();
             while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
-                if (body.len() + chunk.len()) as u64 > limit {
+                // Reaching the limit already fails, as in Prometheus.
+                if (body.len() + chunk.len()) as u64 >= limit {
                     return Err(ScrapeError::BodySizeLimit(limit));
                 }
                 body.extend_from_slice(&chunk);

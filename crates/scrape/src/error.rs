@@ -56,14 +56,14 @@ pub enum ScrapeError {
     /// The target answered with a non-2xx status.
     #[error("server returned HTTP status {0}")]
     Status(String),
-    /// The (decompressed) body is larger than `body_size_limit`.
-    #[error("body size limit exceeded: the response is larger than {0} bytes")]
+    /// The (decompressed) body reached `body_size_limit` bytes (Prometheus's wording).
+    #[error("body size limit exceeded")]
     BodySizeLimit(u64),
     /// The page does not parse.
     #[error("{0}")]
     Parse(#[from] exposition::ParseError),
-    /// More samples than `sample_limit` after metric relabelling.
-    #[error("sample limit exceeded: more than {0} samples")]
+    /// More samples than `sample_limit` after metric relabelling (Prometheus's wording).
+    #[error("sample limit exceeded")]
     SampleLimit(u64),
     /// A series has more labels than `label_limit`.
     #[error(
@@ -93,7 +93,8 @@ pub enum ScrapeError {
     },
     /// A label value is longer than `label_value_length_limit`.
     #[error(
-        "label_value_length_limit exceeded (metric: {metric:.50}, label name: {name:.50}, value: {value:.50}, length: {len}, limit: {limit})"
+        "label_value_length_limit exceeded (metric: {metric:.50}, label name: {name:.50}, value: {:?}, length: {len}, limit: {limit})",
+        truncate_chars(value, 50)
     )]
     LabelValueLength {
         /// The series' metric name.
@@ -108,9 +109,51 @@ pub enum ScrapeError {
         limit: u64,
     },
     /// A series lost its metric name to relabelling.
-    #[error("__name__ label is missing")]
+    #[error("missing metric name (__name__ label)")]
     NameMissing,
     /// The store refused the batch.
     #[error("storage: {0}")]
     Storage(String),
+}
+
+/// The first `n` characters of `s`, as Go's `%.50q` cuts a value before quoting it.
+fn truncate_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_follow_prometheus() {
+        let e = ScrapeError::LabelValueLength {
+            metric: "m".into(),
+            name: "l".into(),
+            value: "a\"b".repeat(30),
+            len: 90,
+            limit: 10,
+        };
+        let want_value = format!(
+            "{:?}",
+            "a\"b".repeat(30).chars().take(50).collect::<String>()
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "label_value_length_limit exceeded (metric: m, label name: l, value: {want_value}, length: 90, limit: 10)"
+            )
+        );
+        assert_eq!(
+            ScrapeError::SampleLimit(3).to_string(),
+            "sample limit exceeded"
+        );
+        assert_eq!(
+            ScrapeError::NameMissing.to_string(),
+            "missing metric name (__name__ label)"
+        );
+    }
 }
