@@ -1,0 +1,173 @@
+//! `fleetwatch hub`: receive remote write, store in the embedded TSDB, answer the
+//! Prometheus HTTP API, and scrape the targets of its own configuration.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use crate::scraping::{self, Scraping};
+use crate::{procmetrics, serve};
+
+/// When the write-ahead log is fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FsyncMode {
+    /// Before every acknowledgement.
+    Always,
+    /// Every `--wal.fsync-interval` (a write is in the kernel before it is acknowledged).
+    Interval,
+}
+
+/// Flags of `fleetwatch hub`.
+#[derive(Args, Debug, Clone)]
+pub struct HubArgs {
+    /// Address to serve the API and the write endpoint on (port 0 picks one).
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    pub listen: String,
+    /// Data directory (WAL and blocks).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Prometheus configuration file (scrape_configs are scraped by the hub itself).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The `cluster` label of series the hub scrapes whose targets do not name one.
+    #[arg(long, default_value = "hub")]
+    pub cluster: String,
+    /// WAL fsync policy.
+    #[arg(long = "wal.fsync", value_enum, default_value = "interval")]
+    pub wal_fsync: FsyncMode,
+    /// Interval of the `interval` fsync policy.
+    #[arg(long = "wal.fsync-interval", default_value = "1s", value_parser = parse_duration)]
+    pub wal_fsync_interval: Duration,
+}
+
+/// Parses a Prometheus duration flag (`1s`, `5m`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    s.parse::<model::PromDuration>()
+        .map(|d| d.std())
+        .map_err(|e| e.to_string())
+}
+
+/// A hub that is up: its address and how to stop it (used by the demo).
+pub struct RunningHub {
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// Completes when the hub has stopped.
+    pub done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Runs the hub until SIGINT/SIGTERM.
+pub async fn run(args: HubArgs) -> anyhow::Result<()> {
+    let hub = start(args, serve::shutdown_signal()).await?;
+    hub.done.await.context("hub task panicked")?
+}
+
+/// Starts the hub; it stops when `shutdown` completes.
+pub async fn start(
+    args: HubArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningHub> {
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let loaded = match &args.config {
+        Some(path) => Some(scraping::load_config(path)?),
+        None => None,
+    };
+
+    let fsync = match args.wal_fsync {
+        FsyncMode::Always => tsdb::FsyncPolicy::Always,
+        FsyncMode::Interval => tsdb::FsyncPolicy::Interval(args.wal_fsync_interval),
+    };
+    let opts = tsdb::Options {
+        fsync,
+        ..tsdb::Options::default()
+    };
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating data directory {}", args.data.display()))?;
+    let data = args.data.clone();
+    let db = tokio::task::spawn_blocking(move || tsdb::Db::open(&data, opts))
+        .await
+        .context("opening the database panicked")?
+        .with_context(|| format!("opening the database in {}", args.data.display()))?;
+    let db = Arc::new(db);
+    let stats = db.stats();
+    tracing::info!(
+        series = stats.series,
+        samples = stats.samples,
+        "database open"
+    );
+
+    let scraper = loaded.as_ref().map(|cfg| {
+        Arc::new(Scraping::start(
+            cfg,
+            db.clone(),
+            scrape::ClusterLabel::Default(args.cluster.clone()),
+            storage::WriteIdentity::Local,
+        ))
+    });
+    if let (Some(path), Some(s)) = (&args.config, &scraper) {
+        let s = s.clone();
+        scraping::reload_on_sighup(path.clone(), move |cfg| s.reload(cfg));
+    }
+
+    let ready = Arc::new(AtomicBool::new(false));
+    let metrics_db = db.clone();
+    let metrics: server::state::MetricsFn = Arc::new(move || {
+        let mut out = String::new();
+        procmetrics::render(&mut out, started);
+        render_db_metrics(&mut out, &metrics_db.stats());
+        out
+    });
+    let state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone());
+    let router = server::router(state);
+
+    let (listener, addr) = serve::bind(&args.listen, "hub").await?;
+    ready.store(true, Ordering::SeqCst);
+    let done = tokio::spawn(async move {
+        let res = serve::serve(listener, router, shutdown).await;
+        if let Some(s) = scraper {
+            s.shutdown().await;
+        }
+        let closed = tokio::task::spawn_blocking(move || db.close())
+            .await
+            .context("closing the database panicked")?;
+        closed.context("closing the database")?;
+        res
+    });
+    Ok(RunningHub { addr, done })
+}
+
+fn render_db_metrics(out: &mut String, s: &tsdb::Stats) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "# HELP fleetwatch_tsdb_head_series Series in the head."
+    );
+    let _ = writeln!(out, "# TYPE fleetwatch_tsdb_head_series gauge");
+    let _ = writeln!(out, "fleetwatch_tsdb_head_series {}", s.series);
+    let _ = writeln!(
+        out,
+        "# HELP fleetwatch_tsdb_head_samples Samples in the head."
+    );
+    let _ = writeln!(out, "# TYPE fleetwatch_tsdb_head_samples gauge");
+    let _ = writeln!(out, "fleetwatch_tsdb_head_samples {}", s.samples);
+    if let (Some(min), Some(max)) = (s.min_time, s.max_time) {
+        let _ = writeln!(
+            out,
+            "# HELP fleetwatch_tsdb_head_min_time Oldest sample in the head, ms."
+        );
+        let _ = writeln!(out, "# TYPE fleetwatch_tsdb_head_min_time gauge");
+        let _ = writeln!(out, "fleetwatch_tsdb_head_min_time {min}");
+        let _ = writeln!(
+            out,
+            "# HELP fleetwatch_tsdb_head_max_time Newest sample in the head, ms."
+        );
+        let _ = writeln!(out, "# TYPE fleetwatch_tsdb_head_max_time gauge");
+        let _ = writeln!(out, "fleetwatch_tsdb_head_max_time {max}");
+    }
+}

@@ -1,0 +1,465 @@
+//! End-to-end: real processes on loopback. The fleetwatch binary as hub and agent,
+//! Debian's node-exporter, Prometheus and promtool as peers. Tests run one at a time
+//! (`common::serial`) and wait on conditions with deadlines.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use common::seqtarget::SeqTarget;
+use common::*;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn agent_config(dir: &std::path::Path, interval: &str, jobs: &str) -> std::path::PathBuf {
+    write_file(
+        dir,
+        "agent.yml",
+        &format!(
+            "global:\n  scrape_interval: {interval}\n  scrape_timeout: {interval}\nscrape_configs:\n{jobs}"
+        ),
+    )
+}
+
+fn seq_job(addr: &str) -> String {
+    format!("  - job_name: seq\n    static_configs:\n      - targets: ['{addr}']\n")
+}
+
+/// Samples of `test_seq` in the hub over the last hour, per timestamp, NaNs (staleness) left out.
+fn seq_samples(base: &str) -> Vec<(f64, f64)> {
+    instant_query(base, "test_seq[1h]")
+        .unwrap_or_default()
+        .iter()
+        .flat_map(matrix_points)
+        .filter(|(_, v)| !v.is_nan())
+        .collect()
+}
+
+#[test]
+fn agent_scrapes_node_exporter_and_hub_answers_with_cluster() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_ne, ne_addr) = start_node_exporter();
+    let (_hub, hub_addr) = start_hub(&tmp.path().join("hub"), &[]);
+    let cfg = agent_config(
+        tmp.path(),
+        "1s",
+        &format!("  - job_name: node\n    static_configs:\n      - targets: ['{ne_addr}']\n"),
+    );
+    let (_agent, _) = start_agent(
+        "spoke-1",
+        &format!("http://{hub_addr}/api/v1/write"),
+        &tmp.path().join("agent"),
+        &cfg,
+    );
+    let base = format!("http://{hub_addr}");
+    let up = wait_for("up{cluster=\"spoke-1\"} = 1 in the hub", DEADLINE, || {
+        instant_query(&base, r#"up{cluster="spoke-1",job="node"}"#)
+            .filter(|r| r.len() == 1 && r[0]["value"][1] == "1")
+    });
+    assert_eq!(up[0]["metric"]["instance"], ne_addr.as_str());
+    let cpu = wait_for("node_cpu_seconds_total in the hub", DEADLINE, || {
+        instant_query(&base, "node_cpu_seconds_total").filter(|r| !r.is_empty())
+    });
+    for s in &cpu {
+        assert_eq!(
+            s["metric"]["cluster"], "spoke-1",
+            "series without the cluster: {s}"
+        );
+        assert_eq!(s["metric"]["job"], "node");
+        assert!(s["metric"]["mode"].is_string() && s["metric"]["cpu"].is_string());
+    }
+    // promtool, the Prometheus CLI, is a client of the same API.
+    let out = Command::new(peer_bin("promtool"))
+        .args(["query", "instant", &base, r#"up{cluster="spoke-1"}"#])
+        .output()
+        .expect("running promtool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "promtool failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("spoke-1") && text.contains("=> 1"),
+        "promtool printed: {text}"
+    );
+}
+
+#[test]
+fn hub_killed_with_sigkill_leaves_no_gap_wider_than_two_intervals() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let target = SeqTarget::start();
+    let hub_data = tmp.path().join("hub");
+    let (mut hub, hub_addr) = start_hub(&hub_data, &[]);
+    let cfg = agent_config(tmp.path(), "1s", &seq_job(&target.addr));
+    let (_agent, _) = start_agent(
+        "spoke-1",
+        &format!("http://{hub_addr}/api/v1/write"),
+        &tmp.path().join("agent"),
+        &cfg,
+    );
+    let base = format!("http://{hub_addr}");
+    wait_for("some samples in the hub", DEADLINE, || {
+        let n = seq_samples(&base).len();
+        (n >= 3).then_some(())
+    });
+    let before: Vec<(f64, f64)> = seq_samples(&base);
+    hub.kill9();
+    // Let the agent scrape through the outage.
+    let served_at_kill = target.served().len();
+    wait_for("three scrapes during the outage", DEADLINE, || {
+        (target.served().len() >= served_at_kill + 3).then_some(())
+    });
+    let mut cmd = Command::new(fleetwatch_bin());
+    cmd.args(["hub", "--listen", &hub_addr, "--data"])
+        .arg(&hub_data);
+    let mut hub2 = Proc::start("hub (restarted)", cmd);
+    hub2.wait_listening(DEADLINE);
+    let served_after = target.served().len();
+    let samples = wait_for(
+        "the outage's samples replayed into the hub",
+        DEADLINE,
+        || {
+            let s = seq_samples(&base);
+            (s.len() >= served_after).then_some(s)
+        },
+    );
+    // Everything acknowledged before the kill is still there.
+    for p in &before {
+        assert!(
+            samples.contains(p),
+            "sample {p:?} acknowledged before the kill is gone"
+        );
+    }
+    let mut ts: Vec<f64> = samples.iter().map(|(t, _)| *t).collect();
+    ts.sort_by(f64::total_cmp);
+    let widest = ts.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    assert!(
+        widest <= 2.0 + 0.5,
+        "gap of {widest}s across the hub outage (interval 1s)"
+    );
+}
+
+#[test]
+fn agent_killed_while_hub_down_delivers_every_sequence_number_once() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let target = SeqTarget::start();
+    // The hub is down: its port has no listener until later.
+    let hub_port = free_port();
+    let hub_addr = format!("127.0.0.1:{hub_port}");
+    let write_url = format!("http://{hub_addr}/api/v1/write");
+    let cfg = agent_config(tmp.path(), "500ms", &seq_job(&target.addr));
+    let agent_data = tmp.path().join("agent");
+    let (mut agent, _) = start_agent("spoke-1", &write_url, &agent_data, &cfg);
+    wait_for("six scrapes", DEADLINE, || {
+        (target.served().len() >= 6).then_some(())
+    });
+    // Close the gate and wait for the next scrape to reach it: scrapes of one target run
+    // one after another, so the last served number is in the agent's queue by then.
+    target.set_open(false);
+    wait_for("a scrape after the gate closed", DEADLINE, || {
+        (target.gated_requests() >= 1).then_some(())
+    });
+    let served_before_kill = target.served();
+    agent.kill9();
+    target.set_open(true);
+    let (_agent2, _) = start_agent("spoke-1", &write_url, &agent_data, &cfg);
+    let mut hub_cmd = Command::new(fleetwatch_bin());
+    hub_cmd
+        .args(["hub", "--listen", &hub_addr, "--data"])
+        .arg(tmp.path().join("hub"));
+    let mut hub = Proc::start("hub", hub_cmd);
+    hub.wait_listening(DEADLINE);
+    let base = format!("http://{hub_addr}");
+    let samples = wait_for(
+        "every number served before the kill in the hub",
+        DEADLINE,
+        || {
+            let s = seq_samples(&base);
+            served_before_kill
+                .iter()
+                .all(|n| s.iter().any(|(_, v)| *v == *n as f64))
+                .then_some(s)
+        },
+    );
+    let mut per_value: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut per_ts: BTreeMap<u64, usize> = BTreeMap::new();
+    for (t, v) in &samples {
+        *per_value.entry(*v as u64).or_default() += 1;
+        *per_ts.entry((t * 1000.0).round() as u64).or_default() += 1;
+    }
+    for n in &served_before_kill {
+        assert_eq!(
+            per_value.get(n),
+            Some(&1),
+            "sequence number {n} is not in the hub exactly once"
+        );
+    }
+    assert!(
+        per_ts.values().all(|c| *c == 1),
+        "a timestamp has two values: {per_ts:?}"
+    );
+}
+
+#[test]
+fn prometheus_remote_writes_into_the_hub() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_hub, hub_addr) = start_hub(&tmp.path().join("hub"), &[]);
+    let prom_port = free_port();
+    let cfg = write_file(
+        tmp.path(),
+        "prometheus.yml",
+        &format!(
+            "global:\n  scrape_interval: 1s\n  external_labels: {{cluster: prom-1}}\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\nremote_write:\n  - url: http://{hub_addr}/api/v1/write\n    queue_config: {{batch_send_deadline: 1s}}\n"
+        ),
+    );
+    let mut cmd = Command::new(peer_bin("prometheus"));
+    cmd.arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            tmp.path().join("prom").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+    let _prom = Proc::start("prometheus", cmd);
+    let base = format!("http://{hub_addr}");
+    let up = wait_for("Prometheus's series in the hub", DEADLINE, || {
+        instant_query(&base, r#"up{job="prometheus",cluster="prom-1"}"#).filter(|r| !r.is_empty())
+    });
+    assert_eq!(up[0]["value"][1], "1");
+    // Metadata travels too (Prometheus sends it every minute; the first send is at start).
+    let build = instant_query(&base, "prometheus_build_info").unwrap_or_default();
+    assert!(!build.is_empty(), "prometheus_build_info not in the hub");
+}
+
+#[test]
+fn agent_remote_writes_into_prometheus() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let target = SeqTarget::start();
+    let prom_port = free_port();
+    let prom_cfg = write_file(
+        tmp.path(),
+        "prometheus.yml",
+        "global:\n  scrape_interval: 1m\n",
+    );
+    let mut cmd = Command::new(peer_bin("prometheus"));
+    cmd.arg(format!("--config.file={}", prom_cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            tmp.path().join("prom").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .arg("--web.enable-remote-write-receiver");
+    let _prom = Proc::start("prometheus", cmd);
+    let prom = format!("http://127.0.0.1:{prom_port}");
+    wait_for("Prometheus ready", DEADLINE, || {
+        http_get(&format!("{prom}/-/ready"))
+            .ok()
+            .filter(|(s, _)| *s == 200)
+    });
+    let cfg = agent_config(tmp.path(), "1s", &seq_job(&target.addr));
+    let (_agent, _) = start_agent(
+        "spoke-2",
+        &format!("{prom}/api/v1/write"),
+        &tmp.path().join("agent"),
+        &cfg,
+    );
+    let r = wait_for("the agent's series in Prometheus", DEADLINE, || {
+        instant_query(&prom, r#"test_seq{cluster="spoke-2",job="seq"}"#).filter(|r| !r.is_empty())
+    });
+    assert_eq!(r[0]["metric"]["instance"], target.addr.as_str());
+    let up = instant_query(&prom, r#"up{cluster="spoke-2"}"#).unwrap_or_default();
+    assert_eq!(
+        up.len(),
+        1,
+        "up of the agent's target not in Prometheus: {up:?}"
+    );
+}
+
+#[test]
+fn malformed_inputs_get_clear_errors_and_processes_keep_running() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut hub, hub_addr) = start_hub(&tmp.path().join("hub"), &[]);
+    let write = format!("http://{hub_addr}/api/v1/write");
+    let headers = [
+        ("Content-Type", "application/x-protobuf"),
+        ("Content-Encoding", "snappy"),
+        ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+    ];
+    // Not snappy at all.
+    let (status, body) = http_post(&write, &headers, b"this is not snappy".to_vec()).expect("POST");
+    assert_eq!(status, 400, "bad snappy: {body}");
+    assert!(
+        body.to_lowercase().contains("snappy"),
+        "error does not say what was wrong: {body}"
+    );
+    // Valid snappy, not a protobuf WriteRequest.
+    let garbage = snap::raw::Encoder::new()
+        .compress_vec(&[0xff; 64])
+        .expect("snappy");
+    let (status, body) = http_post(&write, &headers, garbage).expect("POST");
+    assert_eq!(status, 400, "bad protobuf: {body}");
+    // Too large: over the 32 MiB bound on compressed bodies.
+    let (status, _) = http_post(&write, &headers, vec![0u8; 33 << 20]).expect("POST");
+    assert_eq!(status, 413);
+    // A malformed query.
+    let (status, body) =
+        http_get(&format!("http://{hub_addr}/api/v1/query?query=up{{")).expect("GET");
+    assert_eq!(status, 400);
+    assert!(body.contains("bad_data"), "{body}");
+    assert!(hub.is_running(), "the hub died on bad input");
+
+    // A target with a malformed body: the scrape fails, up is 0, the agent keeps running.
+    let bad_dir = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad_dir).expect("mkdir");
+    let bad_target = BadTarget::start("metric_ok 1\nmetric_bad{a=\"b\" 1\n");
+    let cfg = agent_config(
+        tmp.path(),
+        "1s",
+        &format!(
+            "  - job_name: bad\n    static_configs:\n      - targets: ['{}']\n",
+            bad_target.addr
+        ),
+    );
+    let (mut agent, _) = start_agent("spoke-1", &write, &tmp.path().join("agent"), &cfg);
+    let base = format!("http://{hub_addr}");
+    wait_for("up{job=\"bad\"} = 0 in the hub", DEADLINE, || {
+        instant_query(&base, r#"up{job="bad",cluster="spoke-1"}"#)
+            .filter(|r| r.len() == 1 && r[0]["value"][1] == "0")
+    });
+    assert!(
+        instant_query(&base, "metric_ok")
+            .unwrap_or_default()
+            .is_empty(),
+        "a sample from a failed scrape was stored"
+    );
+    assert!(agent.is_running(), "the agent died on a malformed body");
+
+    // Bad configuration: named file, line and field; exit 1 from check, no start.
+    let bad_cfg = write_file(
+        tmp.path(),
+        "bad.yml",
+        "global:\n  scrape_interval: 5x\nscrape_configs: []\n",
+    );
+    let out = Command::new(fleetwatch_bin())
+        .args(["check", "config"])
+        .arg(&bad_cfg)
+        .output()
+        .expect("running check config");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yml:2") && err.contains("scrape_interval"),
+        "unclear error: {err}"
+    );
+    let typo = write_file(
+        tmp.path(),
+        "typo.yml",
+        "scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n",
+    );
+    let out = Command::new(fleetwatch_bin())
+        .args(["check", "config"])
+        .arg(&typo)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("typo.yml:3") && err.contains("scrape_intervall"),
+        "unclear error: {err}"
+    );
+    let good = write_file(
+        tmp.path(),
+        "good.yml",
+        "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n",
+    );
+    let out = Command::new(fleetwatch_bin())
+        .args(["check", "config"])
+        .arg(&good)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(fleetwatch_bin())
+        .args(["check", "config"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "usage error must exit 2");
+    assert!(hub.is_running() && agent.is_running());
+}
+
+#[test]
+fn demo_shows_both_clusters() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(fleetwatch_bin());
+    cmd.args([
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--scrape-interval",
+        "1s",
+        "--data",
+    ])
+    .arg(tmp.path());
+    let mut demo = Proc::start("demo", cmd);
+    let addr = demo.wait_listening(DEADLINE);
+    let base = format!("http://{addr}");
+    // The first `listening on` line is the hub's: the demo starts it first.
+    for cluster in ["demo-east", "demo-west"] {
+        for job in ["node-exporter", "kube-state-metrics", "kubelet"] {
+            wait_for(
+                &format!("{cluster} {job} up in the hub"),
+                Duration::from_secs(30),
+                || {
+                    instant_query(&base, &format!(r#"up{{cluster="{cluster}",job="{job}"}}"#))
+                        .filter(|r| !r.is_empty() && r.iter().all(|s| s["value"][1] == "1"))
+                },
+            );
+        }
+    }
+    let pods = instant_query(&base, "kube_pod_info").unwrap_or_default();
+    assert!(pods.len() >= 2, "kube_pod_info missing");
+    assert!(
+        demo.terminate(Duration::from_secs(20)),
+        "demo did not stop cleanly on SIGTERM"
+    );
+}
+
+/// A target that always serves the same (malformed) body.
+struct BadTarget {
+    addr: String,
+}
+
+impl BadTarget {
+    fn start(body: &'static str) -> BadTarget {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(resp.as_bytes());
+            }
+        });
+        BadTarget { addr }
+    }
+}
