@@ -44,6 +44,8 @@ pub struct SampleRules {
     pub label_value_length_limit: u64,
     /// The cluster stamp.
     pub cluster: ClusterLabel,
+    /// Format of a page without `Content-Type` (`fallback_scrape_protocol`); text when unset.
+    pub fallback_format: Option<Format>,
 }
 
 /// What a target's loop remembers between scrapes.
@@ -80,7 +82,10 @@ pub fn append_page(
     ts: Timestamp,
     counts: &mut Counts,
 ) -> Result<(), ScrapeError> {
-    let format = Format::from_content_type(page.content_type.as_deref());
+    let format = match (page.content_type.as_deref(), rules.fallback_format) {
+        (None | Some(""), Some(f)) => f,
+        (ct, _) => Format::from_content_type(ct),
+    };
     let mut parser = Parser::new(&page.body, format, Mode::Scrape);
     let mut tracked = HashSet::new();
     let mut seen = HashSet::new();

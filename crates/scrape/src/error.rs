@@ -111,6 +111,14 @@ pub enum ScrapeError {
     /// A series lost its metric name to relabelling.
     #[error("missing metric name (__name__ label)")]
     NameMissing,
+    /// The job has more targets than `target_limit`.
+    #[error("target_limit exceeded (number of targets: {count}, limit: {limit})")]
+    TargetLimit {
+        /// Targets of the job.
+        count: usize,
+        /// The limit.
+        limit: u64,
+    },
     /// The store refused the batch.
     #[error("storage: {0}")]
     Storage(String),

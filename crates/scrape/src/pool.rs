@@ -57,11 +57,18 @@ fn context(
             label_name_length_limit: cfg.label_name_length_limit,
             label_value_length_limit: cfg.label_value_length_limit,
             cluster: cluster.clone(),
+            fallback_format: cfg.fallback_scrape_protocol.map(|p| match p {
+                config::ScrapeProtocol::OpenMetricsText0_0_1
+                | config::ScrapeProtocol::OpenMetricsText1_0_0 => exposition::Format::OpenMetrics,
+                // The protobuf format is not parsed; text is the closest reading.
+                _ => exposition::Format::PrometheusText,
+            }),
         },
         client,
         body_size_limit: cfg.body_size_limit,
         appendable,
         identity,
+        forced_error: Arc::new(Mutex::new(None)),
     })
 }
 
@@ -104,6 +111,14 @@ impl Pool {
             // Identical targets (same labels and URL) are scraped once.
             next.entry(t.hash()).or_insert(t);
         }
+        // Over target_limit every target of the job fails its scrapes (up=0), as in Prometheus.
+        let limit = self.config.target_limit;
+        *self.ctx.forced_error.lock() = (limit > 0 && next.len() as u64 > limit).then(|| {
+            crate::error::ScrapeError::TargetLimit {
+                count: next.len(),
+                limit,
+            }
+        });
         self.entries.retain(|hash, e| {
             let keep = next.contains_key(hash);
             if !keep {

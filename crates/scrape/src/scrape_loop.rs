@@ -60,6 +60,8 @@ pub(crate) struct JobContext {
     pub body_size_limit: u64,
     pub appendable: Arc<dyn Appendable>,
     pub identity: WriteIdentity,
+    /// Set while the job has more targets than `target_limit`: every scrape fails with it.
+    pub forced_error: Arc<Mutex<Option<ScrapeError>>>,
 }
 
 /// How a loop is told to stop.
@@ -107,6 +109,27 @@ impl LoopHandle {
     }
 }
 
+/// Tolerance within which a scrape time snaps to the ideal one, as Prometheus does so that
+/// timestamps compress well.
+const ALIGN_TOLERANCE_MS: Timestamp = 2;
+
+/// Snaps `ts` to the ideal scrape time (the first scrape plus whole intervals) when it is
+/// within the tolerance (at most 1% of the interval) after it.
+fn align(aligned: &mut Option<Timestamp>, ts: Timestamp, interval_ms: Timestamp) -> Timestamp {
+    let Some(a) = aligned else {
+        *aligned = Some(ts);
+        return ts;
+    };
+    if interval_ms <= 0 {
+        return ts;
+    }
+    while ts - *a >= interval_ms {
+        *a += interval_ms;
+    }
+    let tolerance = (interval_ms / 100).min(ALIGN_TOLERANCE_MS);
+    if ts - *a <= tolerance { *a } else { ts }
+}
+
 /// The requested stop mode; a dropped sender means the owner is gone: stop quietly.
 fn stop_mode(rx: &watch::Receiver<Stop>) -> Stop {
     match *rx.borrow() {
@@ -138,17 +161,23 @@ async fn run(
     let mut ticker = tokio::time::interval_at(first, target.interval());
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_ts: Option<Timestamp> = None;
+    let interval_ms = target.interval().as_millis() as Timestamp;
+    let mut aligned: Option<Timestamp> = None;
     let mode = loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.changed() => break stop_mode(&stop),
         }
         let start = SystemTime::now();
-        let ts = now_ms(start);
+        let ts = align(&mut aligned, now_ms(start), interval_ms);
         let started = Instant::now();
-        let fetched = tokio::select! {
-            r = fetch(&job, &target, &url) => r,
-            _ = stop.changed() => break stop_mode(&stop),
+        let forced = job.forced_error.lock().clone();
+        let fetched = match forced {
+            Some(e) => Err(e),
+            None => tokio::select! {
+                r = fetch(&job, &target, &url) => r,
+                _ = stop.changed() => break stop_mode(&stop),
+            },
         };
         let result = store(&job, &labels, &cache, fetched, ts, started);
         last_ts = Some(ts);
@@ -263,5 +292,25 @@ fn store(
     match err {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrape_times_snap_within_tolerance() {
+        let mut a = None;
+        assert_eq!(align(&mut a, 10_000, 1_000), 10_000);
+        assert_eq!(align(&mut a, 11_002, 1_000), 11_000);
+        assert_eq!(align(&mut a, 12_003, 1_000), 12_003);
+        // A skipped tick still aligns to the grid.
+        assert_eq!(align(&mut a, 14_001, 1_000), 14_000);
+        // Short intervals get a tolerance of 1% at most.
+        let mut a = None;
+        align(&mut a, 0, 100);
+        assert_eq!(align(&mut a, 101, 100), 100);
+        assert_eq!(align(&mut a, 202, 100), 202);
     }
 }

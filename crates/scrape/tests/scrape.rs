@@ -467,3 +467,46 @@ async fn manager_follows_a_discovery_channel() {
     m.shutdown().await;
     runner.await.expect("run returns on shutdown");
 }
+
+#[tokio::test]
+async fn target_limit_fails_every_target_of_the_job() {
+    let a = TestTarget::start(Page::text("a 1\n")).await;
+    let b = TestTarget::start(Page::text("b 1\n")).await;
+    let yaml = format!(
+        "scrape_configs:\n  - job_name: j\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n    target_limit: 1\n    static_configs:\n      - targets: ['{}', '{}']\n",
+        a.addr, b.addr
+    );
+    let (m, rec) = start(&yaml, ClusterLabel::None);
+    wait_for("both reported", || {
+        let ts = m.targets();
+        ts.len() == 2 && ts.iter().all(|t| t.health == Health::Down)
+    })
+    .await;
+    assert!(rec.of("a").is_empty() && rec.of("b").is_empty());
+    assert!(up_values(&rec).iter().all(|v| *v == 0.0));
+    assert_eq!(
+        m.targets()[0].last_error,
+        "target_limit exceeded (number of targets: 2, limit: 1)"
+    );
+    m.shutdown().await;
+}
+
+#[tokio::test]
+async fn fallback_protocol_reads_pages_without_content_type() {
+    // OpenMetrics timestamps are seconds with a fraction, which the text format refuses.
+    let mut p = Page::text("# TYPE a gauge\na 1 1700000000.5\n# EOF\n");
+    p.content_type = String::new();
+    let t = TestTarget::start(p).await;
+    let (m, rec) = start(
+        &job_yaml(
+            "j",
+            t.addr,
+            "    fallback_scrape_protocol: OpenMetricsText1.0.0\n",
+        ),
+        ClusterLabel::None,
+    );
+    wait_for("a", || !rec.of("up").is_empty()).await;
+    assert_eq!(up_values(&rec)[0], 1.0, "{}", m.targets()[0].last_error);
+    assert_eq!(rec.of("a")[0].t, 1_700_000_000_500);
+    m.shutdown().await;
+}
