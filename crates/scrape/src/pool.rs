@@ -113,12 +113,12 @@ impl Pool {
         }
         // Over target_limit every target of the job fails its scrapes (up=0), as in Prometheus.
         let limit = self.config.target_limit;
-        *self.ctx.forced_error.lock() = (limit > 0 && next.len() as u64 > limit).then(|| {
+        *self.ctx.forced_error.lock() = (limit > 0 && next.len() as u64 > limit).then_some(
             crate::error::ScrapeError::TargetLimit {
                 count: next.len(),
                 limit,
-            }
-        });
+            },
+        );
         self.entries.retain(|hash, e| {
             let keep = next.contains_key(hash);
             if !keep {
