@@ -144,7 +144,7 @@ fn out_of_window_and_conflicting_samples_are_refused() {
         .expect("inside the window, out of order");
     app.append(&l, 10_000, 1.0)
         .expect("exact duplicate is idempotent");
-    let e = app.append(&l, 10_000, 2.0).err().expect("conflict");
+    let e = app.append(&l, 10_000, 2.0).expect_err("conflict");
     assert!(
         matches!(
             e,
@@ -152,7 +152,7 @@ fn out_of_window_and_conflicting_samples_are_refused() {
         ),
         "{e}"
     );
-    let e = app.append(&l, 8_999, 1.0).err().expect("too old");
+    let e = app.append(&l, 8_999, 1.0).expect_err("too old");
     assert!(
         matches!(e, StorageError::OutOfBounds { t: 8_999, .. }),
         "{e}"
@@ -170,8 +170,7 @@ fn out_of_window_and_conflicting_samples_are_refused() {
     let e = db
         .appender(&WriteIdentity::Anonymous)
         .append(&Labels::empty(), 1, 1.0)
-        .err()
-        .expect("empty labels");
+        .expect_err("empty labels");
     assert!(matches!(e, StorageError::InvalidSeries { .. }));
 }
 

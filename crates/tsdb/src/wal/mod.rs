@@ -42,10 +42,11 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u64>, Error> {
         let entry = entry.map_err(|e| Error::io("list WAL directory", dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(i) = name.parse::<u64>() {
-                out.push(i);
-            }
+        if !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(i) = name.parse::<u64>()
+        {
+            out.push(i);
         }
     }
     out.sort_unstable();

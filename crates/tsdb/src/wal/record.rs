@@ -122,7 +122,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Record, DecodeError> {
             Ok(Record::Series(out))
         }
         TYPE_SAMPLES => {
-            if r.remaining() % 24 != 0 {
+            if !r.remaining().is_multiple_of(24) {
                 return Err(r.err("samples payload is not a multiple of 24 bytes"));
             }
             let mut out = Vec::with_capacity(r.remaining() / 24);
