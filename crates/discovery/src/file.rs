@@ -52,19 +52,11 @@ pub enum FileSdError {
     },
 }
 
-/// A group as written in JSON (unknown keys ignored, as Go's `encoding/json` does).
-#[derive(Deserialize)]
-struct JsonGroup {
-    #[serde(default)]
-    targets: Option<Vec<String>>,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-/// A group as written in YAML (unknown keys refused, as Prometheus's strict YAML decoding does).
+/// A group as written in a file; unknown keys are refused in JSON and YAML alike, as
+/// Prometheus decodes both strictly.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct YamlGroup {
+struct FileGroup {
     #[serde(default)]
     targets: Option<Vec<String>>,
     #[serde(default)]
@@ -86,7 +78,7 @@ pub fn parse_target_groups(path: &str, content: &[u8]) -> Result<Vec<TargetGroup
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     let raw: Vec<Option<RawGroup>> = match ext.as_deref() {
-        Some("json") => serde_json::from_slice::<Vec<Option<JsonGroup>>>(content)
+        Some("json") => serde_json::from_slice::<Vec<Option<FileGroup>>>(content)
             .map_err(|e| invalid(e.to_string()))?
             .into_iter()
             .map(|g| g.map(|g| (g.targets, g.labels)))
@@ -98,7 +90,7 @@ pub fn parse_target_groups(path: &str, content: &[u8]) -> Result<Vec<TargetGroup
             if text.trim().is_empty() {
                 Vec::new()
             } else {
-                serde_saphyr::from_str::<Vec<Option<YamlGroup>>>(text)
+                serde_saphyr::from_str::<Vec<Option<FileGroup>>>(text)
                     .map_err(|e| invalid(e.to_string()))?
                     .into_iter()
                     .map(|g| g.map(|g| (g.targets, g.labels)))
@@ -337,7 +329,7 @@ mod tests {
     fn json_groups_get_source_and_filepath() {
         let g = parse_target_groups(
             "/sd/a.json",
-            br#"[{"targets": ["h1:80", "h2:80"], "labels": {"env": "x"}, "extra": 1}, {"targets": []}]"#,
+            br#"[{"targets": ["h1:80", "h2:80"], "labels": {"env": "x"}}, {"targets": []}]"#,
         )
         .expect("valid");
         assert_eq!(g.len(), 2);
@@ -356,6 +348,9 @@ mod tests {
         let e = parse_target_groups("f.yaml", b"- targets: ['a:1']\n  bogus: 1\n")
             .expect_err("unknown key");
         assert!(e.to_string().starts_with("f.yaml: "), "{e}");
+        let e = parse_target_groups("f.json", br#"[{"targets": [], "extra": 1}]"#)
+            .expect_err("unknown key");
+        assert!(e.to_string().contains("extra"), "{e}");
         let e = parse_target_groups("f.json", b"[null]").expect_err("null item");
         assert!(e.to_string().contains("nil target group"), "{e}");
         let e = parse_target_groups("f.json", br#"[{"labels": {"": "v"}}]"#).expect_err("name");
