@@ -510,3 +510,31 @@ async fn fallback_protocol_reads_pages_without_content_type() {
     assert_eq!(rec.of("a")[0].t, 1_700_000_000_500);
     m.shutdown().await;
 }
+
+#[tokio::test]
+async fn changed_config_restarts_loops_without_spurious_stale_markers() {
+    let t = TestTarget::start(Page::text("a 1\n")).await;
+    let (m, rec) = start(&job_yaml("j", t.addr, ""), ClusterLabel::None);
+    wait_for("a", || !rec.of("a").is_empty()).await;
+    let changed = scrape_configs(&job_yaml(
+        "j",
+        t.addr,
+        "    metric_relabel_configs:\n      - target_label: x\n        replacement: y\n",
+    ));
+    m.apply_config(&changed);
+    wait_for("relabelled a", || {
+        rec.of("a").iter().any(|r| r.labels.get("x") == Some("y"))
+    })
+    .await;
+    // The old series of the target vanished with the new rules: marked stale once the new
+    // loop scrapes; the target's report series continue without a stale marker.
+    wait_for("old a stale", || {
+        rec.of("a")
+            .iter()
+            .any(|r| r.labels.get("x").is_none() && is_stale_nan(r.v))
+    })
+    .await;
+    assert!(rec.of("up").iter().all(|r| !is_stale_nan(r.v)));
+    assert_eq!(m.targets().len(), 1);
+    m.shutdown().await;
+}
