@@ -102,25 +102,31 @@ impl Appender for DbAppender {
         let buf = encode(&unlogged, &self.groups, &self.metadata);
 
         let inner = &self.inner;
-        // WAL order is apply order: replay resolves conflicting values exactly as live did.
-        let mut wal = inner.wal.lock();
-        if inner.closed.load(Ordering::Acquire) {
-            return Err(StorageError::Closed);
-        }
-        wal.write(&buf)?;
-        for s in &unlogged {
-            s.set_logged();
-        }
-        if inner.opts.fsync == FsyncPolicy::Always {
-            wal.sync()?;
-        }
+        let (ticket, pos) = {
+            let mut wal = inner.wal.lock();
+            if inner.closed.load(Ordering::Acquire) {
+                return Err(StorageError::Closed);
+            }
+            wal.write(&buf)?;
+            for s in &unlogged {
+                s.set_logged();
+            }
+            (inner.tickets.fetch_add(1, Ordering::AcqRel), wal.position())
+        };
+        // Durable before visible; concurrent commits share fsyncs.
+        let synced = match inner.opts.fsync {
+            FsyncPolicy::Always => inner.sync_to(pos),
+            FsyncPolicy::Interval(_) => Ok(()),
+        };
+        // Visible in WAL order, so replay resolves conflicting values as live did.
+        let _turn = inner.turnstile.enter(ticket);
+        synced?;
         for (series, samples) in &self.groups {
             inner.head.apply(series, samples);
         }
         for (metric, meta) in self.metadata.drain(..) {
             inner.head.set_metadata(metric, meta);
         }
-        drop(wal);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -12,6 +12,7 @@ use model::Sample;
 use parking_lot::Mutex;
 
 use crate::head::{Head, Stats};
+use crate::turnstile::Turnstile;
 use crate::wal::reader::read_segment;
 use crate::wal::record::Record;
 use crate::wal::{self, WalWriter};
@@ -23,7 +24,37 @@ pub(crate) struct Inner {
     pub(crate) wal: Mutex<WalWriter>,
     pub(crate) opts: Options,
     pub(crate) closed: AtomicBool,
+    /// Commit tickets, taken under the WAL lock so ticket order is WAL order.
+    pub(crate) tickets: AtomicU64,
+    /// Applies commits to the head in ticket order.
+    pub(crate) turnstile: Turnstile,
+    // One fsync at a time; a committer whose bytes a finished fsync covered skips its own.
+    sync_lock: Mutex<()>,
+    durable: Arc<AtomicU64>,
     wal_dir: PathBuf,
+}
+
+impl Inner {
+    /// Returns once the WAL is fsynced at least up to log position `pos`.
+    pub(crate) fn sync_to(&self, pos: u64) -> std::io::Result<()> {
+        let _one_at_a_time = self.sync_lock.lock();
+        if self.durable.load(Ordering::Acquire) >= pos {
+            return Ok(());
+        }
+        // The current segment holds every unsynced byte: a cut fsyncs the old one.
+        let (file, upto) = {
+            let w = self.wal.lock();
+            (w.file(), w.position())
+        };
+        file.sync_data().map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("fsync WAL segment in {}: {e}", self.wal_dir.display()),
+            )
+        })?;
+        self.durable.fetch_max(upto, Ordering::AcqRel);
+        Ok(())
+    }
 }
 
 /// The embedded time-series database. Share it as `Arc<Db>`; it implements
@@ -92,11 +123,16 @@ impl Db {
         // New writes go to a fresh segment so nothing is ever appended after a bad tail.
         let next = segments.last().map_or(0, |l| l + 1);
         let writer = WalWriter::create(&wal_dir, next, opts.wal_segment_size)?;
+        let durable = writer.durable();
         let inner = Arc::new(Inner {
             head,
             wal: Mutex::new(writer),
             opts,
             closed: AtomicBool::new(false),
+            tickets: AtomicU64::new(0),
+            turnstile: Turnstile::default(),
+            sync_lock: Mutex::new(()),
+            durable,
             wal_dir,
         });
         let fsync_thread = match inner.opts.fsync {

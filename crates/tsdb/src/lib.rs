@@ -5,6 +5,7 @@
 //!   [`storage::Appendable`] (in `appender`) and [`storage::Queryable`] (in `querier`).
 //! - [`Options`] / [`FsyncPolicy`]: durability and out-of-order window.
 //! - `head`: series keyed by labels, interned strings, postings, samples sorted by time.
+//! - `turnstile`: commits become visible in WAL order while their fsyncs are grouped.
 //! - `wal`: segment files of length+crc32c framed records (format in FORMAT.md).
 
 mod appender;
@@ -13,6 +14,7 @@ mod error;
 mod head;
 mod options;
 mod querier;
+mod turnstile;
 mod wal;
 
 pub use db::Db;

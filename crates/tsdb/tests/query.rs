@@ -176,12 +176,21 @@ fn out_of_window_and_conflicting_samples_are_refused() {
 
 #[test]
 fn concurrent_writers_and_a_reader_lose_nothing() {
+    concurrent_writers(FsyncPolicy::Interval(Duration::from_millis(5)));
+}
+
+#[test]
+fn concurrent_group_committed_writers_lose_nothing() {
+    concurrent_writers(FsyncPolicy::Always);
+}
+
+fn concurrent_writers(fsync: FsyncPolicy) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Arc::new(
         Db::open(
             dir.path(),
             Options {
-                fsync: FsyncPolicy::Interval(Duration::from_millis(5)),
+                fsync,
                 wal_segment_size: 64 * 1024,
                 ..Options::default()
             },

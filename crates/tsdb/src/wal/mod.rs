@@ -8,6 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Error;
 
@@ -69,6 +70,10 @@ pub(crate) struct WalWriter {
     dirty: bool,
     // A failed write may have left a partial record: the next write starts a new segment.
     broken: bool,
+    // Bytes written over all segments of this writer: a position in the log.
+    position: u64,
+    // Log position up to which everything is fsynced; shared with group-commit syncers.
+    durable: Arc<AtomicU64>,
 }
 
 impl WalWriter {
@@ -84,6 +89,8 @@ impl WalWriter {
             size: 0,
             dirty: false,
             broken: false,
+            position: 0,
+            durable: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -101,6 +108,7 @@ impl WalWriter {
             return Err(self.annotate("write", e));
         }
         self.size += buf.len() as u64;
+        self.position += buf.len() as u64;
         self.dirty = true;
         Ok(())
     }
@@ -112,6 +120,7 @@ impl WalWriter {
                 .sync_data()
                 .map_err(|e| self.annotate("fsync", e))?;
             self.dirty = false;
+            self.durable.fetch_max(self.position, Ordering::AcqRel);
         }
         Ok(())
     }
@@ -125,6 +134,21 @@ impl WalWriter {
         } else {
             None
         }
+    }
+
+    /// Log position after the last write (bytes over all segments since open).
+    pub(crate) fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The current segment file.
+    pub(crate) fn file(&self) -> Arc<File> {
+        Arc::clone(&self.file)
+    }
+
+    /// The shared watermark of fsynced log bytes.
+    pub(crate) fn durable(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.durable)
     }
 
     /// Marks the segment unsynced again (after a failed background fsync).
@@ -145,6 +169,8 @@ impl WalWriter {
             self.file
                 .sync_data()
                 .map_err(|e| self.annotate("fsync", e))?;
+            // Everything before the cut is now on disk, whoever waits for it.
+            self.durable.fetch_max(self.position, Ordering::AcqRel);
         }
         let next = self.index + 1;
         let file = open_segment(&self.dir, next).map_err(|e| self.annotate("create", e))?;
