@@ -463,3 +463,72 @@ impl BadTarget {
         BadTarget { addr }
     }
 }
+
+#[test]
+fn hub_scrapes_its_own_jobs_including_federate_from_prometheus() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let target = SeqTarget::start();
+    // A real Prometheus scraping itself, to be federated from.
+    let prom_port = free_port();
+    let prom_cfg = write_file(
+        tmp.path(),
+        "prometheus.yml",
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\n"
+        ),
+    );
+    let mut cmd = Command::new(peer_bin("prometheus"));
+    cmd.arg(format!("--config.file={}", prom_cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            tmp.path().join("prom").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+    let _prom = Proc::start("prometheus", cmd);
+    let hub_cfg = write_file(
+        tmp.path(),
+        "hub.yml",
+        &format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n\
+             \x20 - job_name: federate\n    honor_labels: true\n    metrics_path: /federate\n\
+             \x20   params:\n      'match[]': ['{{job=\"prometheus\"}}']\n\
+             \x20   static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\n\
+             \x20 - job_name: edge-seq\n    static_configs:\n      - targets: ['{}']\n        labels: {{cluster: edge-1}}\n\
+             \x20 - job_name: local-seq\n    static_configs:\n      - targets: ['{}']\n",
+            target.addr, target.addr
+        ),
+    );
+    let (_hub, hub_addr) = start_hub(
+        &tmp.path().join("hub"),
+        &[
+            "--config",
+            hub_cfg.to_str().expect("utf-8 path"),
+            "--cluster",
+            "central",
+        ],
+    );
+    let base = format!("http://{hub_addr}");
+    // Federated series keep their own job and instance (honor_labels) and get the hub's cluster.
+    let fed = wait_for("federated series in the hub", DEADLINE, || {
+        instant_query(&base, r#"prometheus_build_info{job="prometheus"}"#).filter(|r| !r.is_empty())
+    });
+    assert_eq!(fed[0]["metric"]["cluster"], "central", "{}", fed[0]);
+    assert_eq!(
+        fed[0]["metric"]["instance"],
+        format!("127.0.0.1:{prom_port}").as_str()
+    );
+    let up = wait_for("up of the federate job", DEADLINE, || {
+        instant_query(&base, r#"up{job="federate"}"#).filter(|r| r.len() == 1)
+    });
+    assert_eq!(up[0]["value"][1], "1");
+    // A target that names its cluster keeps it; one that does not gets the hub's.
+    let edge = wait_for("the edge target's series", DEADLINE, || {
+        instant_query(&base, r#"test_seq{job="edge-seq"}"#).filter(|r| r.len() == 1)
+    });
+    assert_eq!(edge[0]["metric"]["cluster"], "edge-1");
+    let local = wait_for("the local target's series", DEADLINE, || {
+        instant_query(&base, r#"test_seq{job="local-seq"}"#).filter(|r| r.len() == 1)
+    });
+    assert_eq!(local[0]["metric"]["cluster"], "central");
+}

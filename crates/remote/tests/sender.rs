@@ -142,7 +142,7 @@ async fn server_error_is_retried_and_delivered_once() {
     let s = rw.snapshot();
     assert!(s.samples_retried > 0, "{s:?}");
     assert!(s.highest_sent_ms == 2 && s.last_send_seconds > 0.0, "{s:?}");
-    let hdr = &r.headers.lock()[0];
+    let hdr = r.headers.lock()[0].clone();
     assert_eq!(hdr["content-encoding"], "snappy");
     assert_eq!(hdr["content-type"], "application/x-protobuf");
     assert_eq!(hdr["x-prometheus-remote-write-version"], "0.1.0");
@@ -271,14 +271,15 @@ async fn metadata_is_sent() {
     c.metadata_interval = Duration::from_secs(60);
     let h = rw.start(c);
     wait_for("metadata sent", || rw.snapshot().metadata_sent == 1).await;
-    let reqs = r.accepted.lock();
-    let m = &reqs
+    let m = r
+        .accepted
+        .lock()
         .iter()
         .find(|q| !q.metadata.is_empty())
         .expect("meta req")
-        .metadata[0];
+        .metadata[0]
+        .clone();
     assert_eq!(m.metric_family_name, "http_requests_total");
     assert_eq!(m.to_model(), meta);
-    drop(reqs);
     h.shutdown().await;
 }

@@ -70,6 +70,31 @@ fn bench(c: &mut Criterion) {
             );
         });
     }
+    // Four writers over disjoint quarters of the series: with Always, their commits share
+    // fsyncs (group commit) instead of queueing one flush each.
+    g.bench_function("10k_series_x_100_batch_1000/always_4_writers", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let opts = Options {
+                    fsync: FsyncPolicy::Always,
+                    ..Options::default()
+                };
+                let db = Db::open(dir.path(), opts).expect("open");
+                (dir, db)
+            },
+            |(dir, db)| {
+                std::thread::scope(|s| {
+                    for part in labels.chunks(SERIES / 4) {
+                        let db = &db;
+                        s.spawn(move || write_all(db, part));
+                    }
+                });
+                (dir, db)
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.finish();
 }
 
