@@ -9,7 +9,7 @@ use discovery::{TargetGroup, TargetSets};
 use model::Labels;
 use parking_lot::Mutex;
 use storage::{Appendable, WriteIdentity};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::cluster::ClusterLabel;
 use crate::pool::Pool;
@@ -62,7 +62,8 @@ pub struct ScrapeManager {
     cluster: ClusterLabel,
     identity: WriteIdentity,
     state: Arc<Mutex<State>>,
-    shutdown: Arc<Notify>,
+    /// True once shut down; `run` returns and no loop starts again.
+    shutdown: Arc<watch::Sender<bool>>,
 }
 
 impl ScrapeManager {
@@ -81,7 +82,7 @@ impl ScrapeManager {
                 configs: Vec::new(),
                 groups: TargetSets::new(),
             })),
-            shutdown: Arc::new(Notify::new()),
+            shutdown: Arc::new(watch::channel(false).0),
         }
     }
 
@@ -90,6 +91,9 @@ impl ScrapeManager {
     /// Must be called within a tokio runtime.
     pub fn apply_config(&self, configs: &[ScrapeConfig]) {
         let mut st = self.state.lock();
+        if *self.shutdown.borrow() {
+            return;
+        }
         let st = &mut *st;
         st.configs = configs.to_vec();
         let wanted: HashMap<&str, &ScrapeConfig> =
@@ -132,7 +136,11 @@ impl ScrapeManager {
     /// Follows discovery until [`ScrapeManager::shutdown`] or until the sender goes away:
     /// every published set replaces the targets of the jobs it names.
     pub async fn run(&self, mut targets: watch::Receiver<HashMap<String, Vec<TargetGroup>>>) {
+        let mut down = self.shutdown.subscribe();
         loop {
+            if *down.borrow_and_update() {
+                return;
+            }
             let sets = targets.borrow_and_update().clone();
             self.sync(sets);
             tokio::select! {
@@ -141,7 +149,7 @@ impl ScrapeManager {
                         return;
                     }
                 }
-                _ = self.shutdown.notified() => return,
+                _ = down.changed() => {}
             }
         }
     }
@@ -149,6 +157,9 @@ impl ScrapeManager {
     /// Replaces the discovered groups of every job.
     pub fn sync(&self, sets: TargetSets) {
         let mut st = self.state.lock();
+        if *self.shutdown.borrow() {
+            return;
+        }
         for (job, pool) in st.pools.iter_mut() {
             let groups = sets.get(job).map(Vec::as_slice).unwrap_or(&[]);
             pool.sync(groups);
@@ -213,9 +224,10 @@ impl ScrapeManager {
     /// Stops every loop without stale markers (as Prometheus does on exit, so that a restart
     /// leaves no gap) and waits for them; `run` returns.
     pub async fn shutdown(&self) {
-        self.shutdown.notify_waiters();
         let handles: Vec<LoopHandle> = {
             let mut st = self.state.lock();
+            // Set under the state lock so that no sync can start a loop after this.
+            self.shutdown.send_replace(true);
             st.pools.values_mut().flat_map(|p| p.stop(false)).collect()
         };
         for h in handles {

@@ -1,7 +1,7 @@
 //! Byte-for-byte comparison with a real Prometheus holding the same data.
 //!
-//! Ignored by default (it backfills a TSDB and starts `prometheus`); run with
-//! `cargo test -p server --test vs_prometheus -- --ignored`. Queries avoid the
+//! It backfills a TSDB with promtool and starts Debian's `prometheus` (installed by
+//! `scripts/install-peers`; the test fails when it is missing). Queries avoid the
 //! exact window edges, where Prometheus 2 (closed) and 3 (left-open) differ.
 
 mod common;
@@ -117,7 +117,6 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 }
 
 #[tokio::test]
-#[ignore = "starts a real Prometheus"]
 async fn same_json_as_prometheus() {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
