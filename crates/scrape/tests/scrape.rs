@@ -466,6 +466,12 @@ async fn manager_follows_a_discovery_channel() {
     assert_eq!(rec.identities()[0], storage::WriteIdentity::Local);
     m.shutdown().await;
     runner.await.expect("run returns on shutdown");
+    // After shutdown, run returns at once and new targets start nothing.
+    tokio::time::timeout(std::time::Duration::from_secs(5), m.run(tx.subscribe()))
+        .await
+        .expect("run returns after shutdown");
+    m.sync(static_sets(&cfgs));
+    assert!(m.targets().is_empty());
 }
 
 #[tokio::test]
