@@ -298,8 +298,13 @@ impl FileDiscovery {
     fn start_watcher(&self, tx: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
         use notify::Watcher;
         let handler = move |res: notify::Result<notify::Event>| {
+            // Reads and attribute-only changes (chmod) say nothing new, as Prometheus ignores them.
             if let Ok(ev) = res
-                && !matches!(ev.kind, notify::EventKind::Access(_))
+                && !matches!(
+                    ev.kind,
+                    notify::EventKind::Access(_)
+                        | notify::EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+                )
             {
                 // A full channel already holds a wake-up: the change will be seen.
                 let _ = tx.try_send(());
