@@ -83,8 +83,9 @@ pub async fn start(
         .with_context(|| format!("creating data directory {}", args.data.display()))?;
     let queue_dir = args.data.join("queue");
     let max_bytes = args.max_queue_bytes;
+    let external = external_label_rules(&cfg.global.external_labels)?;
     let rw = tokio::task::spawn_blocking(move || {
-        remote::RemoteWrite::open(&queue_dir, max_bytes, Vec::new())
+        remote::RemoteWrite::open(&queue_dir, max_bytes, external)
     })
     .await
     .context("opening the queue panicked")?
@@ -134,6 +135,26 @@ pub async fn start(
         res
     });
     Ok(RunningAgent { addr, done })
+}
+
+/// `global.external_labels` as write-relabel rules: each label is added to a series that
+/// does not have it, as Prometheus does for remote write. The `cluster` stamp comes first,
+/// so an external `cluster` label never overrides `--cluster`.
+fn external_label_rules(labels: &model::Labels) -> anyhow::Result<Vec<relabel::RelabelConfig>> {
+    labels
+        .iter()
+        .map(|l| {
+            let mut r = relabel::RelabelConfig::new(relabel::Action::Replace);
+            r.source_labels = Some(vec![l.name.clone()]);
+            // Anchored: matches only a missing (empty) label.
+            r.regex = Some(model::PromRegex::new("").context("empty regex")?);
+            r.target_label = l.name.clone();
+            r.replacement = l.value.replace('$', "$$");
+            r.validate(relabel::NameValidationScheme::Utf8)
+                .with_context(|| format!("external label {}", l.name))?;
+            Ok(r)
+        })
+        .collect()
 }
 
 #[derive(Clone)]
@@ -194,5 +215,24 @@ async fn reload(axum::extract::State(st): axum::extract::State<AgentState>) -> i
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("failed to reload config: {e:#}\n"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_labels_fill_only_missing_labels() {
+        let ext = model::Labels::from_pairs([("region", "eu-$1"), ("cluster", "ext")]);
+        let rules = external_label_rules(&ext).expect("valid rules");
+        let with_cluster = model::Labels::from_pairs([("__name__", "up"), ("cluster", "spoke-1")]);
+        let out = relabel::process(&with_cluster, &rules).expect("kept");
+        assert_eq!(out.get("cluster"), Some("spoke-1"));
+        assert_eq!(out.get("region"), Some("eu-$1"));
+        let with_region = model::Labels::from_pairs([("__name__", "up"), ("region", "us")]);
+        let out = relabel::process(&with_region, &rules).expect("kept");
+        assert_eq!(out.get("region"), Some("us"));
+        assert_eq!(out.get("cluster"), Some("ext"));
     }
 }

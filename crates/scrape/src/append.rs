@@ -49,12 +49,16 @@ pub struct SampleRules {
 }
 
 /// What a target's loop remembers between scrapes.
+///
+/// Kept small because an agent holds one per target for every series it scrapes: series
+/// are keyed by their label hash, and only series that can go stale keep their labels,
+/// flattened into one allocation ([`CompactLabels`]).
 #[derive(Debug, Default)]
 pub struct ScrapeCache {
     /// Series of the previous scrape that get a stale marker when they go away.
-    tracked: HashSet<Labels>,
-    /// Every series of the previous scrape (for `scrape_series_added`).
-    seen: HashSet<Labels>,
+    tracked: HashMap<u64, CompactLabels>,
+    /// Every series of the previous scrape (for `scrape_series_added`), by label hash.
+    seen: HashSet<u64>,
     /// Metadata last handed to the store, per family.
     metadata: HashMap<String, MetricMetadata>,
 }
@@ -87,75 +91,98 @@ pub fn append_page(
         (ct, _) => Format::from_content_type(ct),
     };
     let mut parser = Parser::new(&page.body, format, Mode::Scrape);
-    let mut tracked = HashSet::new();
-    let mut seen = HashSet::new();
+    let mut tracked = HashMap::with_capacity(cache.tracked.len());
+    let mut seen = HashSet::with_capacity(cache.seen.len());
     let mut metadata: HashMap<String, MetricMetadata> = HashMap::new();
     let mut limit_hit = false;
-    while let Some(entry) = parser.next() {
-        match entry? {
-            Entry::Help { name, help } => {
-                metadata.entry(name.into_owned()).or_default().help = help.into_owned();
-            }
-            Entry::Type { name, metric_type } => {
-                metadata.entry(name.into_owned()).or_default().metric_type = metric_type;
-            }
-            Entry::Unit { name, unit } => {
-                metadata.entry(name.into_owned()).or_default().unit = unit.into_owned();
-            }
-            Entry::Comment(_) | Entry::Eof => {}
-            Entry::Sample(s) => {
-                counts.scraped += 1;
-                let t = match s.timestamp {
-                    Some(t) if rules.honor_timestamps => t,
-                    _ => ts,
-                };
-                let explicit = rules.honor_timestamps && s.timestamp.is_some();
-                let Some(lset) = sample_labels(
-                    s.to_labels(),
-                    target,
-                    rules.honor_labels,
-                    &rules.metric_relabel,
-                    &rules.cluster,
-                ) else {
-                    continue;
-                };
-                check_labels(&lset, rules)?;
-                counts.post_relabel += 1;
-                if rules.sample_limit > 0 && counts.post_relabel > rules.sample_limit {
-                    // Keep parsing so that the report counts every sample on the page.
-                    limit_hit = true;
-                    continue;
+    // Series move from the cache into `tracked` as they are seen; on any error they go back,
+    // so that the failure path can still mark every series of the previous scrape stale.
+    let mut moved: Vec<u64> = Vec::new();
+    let mut scan = || -> Result<(), ScrapeError> {
+        while let Some(entry) = parser.next() {
+            match entry? {
+                Entry::Help { name, help } => {
+                    metadata.entry(name.into_owned()).or_default().help = help.into_owned();
                 }
-                if limit_hit {
-                    continue;
+                Entry::Type { name, metric_type } => {
+                    metadata.entry(name.into_owned()).or_default().metric_type = metric_type;
                 }
-                if !explicit && seen.contains(&lset) {
-                    // The same series twice on a page at the scrape time: Prometheus drops
-                    // the repeat as a duplicate sample without failing the scrape.
-                    tracing::debug!(series = %lset, "duplicate series on the page");
-                    continue;
+                Entry::Unit { name, unit } => {
+                    metadata.entry(name.into_owned()).or_default().unit = unit.into_owned();
                 }
-                match app.append(&lset, t, s.value) {
-                    Ok(_) => {}
-                    // One bad sample (out of order, duplicate) does not fail the scrape.
-                    Err(e) if e.is_sample_error() => {
-                        tracing::debug!(series = %lset, error = %e, "sample refused");
+                Entry::Comment(_) | Entry::Eof => {}
+                Entry::Sample(s) => {
+                    counts.scraped += 1;
+                    let t = match s.timestamp {
+                        Some(t) if rules.honor_timestamps => t,
+                        _ => ts,
+                    };
+                    let explicit = rules.honor_timestamps && s.timestamp.is_some();
+                    let Some(lset) = sample_labels(
+                        s.to_labels(),
+                        target,
+                        rules.honor_labels,
+                        &rules.metric_relabel,
+                        &rules.cluster,
+                    ) else {
+                        continue;
+                    };
+                    check_labels(&lset, rules)?;
+                    counts.post_relabel += 1;
+                    if rules.sample_limit > 0 && counts.post_relabel > rules.sample_limit {
+                        // Keep parsing so that the report counts every sample on the page.
+                        limit_hit = true;
                         continue;
                     }
-                    Err(e) => return Err(ScrapeError::Storage(e.to_string())),
+                    if limit_hit {
+                        continue;
+                    }
+                    let hash = lset.stable_hash();
+                    if !explicit && seen.contains(&hash) {
+                        // The same series twice on a page at the scrape time: Prometheus drops
+                        // the repeat as a duplicate sample without failing the scrape.
+                        tracing::debug!(series = %lset, "duplicate series on the page");
+                        continue;
+                    }
+                    match app.append(&lset, t, s.value) {
+                        Ok(_) => {}
+                        // One bad sample (out of order, duplicate) does not fail the scrape.
+                        Err(e) if e.is_sample_error() => {
+                            tracing::debug!(series = %lset, error = %e, "sample refused");
+                            continue;
+                        }
+                        Err(e) => return Err(ScrapeError::Storage(e.to_string())),
+                    }
+                    if !explicit || rules.track_timestamps_staleness {
+                        // Reuse the previous scrape's copy: most series are there every time.
+                        let compact = match cache.tracked.remove(&hash) {
+                            Some(c) => {
+                                moved.push(hash);
+                                c
+                            }
+                            None => CompactLabels::new(&lset),
+                        };
+                        tracked.insert(hash, compact);
+                    }
+                    if !cache.seen.contains(&hash) && !seen.contains(&hash) {
+                        counts.series_added += 1;
+                    }
+                    seen.insert(hash);
                 }
-                if !explicit || rules.track_timestamps_staleness {
-                    tracked.insert(lset.clone());
-                }
-                if !cache.seen.contains(&lset) && !seen.contains(&lset) {
-                    counts.series_added += 1;
-                }
-                seen.insert(lset);
             }
         }
-    }
-    if limit_hit {
-        return Err(ScrapeError::SampleLimit(rules.sample_limit));
+        if limit_hit {
+            return Err(ScrapeError::SampleLimit(rules.sample_limit));
+        }
+        Ok(())
+    };
+    if let Err(e) = scan() {
+        for hash in moved {
+            if let Some(c) = tracked.remove(&hash) {
+                cache.tracked.insert(hash, c);
+            }
+        }
+        return Err(e);
     }
     for (name, meta) in metadata {
         if cache.metadata.get(&name) != Some(&meta) {
@@ -164,6 +191,7 @@ pub fn append_page(
             cache.metadata.insert(name, meta);
         }
     }
+    // Series still in `cache.tracked` were not on this page (present ones were moved out).
     mark_stale(app, &cache.tracked, Some(&tracked), ts)?;
     cache.tracked = tracked;
     cache.seen = seen;
@@ -184,21 +212,57 @@ pub fn append_failure(
 
 fn mark_stale(
     app: &mut dyn Appender,
-    prev: &HashSet<Labels>,
-    cur: Option<&HashSet<Labels>>,
+    prev: &HashMap<u64, CompactLabels>,
+    cur: Option<&HashMap<u64, CompactLabels>>,
     ts: Timestamp,
 ) -> Result<(), ScrapeError> {
-    for lset in prev {
-        if cur.is_some_and(|c| c.contains(lset)) {
+    for (hash, compact) in prev {
+        if cur.is_some_and(|c| c.contains_key(hash)) {
             continue;
         }
-        match app.append(lset, ts, stale_nan()) {
+        let lset = compact.to_labels();
+        match app.append(&lset, ts, stale_nan()) {
             Ok(_) => {}
             Err(e) if e.is_sample_error() => {}
             Err(e) => return Err(ScrapeError::Storage(e.to_string())),
         }
     }
     Ok(())
+}
+
+/// A label set flattened into one allocation: `name 0xff value 0xff ...`.
+/// 0xff never occurs in UTF-8, so the separators are unambiguous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompactLabels(Box<[u8]>);
+
+impl CompactLabels {
+    /// Flattens `lset`.
+    pub fn new(lset: &Labels) -> Self {
+        let len: usize = lset.iter().map(|l| l.name.len() + l.value.len() + 2).sum();
+        let mut v = Vec::with_capacity(len);
+        for l in lset {
+            v.extend_from_slice(l.name.as_bytes());
+            v.push(0xff);
+            v.extend_from_slice(l.value.as_bytes());
+            v.push(0xff);
+        }
+        CompactLabels(v.into_boxed_slice())
+    }
+
+    /// The label set back.
+    pub fn to_labels(&self) -> Labels {
+        let mut parts = self.0.split(|b| *b == 0xff);
+        let mut out = Vec::new();
+        while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+            // The bytes came from `&str`s and were split at separators that UTF-8 never
+            // contains, so each part is valid UTF-8; lossy conversion never replaces anything.
+            out.push(model::Label::new(
+                String::from_utf8_lossy(n).into_owned(),
+                String::from_utf8_lossy(v).into_owned(),
+            ));
+        }
+        Labels::from_sorted(out)
+    }
 }
 
 fn check_labels(lset: &Labels, rules: &SampleRules) -> Result<(), ScrapeError> {
@@ -392,6 +456,39 @@ mod tests {
         assert!(app.metadata.is_empty());
         let (app, _) = run(&mut cache, &honoring(), "# TYPE a counter\na 1\n", 3000);
         assert_eq!(app.metadata, ["a"]);
+    }
+
+    #[test]
+    fn page_failing_midway_marks_only_the_previous_scrapes_series_stale() {
+        let mut cache = ScrapeCache::default();
+        run(&mut cache, &honoring(), "a 1\nb 2\n", 1000);
+        // `a` is seen again and `c` is new before the parse error.
+        let mut counts = Counts::default();
+        let failed = append_page(
+            &mut VecAppender::default(),
+            &mut cache,
+            &honoring(),
+            &Labels::empty(),
+            &page("a 1\nc 3\nbad{ 4\n"),
+            2000,
+            &mut counts,
+        );
+        assert!(failed.is_err());
+        let mut app = VecAppender::default();
+        append_failure(&mut app, &mut cache, 2000).expect("stale");
+        let mut names: Vec<String> = app
+            .samples
+            .iter()
+            .map(|s| s.0.metric_name().unwrap_or("").to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn compact_labels_round_trip() {
+        let l = Labels::from_pairs([("__name__", "x"), ("a", "ü\"q"), ("b", "")]);
+        assert_eq!(CompactLabels::new(&l).to_labels(), l);
     }
 
     #[test]
