@@ -71,6 +71,26 @@ fn agent_scrapes_node_exporter_and_hub_answers_with_cluster() {
         assert_eq!(s["metric"]["job"], "node");
         assert!(s["metric"]["mode"].is_string() && s["metric"]["cpu"].is_string());
     }
+    // The agent sends each metric's metadata and the hub keeps it.
+    let meta = wait_for(
+        "node_cpu_seconds_total metadata in the hub",
+        DEADLINE,
+        || {
+            let (status, body) = http_get(&format!(
+                "{base}/api/v1/metadata?metric=node_cpu_seconds_total"
+            ))
+            .ok()?;
+            let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+            (status == 200)
+                .then(|| v["data"]["node_cpu_seconds_total"][0].clone())
+                .filter(|m| !m.is_null())
+        },
+    );
+    assert_eq!(meta["type"], "counter");
+    assert!(
+        meta["help"].as_str().is_some_and(|h| h.contains("CPU")),
+        "{meta}"
+    );
     // promtool, the Prometheus CLI, is a client of the same API.
     let out = Command::new(peer_bin("promtool"))
         .args(["query", "instant", &base, r#"up{cluster="spoke-1"}"#])

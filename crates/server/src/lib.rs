@@ -28,7 +28,7 @@ pub use state::ApiState;
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
-    use handlers::{health, metadata, query, write};
+    use handlers::{health, metadata, metric_metadata, query, write};
     Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .route(
@@ -51,6 +51,7 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1/label/{name}/values",
             get(metadata::label_values).post(metadata::label_values),
         )
+        .route("/api/v1/metadata", get(metric_metadata::metadata))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .route("/metrics", get(health::metrics))

@@ -104,3 +104,42 @@ async fn health_and_readiness() {
     assert_eq!(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
     assert_eq!(r.body, "fleetwatch_up 1\n");
 }
+
+#[tokio::test]
+async fn metadata_sent_by_remote_write_is_served() {
+    use remote::codec::{MetricMetadata, MetricTypeProto};
+    let store = MemStore::default();
+    let app = server::router(state(store.clone(), true));
+    let meta = |name: &str, typ: MetricTypeProto, help: &str| MetricMetadata {
+        r#type: typ as i32,
+        metric_family_name: name.into(),
+        help: help.into(),
+        unit: String::new(),
+    };
+    let body = encode(&WriteRequest {
+        timeseries: vec![],
+        metadata: vec![
+            meta("up", MetricTypeProto::Gauge, "Target \"up\"."),
+            meta("http_requests_total", MetricTypeProto::Counter, "Requests."),
+        ],
+    });
+    let r = send(app.clone(), write_request(body)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let get = |uri: &'static str| Request::get(uri).body(Body::empty()).expect("request");
+    let r = send(app.clone(), get("/api/v1/metadata")).await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"http_requests_total":[{"type":"counter","help":"Requests.","unit":""}],"up":[{"type":"gauge","help":"Target \"up\".","unit":""}]}}"#
+    );
+    let r = send(app.clone(), get("/api/v1/metadata?metric=up")).await;
+    assert!(
+        r.body.contains("\"up\"") && !r.body.contains("http_requests_total"),
+        "{}",
+        r.body
+    );
+    let r = send(app.clone(), get("/api/v1/metadata?limit=1")).await;
+    assert_eq!(r.body.matches("\"type\"").count(), 1, "{}", r.body);
+    let r = send(app, get("/api/v1/metadata?limit=x")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("limit must be a number"), "{}", r.body);
+}

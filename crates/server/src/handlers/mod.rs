@@ -2,6 +2,7 @@
 
 pub mod health;
 pub mod metadata;
+pub mod metric_metadata;
 pub mod query;
 pub mod write;
 

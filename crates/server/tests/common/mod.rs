@@ -21,6 +21,7 @@ use tower::ServiceExt;
 #[derive(Clone, Default)]
 pub struct MemStore {
     pub series: Arc<Mutex<Vec<Series>>>,
+    pub metadata: Arc<Mutex<std::collections::BTreeMap<String, MetricMetadata>>>,
 }
 
 impl MemStore {
@@ -29,6 +30,7 @@ impl MemStore {
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
         MemStore {
             series: Arc::new(Mutex::new(series)),
+            metadata: Arc::default(),
         }
     }
 
@@ -49,6 +51,7 @@ impl MemStore {
 
 struct MemQuerier {
     series: Vec<Series>,
+    metadata: std::collections::BTreeMap<String, MetricMetadata>,
 }
 
 fn matches(labels: &Labels, ms: &[Matcher]) -> bool {
@@ -122,8 +125,12 @@ impl Querier for MemQuerier {
         Ok(out)
     }
 
-    fn metadata(&self, _metric: Option<&str>, _limit: usize) -> Vec<(String, MetricMetadata)> {
-        Vec::new()
+    fn metadata(&self, metric: Option<&str>, _limit: usize) -> Vec<(String, MetricMetadata)> {
+        self.metadata
+            .iter()
+            .filter(|(k, _)| metric.is_none_or(|m| m == k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -135,6 +142,7 @@ impl Queryable for MemStore {
     ) -> Result<Box<dyn Querier>, StorageError> {
         Ok(Box::new(MemQuerier {
             series: self.series.lock().clone(),
+            metadata: self.metadata.lock().clone(),
         }))
     }
 }
@@ -150,11 +158,11 @@ impl Appender for MemAppender {
         Ok(SeriesRef(0))
     }
 
-    fn update_metadata(
-        &mut self,
-        _metric: &str,
-        _meta: &MetricMetadata,
-    ) -> Result<(), StorageError> {
+    fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
+        self.store
+            .metadata
+            .lock()
+            .insert(metric.to_string(), meta.clone());
         Ok(())
     }
 
