@@ -98,5 +98,26 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Opening a database replays its WAL: the restart time after an outage.
+fn replay(c: &mut Criterion) {
+    let labels = series();
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = Db::open(dir.path(), Options::default()).expect("open");
+        write_all(&db, &labels);
+        db.close().expect("close");
+    }
+    let mut g = c.benchmark_group("replay");
+    g.throughput(Throughput::Elements((SERIES * SAMPLES) as u64));
+    g.sample_size(10);
+    g.bench_function("10k_series_x_100", |b| {
+        b.iter(|| {
+            let db = Db::open(dir.path(), Options::default()).expect("reopen");
+            assert_eq!(db.stats().samples, (SERIES * SAMPLES) as u64);
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, replay);
 criterion_main!(benches);

@@ -95,11 +95,7 @@ impl Querier for DbQuerier {
         let (mint, maxt) = self.range(hints);
         let head = &self.inner.head;
         let out: Vec<String> = if matchers.is_empty() {
-            head.names_with_series()
-                .into_iter()
-                .filter(|(_, series)| series.iter().any(|s| s.has_range(mint, maxt)))
-                .map(|(n, _)| n.to_string())
-                .collect()
+            head.names_where(|s| s.has_range(mint, maxt))
         } else {
             let mut names = BTreeSet::new();
             for s in head.select(matchers) {
@@ -121,11 +117,7 @@ impl Querier for DbQuerier {
         let (mint, maxt) = self.range(hints);
         let head = &self.inner.head;
         let out: Vec<String> = if matchers.is_empty() {
-            head.values_with_series(name)
-                .into_iter()
-                .filter(|(_, series)| series.iter().any(|s| s.has_range(mint, maxt)))
-                .map(|(v, _)| v.to_string())
-                .collect()
+            head.values_where(name, |s| s.has_range(mint, maxt))
         } else {
             let mut values = BTreeSet::new();
             for s in head.select(matchers) {

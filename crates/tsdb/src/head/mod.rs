@@ -137,32 +137,28 @@ impl Head {
             .collect()
     }
 
-    /// Label names with the series holding each, for label-name queries without matchers.
-    pub(crate) fn names_with_series(&self) -> Vec<(Arc<str>, Vec<Arc<MemSeries>>)> {
+    /// Sorted label names held by at least one series for which `keep` is true.
+    /// Stops at the first such series per name, under the table's read lock.
+    pub(crate) fn names_where(&self, keep: impl Fn(&MemSeries) -> bool) -> Vec<String> {
         let t = self.table.read();
         t.index
             .names()
-            .map(|n| {
-                let ids: Vec<Arc<MemSeries>> = t
-                    .index
-                    .values(n)
-                    .flat_map(|(_, p)| p.iter())
-                    .filter_map(|id| t.by_id.get(id).cloned())
-                    .collect();
-                (Arc::clone(n), ids)
-            })
+            .filter(|n| t.index.values(n).any(|(_, p)| t.any_series(p, &keep)))
+            .map(|n| n.to_string())
             .collect()
     }
 
-    /// Values of `name` with the series holding each, sorted by value.
-    pub(crate) fn values_with_series(&self, name: &str) -> Vec<(Arc<str>, Vec<Arc<MemSeries>>)> {
+    /// Sorted values of `name` held by at least one series for which `keep` is true.
+    pub(crate) fn values_where(
+        &self,
+        name: &str,
+        keep: impl Fn(&MemSeries) -> bool,
+    ) -> Vec<String> {
         let t = self.table.read();
         t.index
             .values(name)
-            .map(|(v, p)| {
-                let s = p.iter().filter_map(|id| t.by_id.get(id).cloned()).collect();
-                (Arc::clone(v), s)
-            })
+            .filter(|(_, p)| t.any_series(p, &keep))
+            .map(|(v, _)| v.to_string())
             .collect()
     }
 
@@ -207,6 +203,11 @@ impl Head {
 }
 
 impl Table {
+    fn any_series(&self, ids: &[u64], keep: &impl Fn(&MemSeries) -> bool) -> bool {
+        ids.iter()
+            .any(|id| self.by_id.get(id).is_some_and(|s| keep(s)))
+    }
+
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
         self.by_hash
             .get(&hash)?
