@@ -221,4 +221,61 @@ mod tests {
         let b = ix.intern("x");
         assert!(Arc::ptr_eq(&a, &b));
     }
+
+    mod prop {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const NAMES: [&str; 3] = ["__name__", "a", "b"];
+        const VALUES: [&str; 4] = ["", "x", "y", "xy"];
+        const PATTERNS: [&str; 9] = ["", "x", "y", "x|y", "y|", ".*", ".+", "x.*", "(x|xy)"];
+
+        fn matcher() -> impl Strategy<Value = Matcher> {
+            (0..4usize, 0..NAMES.len(), 0..PATTERNS.len()).prop_map(|(op, n, p)| {
+                let op = [
+                    MatchOp::Equal,
+                    MatchOp::NotEqual,
+                    MatchOp::Regex,
+                    MatchOp::NotRegex,
+                ][op];
+                Matcher::new(op, NAMES[n], PATTERNS[p]).expect("valid pattern")
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            /// The index gives what filtering every series with `Matcher::matches`
+            /// (a missing label read as "") gives: Prometheus's definition.
+            #[test]
+            fn resolve_equals_naive_filter(
+                rows in proptest::collection::vec(proptest::collection::vec(0..VALUES.len(), NAMES.len()), 0..12),
+                matchers in proptest::collection::vec(matcher(), 0..4),
+            ) {
+                let mut ix = Index::default();
+                for (id, row) in rows.iter().enumerate() {
+                    let labels: Vec<(Arc<str>, Arc<str>)> = row
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| !VALUES[**v].is_empty())
+                        .map(|(n, v)| (ix.intern(NAMES[n]), ix.intern(VALUES[*v])))
+                        .collect();
+                    ix.add(id as u64, &labels);
+                }
+                let naive: Vec<u64> = rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, row)| {
+                        matchers.iter().all(|m| {
+                            let n = NAMES.iter().position(|n| *n == m.name).expect("known name");
+                            m.matches(VALUES[row[n]])
+                        })
+                    })
+                    .map(|(id, _)| id as u64)
+                    .collect();
+                prop_assert_eq!(ix.resolve(&matchers), naive);
+            }
+        }
+    }
 }
