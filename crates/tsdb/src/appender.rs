@@ -41,8 +41,7 @@ impl Appender for DbAppender {
             return Err(StorageError::Closed);
         }
         let head = &self.inner.head;
-        let series = head.get_or_create(labels)?;
-        let sref = SeriesRef(series.id);
+        // Checked before the series is looked up so that refused samples create no series.
         if let Some(max) = head.max_time()
             && t < max.saturating_sub(self.inner.opts.out_of_order_window_ms)
         {
@@ -51,6 +50,8 @@ impl Appender for DbAppender {
                 t,
             });
         }
+        let series = head.get_or_create(labels)?;
+        let sref = SeriesRef(series.id);
         let duplicate = || StorageError::DuplicateSampleForTimestamp {
             series: labels.to_string(),
             t,

@@ -158,6 +158,11 @@ fn out_of_window_and_conflicting_samples_are_refused() {
         "{e}"
     );
     assert!(e.is_sample_error());
+    let e = app
+        .append(&Labels::from_pairs([("__name__", "new")]), 1, 1.0)
+        .expect_err("too old for a new series too");
+    assert!(matches!(e, StorageError::OutOfBounds { .. }), "{e}");
+    assert_eq!(db.stats().series, 1, "a refused sample creates no series");
     app.commit().expect("the rest of the batch commits");
     let q = db.querier(0, 20_000).expect("querier");
     let s = q
@@ -169,7 +174,7 @@ fn out_of_window_and_conflicting_samples_are_refused() {
     );
     let e = db
         .appender(&WriteIdentity::Anonymous)
-        .append(&Labels::empty(), 1, 1.0)
+        .append(&Labels::empty(), 10_000, 1.0)
         .expect_err("empty labels");
     assert!(matches!(e, StorageError::InvalidSeries { .. }));
 }
