@@ -1,7 +1,6 @@
 //! The write path: an appender buffers samples and metadata; `commit` writes them to the
 //! WAL and only then makes them visible.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -11,6 +10,7 @@ use storage::{Appendable, Appender, StorageError, WriteIdentity};
 use crate::FsyncPolicy;
 use crate::db::{Db, Inner};
 use crate::head::series::{Fit, MemSeries};
+use crate::head::u64map::U64Map;
 use crate::wal::frame_with;
 use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
 
@@ -20,7 +20,7 @@ impl Appendable for Db {
         Box::new(DbAppender {
             inner: Arc::clone(&self.inner),
             groups: Vec::new(),
-            slots: HashMap::new(),
+            slots: U64Map::default(),
             metadata: Vec::new(),
         })
     }
@@ -31,7 +31,7 @@ struct DbAppender {
     inner: Arc<Inner>,
     // Pending samples grouped per series, so commit locks each series once.
     groups: Vec<(Arc<MemSeries>, Vec<Sample>)>,
-    slots: HashMap<u64, usize>,
+    slots: U64Map<usize>,
     metadata: Vec<(String, MetricMetadata)>,
 }
 

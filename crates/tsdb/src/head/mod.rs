@@ -2,8 +2,9 @@
 
 pub(crate) mod index;
 pub(crate) mod series;
+pub(crate) mod u64map;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use storage::StorageError;
 
 use self::index::Index;
 use self::series::MemSeries;
+use self::u64map::U64Map;
 
 /// Largest total size of one series' label names and values; keeps WAL records bounded.
 pub(crate) const MAX_LABELS_BYTES: usize = 16 << 20;
@@ -30,9 +32,11 @@ pub(crate) struct Head {
 
 #[derive(Default)]
 struct Table {
-    // Label-set hash -> series with that hash (collisions compared by labels).
-    by_hash: HashMap<u64, Vec<Arc<MemSeries>>>,
-    by_id: HashMap<u64, Arc<MemSeries>>,
+    // Label-set hash -> the first series with that hash; labels are always compared.
+    by_hash: U64Map<Arc<MemSeries>>,
+    // Further series whose labels hash to a value already taken (rare).
+    collisions: U64Map<Vec<Arc<MemSeries>>>,
+    by_id: U64Map<Arc<MemSeries>>,
     index: Index,
     next_id: u64,
 }
@@ -209,7 +213,11 @@ impl Table {
     }
 
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
-        self.by_hash
+        let first = self.by_hash.get(&hash)?;
+        if first.has_labels(labels) {
+            return Some(Arc::clone(first));
+        }
+        self.collisions
             .get(&hash)?
             .iter()
             .find(|s| s.has_labels(labels))
@@ -223,7 +231,17 @@ impl Table {
             .collect();
         self.index.add(id, &pairs);
         let s = Arc::new(MemSeries::new(id, pairs.into_boxed_slice(), logged));
-        self.by_hash.entry(hash).or_default().push(Arc::clone(&s));
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Arc::clone(&s));
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions
+                    .entry(hash)
+                    .or_default()
+                    .push(Arc::clone(&s));
+            }
+        }
         self.by_id.insert(id, Arc::clone(&s));
         s
     }
@@ -274,6 +292,19 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
         assert_eq!(h.stats().series, 2);
+    }
+
+    #[test]
+    fn hash_collisions_keep_series_apart() {
+        let mut t = Table::default();
+        let a = Labels::from_pairs([("a", "1")]);
+        let b = Labels::from_pairs([("a", "2")]);
+        // Force both label sets onto one hash.
+        t.insert(42, 0, &a, false);
+        t.insert(42, 1, &b, false);
+        assert_eq!(t.find(42, &a).map(|s| s.id), Some(0));
+        assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
+        assert!(t.find(42, &Labels::from_pairs([("a", "3")])).is_none());
     }
 
     #[test]
