@@ -88,6 +88,13 @@ impl Appender for DbAppender {
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        // Scrapes report every family's metadata each time: log only what changed.
+        let head = &self.inner.head;
+        let mut seen = std::collections::HashSet::new();
+        let mut metadata = std::mem::take(&mut self.metadata);
+        metadata.reverse();
+        metadata.retain(|(m, meta)| seen.insert(m.clone()) && head.metadata_differs(m, meta));
+        self.metadata = metadata;
         if self.groups.is_empty() && self.metadata.is_empty() {
             return Ok(());
         }

@@ -275,3 +275,42 @@ fn corruption_inside_an_older_segment_keeps_later_segments() {
         );
     }
 }
+
+#[test]
+fn unchanged_metadata_is_logged_once_and_the_last_value_wins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wal_bytes = |d: &Path| -> u64 {
+        segments(d)
+            .iter()
+            .map(|p| std::fs::metadata(p).expect("stat").len())
+            .sum()
+    };
+    let meta = |help: &str| MetricMetadata {
+        metric_type: MetricType::Gauge,
+        help: help.into(),
+        unit: String::new(),
+    };
+    let db = Db::open(dir.path(), opts()).expect("open");
+    let commit = |m: &[MetricMetadata]| {
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        for x in m {
+            app.update_metadata("g", x).expect("metadata");
+        }
+        app.commit().expect("commit");
+    };
+    commit(&[meta("old"), meta("first")]);
+    let once = wal_bytes(dir.path());
+    assert!(once > 0);
+    commit(&[meta("first")]);
+    assert_eq!(
+        wal_bytes(dir.path()),
+        once,
+        "an unchanged value is not logged again"
+    );
+    commit(&[meta("second")]);
+    assert!(wal_bytes(dir.path()) > once);
+    drop(db);
+    let db = Db::open(dir.path(), opts()).expect("reopen");
+    let q = db.querier(0, 1).expect("querier");
+    assert_eq!(q.metadata(Some("g"), 0)[0].1.help, "second");
+}

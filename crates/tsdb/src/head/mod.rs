@@ -166,6 +166,11 @@ impl Head {
             .collect()
     }
 
+    /// True when `meta` is not what the head already holds for `metric`.
+    pub(crate) fn metadata_differs(&self, metric: &str, meta: &MetricMetadata) -> bool {
+        self.metadata.read().get(metric) != Some(meta)
+    }
+
     /// Records metadata of a metric family.
     pub(crate) fn set_metadata(&self, metric: String, meta: MetricMetadata) {
         self.metadata.write().insert(metric, meta);
