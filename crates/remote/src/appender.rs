@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use relabel::RelabelConfig;
 use storage::{Appendable, Appender, StorageError, WriteIdentity};
 
-use crate::codec::{self, WriteRequest};
+use crate::codec;
 use crate::metrics::SenderMetrics;
 use crate::queue::{DiskQueue, QueueError};
 
@@ -52,64 +52,64 @@ impl Appendable for QueueAppendable {
             metrics: self.metrics.clone(),
             metadata: self.metadata.clone(),
             relabel: self.relabel.clone(),
-            series: Vec::new(),
-            index: HashMap::new(),
-            samples: 0,
+            chunks: Vec::new(),
+            current: Chunk::default(),
+            shard_key: None,
             pending_metadata: Vec::new(),
         })
     }
 }
 
+/// Samples encoded so far for one queue record.
+#[derive(Default)]
+struct Chunk {
+    /// `WriteRequest.timeseries` entries, one per sample, in append order.
+    raw: Vec<u8>,
+    samples: usize,
+    max_t: Option<Timestamp>,
+}
+
 /// One batch on its way into the queue.
+///
+/// Samples are encoded as they arrive, one `TimeSeries` per sample: no per-series map, no
+/// intermediate structs. A series appended twice in one batch appears twice, in order,
+/// which remote write allows.
 struct QueueAppender {
     queue: Arc<DiskQueue>,
     metrics: Arc<SenderMetrics>,
     metadata: MetadataStore,
     relabel: Arc<Vec<RelabelConfig>>,
-    /// Series in first-append order with their samples.
-    series: Vec<codec::TimeSeries>,
-    /// Original label set to its slot in `series` (None: dropped by relabelling).
-    index: HashMap<Labels, Option<usize>>,
-    samples: usize,
+    chunks: Vec<Chunk>,
+    current: Chunk,
+    /// Which sender shard this batch goes to; see [`record::shard_key`].
+    shard_key: Option<u64>,
     pending_metadata: Vec<(String, MetricMetadata)>,
 }
 
 impl Appender for QueueAppender {
     fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
-        let slot = match self.index.get(labels) {
-            Some(s) => *s,
-            None => {
-                let out = if self.relabel.is_empty() {
-                    Some(labels.clone())
-                } else {
-                    relabel::process(labels, &self.relabel)
-                };
-                let slot = out.filter(|l| !l.is_empty()).map(|l| {
-                    self.series.push(codec::TimeSeries {
-                        labels: l
-                            .iter()
-                            .map(|l| codec::Label {
-                                name: l.name.clone(),
-                                value: l.value.clone(),
-                            })
-                            .collect(),
-                        samples: Vec::new(),
-                        exemplars: Vec::new(),
-                    });
-                    self.series.len() - 1
-                });
-                self.index.insert(labels.clone(), slot);
-                slot
+        let relabelled;
+        let out = if self.relabel.is_empty() {
+            labels
+        } else {
+            match relabel::process(labels, &self.relabel) {
+                Some(l) if !l.is_empty() => {
+                    relabelled = l;
+                    &relabelled
+                }
+                _ => return Ok(SeriesRef(u64::MAX)),
             }
         };
-        if let Some(i) = slot {
-            self.series[i].samples.push(codec::Sample {
-                value: v,
-                timestamp: t,
-            });
-            self.samples += 1;
+        if self.shard_key.is_none() {
+            self.shard_key = Some(record::shard_key(out));
         }
-        Ok(SeriesRef(slot.map_or(u64::MAX, |i| i as u64)))
+        codec::encode_series_sample(&mut self.current.raw, out, t, v);
+        self.current.samples += 1;
+        self.current.max_t = self.current.max_t.max(Some(t));
+        if self.current.samples >= MAX_SAMPLES_PER_RECORD {
+            self.chunks.push(std::mem::take(&mut self.current));
+        }
+        Ok(SeriesRef(0))
     }
 
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
@@ -119,16 +119,17 @@ impl Appender for QueueAppender {
     }
 
     fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        let me = *self;
+        let mut me = *self;
         if !me.pending_metadata.is_empty() {
             me.metadata.lock().extend(me.pending_metadata);
         }
-        for chunk in split(me.series, MAX_SAMPLES_PER_RECORD) {
-            let n: usize = chunk.iter().map(|s| s.samples.len()).sum();
-            let body = codec::encode(&WriteRequest {
-                timeseries: chunk,
-                metadata: Vec::new(),
-            });
+        if me.current.samples > 0 {
+            me.chunks.push(std::mem::take(&mut me.current));
+        }
+        let key = me.shard_key.unwrap_or(0);
+        for chunk in me.chunks {
+            let n = chunk.samples;
+            let body = record::encode(key, chunk.max_t.unwrap_or(0), &chunk.raw);
             match me.queue.append(&body, n as u32) {
                 Ok(()) => {
                     me.metrics
@@ -156,56 +157,99 @@ impl Appender for QueueAppender {
     fn rollback(self: Box<Self>) {}
 }
 
-/// Splits series into groups of at most `max` samples, splitting a long series if needed.
-fn split(series: Vec<codec::TimeSeries>, max: usize) -> Vec<Vec<codec::TimeSeries>> {
-    let mut out = vec![];
-    let mut cur: Vec<codec::TimeSeries> = vec![];
-    let mut n = 0;
-    for mut s in series {
-        if s.samples.is_empty() {
-            continue;
+/// The payload of a queue record: which shard sends it, its newest timestamp, and the
+/// snappy-compressed `WriteRequest.timeseries` entries.
+pub mod record {
+    use model::Labels;
+
+    use crate::codec;
+
+    /// Bytes before the compressed body: shard key (u64 LE), newest timestamp (i64 LE).
+    pub const HEADER_LEN: usize = 16;
+
+    /// The shard of a batch: a hash of the `job` and `instance` of its first series.
+    /// Every batch of one scrape target carries the same pair, so one target's batches
+    /// go through one shard in queue order, and each series stays in time order.
+    pub fn shard_key(labels: &Labels) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in labels
+            .get_or_empty("job")
+            .bytes()
+            .chain([0xff])
+            .chain(labels.get_or_empty("instance").bytes())
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        while !s.samples.is_empty() {
-            let room = max - n;
-            let take = room.min(s.samples.len());
-            let rest = s.samples.split_off(take);
-            n += take;
-            cur.push(codec::TimeSeries {
-                labels: s.labels.clone(),
-                samples: std::mem::replace(&mut s.samples, rest),
-                exemplars: Vec::new(),
-            });
-            if n == max {
-                out.push(std::mem::take(&mut cur));
-                n = 0;
-            }
-        }
+        h
     }
-    if !cur.is_empty() {
-        out.push(cur);
+
+    /// Builds a record payload.
+    pub fn encode(shard_key: u64, max_t: i64, raw: &[u8]) -> Vec<u8> {
+        let compressed = codec::snappy_compress(raw);
+        let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
+        out.extend_from_slice(&shard_key.to_le_bytes());
+        out.extend_from_slice(&max_t.to_le_bytes());
+        out.extend_from_slice(&compressed);
+        out
     }
-    out
+
+    /// Splits a record payload into (shard key, newest timestamp, compressed body).
+    pub fn decode(payload: &[u8]) -> Option<(u64, i64, &[u8])> {
+        let key = u64::from_le_bytes(payload.get(..8)?.try_into().ok()?);
+        let max_t = i64::from_le_bytes(payload.get(8..16)?.try_into().ok()?);
+        Some((key, max_t, &payload[HEADER_LEN..]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use prost::Message as _;
 
-    fn ts(n: usize) -> codec::TimeSeries {
-        codec::TimeSeries {
-            labels: vec![],
-            samples: vec![codec::Sample::default(); n],
-            exemplars: vec![],
-        }
-    }
+    use super::*;
+    use crate::queue::QueueOptions;
 
     #[test]
-    fn split_bounds_each_group() {
-        let groups = split(vec![ts(3), ts(0), ts(8), ts(1)], 5);
-        let sizes: Vec<usize> = groups
-            .iter()
-            .map(|g| g.iter().map(|s| s.samples.len()).sum())
-            .collect();
-        assert_eq!(sizes, vec![5, 5, 2]);
+    fn large_batches_split_into_records_that_decode_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = Arc::new(
+            DiskQueue::open(dir.path(), QueueOptions::with_max_bytes(1 << 30)).expect("open"),
+        );
+        let app = QueueAppendable::new(
+            queue.clone(),
+            Arc::new(SenderMetrics::default()),
+            Arc::new(Mutex::new(HashMap::new())),
+            Vec::new(),
+        );
+        let mut a = app.appender(&WriteIdentity::Local);
+        let n = MAX_SAMPLES_PER_RECORD + 7;
+        for i in 0..n {
+            let l = Labels::from_pairs([("__name__", "m"), ("job", "j"), ("i", &*i.to_string())]);
+            a.append(&l, i as i64, i as f64).expect("append");
+        }
+        a.commit().expect("commit");
+        let records = queue.read(10, 64 << 20).expect("read");
+        assert_eq!(
+            records
+                .iter()
+                .map(|r| r.samples as usize)
+                .collect::<Vec<_>>(),
+            [MAX_SAMPLES_PER_RECORD, 7]
+        );
+        let mut next = 0;
+        let mut keys = Vec::new();
+        for r in &records {
+            let (key, max_t, body) = record::decode(&r.payload).expect("header");
+            keys.push(key);
+            let raw = codec::snappy_decompress(body, usize::MAX, usize::MAX).expect("snappy");
+            let req = codec::WriteRequest::decode(raw.as_slice()).expect("protobuf");
+            for ts in &req.timeseries {
+                assert_eq!(ts.samples[0].timestamp, next);
+                next += 1;
+            }
+            assert_eq!(max_t, next - 1);
+        }
+        assert_eq!(next as usize, n);
+        assert_eq!(keys[0], keys[1], "one batch, one shard");
     }
 }

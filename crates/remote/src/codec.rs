@@ -203,6 +203,46 @@ pub fn encode(req: &WriteRequest) -> Vec<u8> {
     snappy_compress(&raw)
 }
 
+/// Appends one `TimeSeries` with a single sample to `buf` as a `WriteRequest.timeseries`
+/// entry (field 1), straight from `model::Labels` with no intermediate structs.
+///
+/// Protobuf concatenates repeated fields, so any run of such entries is itself a valid
+/// `WriteRequest` body: the agent's queue records and the requests it sends are built
+/// by concatenation alone.
+pub fn encode_series_sample(buf: &mut Vec<u8>, labels: &model::Labels, t: i64, v: f64) {
+    use prost::encoding::{encode_varint, encoded_len_varint};
+    fn field_len(tag_and_len_of: usize) -> usize {
+        1 + encoded_len_varint(tag_and_len_of as u64) + tag_and_len_of
+    }
+    let label_len = |name: &str, value: &str| field_len(name.len()) + field_len(value.len());
+    // Sample: field 1 double (tag + 8 bytes), field 2 int64 varint.
+    let sample_len = 9 + 1 + encoded_len_varint(t as u64);
+    let series_len: usize = labels
+        .iter()
+        .map(|l| field_len(label_len(&l.name, &l.value)))
+        .sum::<usize>()
+        + field_len(sample_len);
+    buf.reserve(field_len(series_len));
+    buf.push(0x0a); // WriteRequest.timeseries, length-delimited
+    encode_varint(series_len as u64, buf);
+    for l in labels {
+        buf.push(0x0a); // TimeSeries.labels
+        encode_varint(label_len(&l.name, &l.value) as u64, buf);
+        buf.push(0x0a); // Label.name
+        encode_varint(l.name.len() as u64, buf);
+        buf.extend_from_slice(l.name.as_bytes());
+        buf.push(0x12); // Label.value
+        encode_varint(l.value.len() as u64, buf);
+        buf.extend_from_slice(l.value.as_bytes());
+    }
+    buf.push(0x12); // TimeSeries.samples
+    encode_varint(sample_len as u64, buf);
+    buf.push(0x09); // Sample.value, fixed64
+    buf.extend_from_slice(&v.to_le_bytes());
+    buf.push(0x10); // Sample.timestamp, varint (int64: two's complement as u64)
+    encode_varint(t as u64, buf);
+}
+
 /// Snappy block-format compression.
 pub fn snappy_compress(raw: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; snap::raw::max_compress_len(raw.len())];
@@ -256,6 +296,37 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_encoded_series_decode_as_prost_would() {
+        let a = model::Labels::from_pairs([
+            ("__name__", "up"),
+            ("job", "näme"),
+            ("x", &*"v".repeat(300)),
+        ]);
+        let b = model::Labels::from_pairs([("__name__", "b")]);
+        let mut buf = Vec::new();
+        encode_series_sample(&mut buf, &a, 1_700_000_000_123, 1.5);
+        encode_series_sample(&mut buf, &b, -5, f64::from_bits(model::STALE_NAN_BITS));
+        let req = WriteRequest::decode(buf.as_slice()).expect("valid protobuf");
+        assert_eq!(req.timeseries.len(), 2);
+        let names: Vec<&str> = req.timeseries[0]
+            .labels
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(names, ["__name__", "job", "x"]);
+        assert_eq!(req.timeseries[0].labels[1].value, "näme");
+        assert_eq!(req.timeseries[0].samples[0].timestamp, 1_700_000_000_123);
+        assert_eq!(req.timeseries[0].samples[0].value, 1.5);
+        assert_eq!(req.timeseries[1].samples[0].timestamp, -5);
+        assert_eq!(
+            req.timeseries[1].samples[0].value.to_bits(),
+            model::STALE_NAN_BITS
+        );
+        // Identical to prost's own encoding of the same request.
+        assert_eq!(req.encode_to_vec(), buf);
+    }
 
     fn sample_request() -> WriteRequest {
         WriteRequest {

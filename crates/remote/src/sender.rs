@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::appender::MetadataStore;
+use crate::appender::{MetadataStore, record};
 use crate::codec::{self, WriteRequest};
 use crate::metrics::SenderMetrics;
 use crate::queue::{DiskQueue, Position};
@@ -172,12 +172,18 @@ impl Ctx {
     }
 }
 
-/// One sample on its way through a shard.
+/// One queue record on its way through a shard.
 struct Item {
-    labels: Arc<Vec<codec::Label>>,
-    sample: codec::Sample,
+    /// Tracker id, for acknowledgement.
     record: u64,
+    samples: u64,
+    max_t: i64,
+    /// Snappy-compressed `WriteRequest.timeseries` entries.
+    body: bytes::Bytes,
 }
+
+/// Records buffered per shard between the reader and the shard's sender.
+const RECORDS_PER_SHARD: usize = 64;
 
 async fn run(ctx: Arc<Ctx>, metadata: MetadataStore, mut stop: watch::Receiver<bool>) {
     let shards = ctx.config.queue.shards.max(1);
@@ -185,7 +191,7 @@ async fn run(ctx: Arc<Ctx>, metadata: MetadataStore, mut stop: watch::Receiver<b
     let mut senders = Vec::with_capacity(shards);
     let mut tasks = Vec::with_capacity(shards);
     for _ in 0..shards {
-        let (tx, rx) = mpsc::channel(ctx.config.queue.capacity.max(1));
+        let (tx, rx) = mpsc::channel(RECORDS_PER_SHARD);
         senders.push(tx);
         tasks.push(tokio::spawn(shard(ctx.clone(), rx, stop.clone())));
     }
@@ -215,37 +221,31 @@ async fn run(ctx: Arc<Ctx>, metadata: MetadataStore, mut stop: watch::Receiver<b
             continue;
         }
         for rec in records {
-            let req = match codec::decode(&rec.payload, usize::MAX, MAX_RECORD_DECODED) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "undecodable remote-write queue record dropped");
-                    ctx.metrics
-                        .dropped_other
-                        .fetch_add(u64::from(rec.samples), Ordering::Relaxed);
-                    let id = ctx.track(0, rec.end);
-                    ctx.complete(&HashMap::from([(id, 0)]));
-                    continue;
-                }
-            };
-            let n: usize = req.timeseries.iter().map(|s| s.samples.len()).sum();
-            let id = ctx.track(n as u64, rec.end);
-            if n == 0 {
+            let samples = u64::from(rec.samples);
+            let Some((key, max_t, _)) = record::decode(&rec.payload) else {
+                tracing::error!("remote-write queue record without a header dropped");
+                ctx.metrics
+                    .dropped_other
+                    .fetch_add(samples, Ordering::Relaxed);
+                let id = ctx.track(0, rec.end);
                 ctx.complete(&HashMap::from([(id, 0)]));
+                continue;
+            };
+            let id = ctx.track(samples, rec.end);
+            if samples == 0 {
+                ctx.complete(&HashMap::from([(id, 0)]));
+                continue;
             }
-            for ts in req.timeseries {
-                let shard = (series_hash(&ts.labels) % shards as u64) as usize;
-                let labels = Arc::new(ts.labels);
-                for sample in ts.samples {
-                    let item = Item {
-                        labels: labels.clone(),
-                        sample,
-                        record: id,
-                    };
-                    tokio::select! {
-                        r = senders[shard].send(item) => if r.is_err() { break 'read; },
-                        _ = stop.changed() => break 'read,
-                    }
-                }
+            let item = Item {
+                record: id,
+                samples,
+                max_t,
+                body: bytes::Bytes::from(rec.payload).slice(record::HEADER_LEN..),
+            };
+            let shard = (key % shards as u64) as usize;
+            tokio::select! {
+                r = senders[shard].send(item) => if r.is_err() { break 'read; },
+                _ = stop.changed() => break 'read,
             }
         }
     }
@@ -259,28 +259,12 @@ async fn run(ctx: Arc<Ctx>, metadata: MetadataStore, mut stop: watch::Receiver<b
     }
 }
 
-/// Same hash as `Labels::stable_hash`, over the wire labels (already sorted and unique).
-fn series_hash(labels: &[codec::Label]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for l in labels {
-        for b in l
-            .name
-            .bytes()
-            .chain([0xff])
-            .chain(l.value.bytes())
-            .chain([0xff])
-        {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
-
-/// Collects samples for one shard and sends a batch when full or when its deadline passes.
+/// Collects records for one shard and sends a batch once it holds `max_samples_per_send`
+/// samples or its deadline passes.
 async fn shard(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Item>, mut stop: watch::Receiver<bool>) {
-    let max = ctx.config.queue.max_samples_per_send.max(1);
-    let mut batch: Vec<Item> = Vec::with_capacity(max);
+    let max = ctx.config.queue.max_samples_per_send.max(1) as u64;
+    let mut batch: Vec<Item> = Vec::new();
+    let mut held = 0u64;
     let mut deadline: Option<Instant> = None;
     loop {
         let timer = async {
@@ -295,9 +279,11 @@ async fn shard(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Item>, mut stop: watch::Rec
                     if batch.is_empty() {
                         deadline = Some(Instant::now() + ctx.config.queue.batch_send_deadline);
                     }
+                    held += item.samples;
                     batch.push(item);
-                    if batch.len() >= max {
+                    if held >= max {
                         if !send_batch(&ctx, &mut batch, &mut stop).await { return; }
+                        held = 0;
                         deadline = None;
                     }
                 }
@@ -311,32 +297,38 @@ async fn shard(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Item>, mut stop: watch::Rec
             },
             _ = timer => {
                 if !send_batch(&ctx, &mut batch, &mut stop).await { return; }
+                held = 0;
                 deadline = None;
             }
         }
     }
 }
 
-/// Builds one request from items, grouping samples of a series in arrival order.
-fn build_request(batch: &[Item]) -> (WriteRequest, HashMap<u64, u64>, Option<i64>) {
-    let mut req = WriteRequest::default();
-    let mut slot: HashMap<*const Vec<codec::Label>, usize> = HashMap::new();
+/// Builds one request body by concatenating the records' timeseries entries (a valid
+/// `WriteRequest`), compressed once. Records that do not decompress are dropped and counted.
+fn build_request(ctx: &Ctx, batch: &[Item]) -> (Vec<u8>, HashMap<u64, u64>, u64, Option<i64>) {
+    let mut raw = Vec::new();
     let mut per_record: HashMap<u64, u64> = HashMap::new();
+    let mut n = 0;
     let mut max_t = None;
     for it in batch {
-        let i = *slot.entry(Arc::as_ptr(&it.labels)).or_insert_with(|| {
-            req.timeseries.push(codec::TimeSeries {
-                labels: it.labels.as_ref().clone(),
-                samples: Vec::new(),
-                exemplars: Vec::new(),
-            });
-            req.timeseries.len() - 1
-        });
-        req.timeseries[i].samples.push(it.sample);
-        *per_record.entry(it.record).or_default() += 1;
-        max_t = max_t.max(Some(it.sample.timestamp));
+        match codec::snappy_decompress(&it.body, usize::MAX, MAX_RECORD_DECODED) {
+            Ok(r) => {
+                raw.extend_from_slice(&r);
+                n += it.samples;
+                max_t = max_t.max(Some(it.max_t));
+                per_record.insert(it.record, it.samples);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "undecodable remote-write queue record dropped");
+                ctx.metrics
+                    .dropped_other
+                    .fetch_add(it.samples, Ordering::Relaxed);
+                ctx.complete(&HashMap::from([(it.record, it.samples)]));
+            }
+        }
     }
-    (req, per_record, max_t)
+    (codec::snappy_compress(&raw), per_record, n, max_t)
 }
 
 /// Sends a batch until it is acknowledged or dropped; false when shutdown interrupted it
@@ -345,9 +337,12 @@ async fn send_batch(ctx: &Ctx, batch: &mut Vec<Item>, stop: &mut watch::Receiver
     if batch.is_empty() {
         return true;
     }
-    let (req, per_record, max_t) = build_request(batch);
-    let n = batch.len() as u64;
-    let body = bytes::Bytes::from(codec::encode(&req));
+    let (body, per_record, n, max_t) = build_request(ctx, batch);
+    if n == 0 {
+        batch.clear();
+        return true;
+    }
+    let body = bytes::Bytes::from(body);
     let m = &ctx.metrics;
     let outcome = send_with_retry(ctx, body, n, stop).await;
     match outcome {
@@ -528,18 +523,5 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
-    }
-
-    #[test]
-    fn hash_matches_model() {
-        let l = model::Labels::from_pairs([("__name__", "up"), ("job", "x")]);
-        let wire: Vec<codec::Label> = l
-            .iter()
-            .map(|l| codec::Label {
-                name: l.name.clone(),
-                value: l.value.clone(),
-            })
-            .collect();
-        assert_eq!(series_hash(&wire), l.stable_hash());
     }
 }
