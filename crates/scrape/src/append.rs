@@ -1,7 +1,7 @@
 //! Turning one scraped page into appended samples: labels, limits, staleness markers,
 //! metadata and the `up`/`scrape_*` report series, as Prometheus's scrape loop does.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use exposition::{Entry, Format, Mode, Parser};
@@ -12,6 +12,7 @@ use storage::{Appender, StorageError};
 use crate::client::Fetched;
 use crate::cluster::ClusterLabel;
 use crate::error::ScrapeError;
+use crate::prehashed::{HashMapU64, HashSetU64};
 use crate::series::{report_labels, sample_labels};
 
 /// Names of the series written after every scrape.
@@ -56,9 +57,9 @@ pub struct SampleRules {
 #[derive(Debug, Default)]
 pub struct ScrapeCache {
     /// Series of the previous scrape that get a stale marker when they go away.
-    tracked: HashMap<u64, CompactLabels>,
+    tracked: HashMapU64<CompactLabels>,
     /// Every series of the previous scrape (for `scrape_series_added`), by label hash.
-    seen: HashSet<u64>,
+    seen: HashSetU64,
     /// Metadata last handed to the store, per family.
     metadata: HashMap<String, MetricMetadata>,
 }
@@ -91,9 +92,12 @@ pub fn append_page(
         (ct, _) => Format::from_content_type(ct),
     };
     let mut parser = Parser::new(&page.body, format, Mode::Scrape);
-    let mut tracked = HashMap::with_capacity(cache.tracked.len());
-    let mut seen = HashSet::with_capacity(cache.seen.len());
-    let mut metadata: HashMap<String, MetricMetadata> = HashMap::new();
+    let mut tracked = HashMapU64::with_capacity_and_hasher(cache.tracked.len(), Default::default());
+    let mut seen = HashSetU64::with_capacity_and_hasher(cache.seen.len(), Default::default());
+    // Metadata of the family being read; families whose metadata changed since the last
+    // scrape are collected and stored only once the page turns out good.
+    let mut family = FamilyMeta::default();
+    let mut changed: Vec<(String, MetricMetadata)> = Vec::new();
     let mut limit_hit = false;
     // Series move from the cache into `tracked` as they are seen; on any error they go back,
     // so that the failure path can still mark every series of the previous scrape stale.
@@ -102,13 +106,18 @@ pub fn append_page(
         while let Some(entry) = parser.next() {
             match entry? {
                 Entry::Help { name, help } => {
-                    metadata.entry(name.into_owned()).or_default().help = help.into_owned();
+                    family.switch(&name, &cache.metadata, &mut changed);
+                    family.meta.help.clear();
+                    family.meta.help.push_str(&help);
                 }
                 Entry::Type { name, metric_type } => {
-                    metadata.entry(name.into_owned()).or_default().metric_type = metric_type;
+                    family.switch(&name, &cache.metadata, &mut changed);
+                    family.meta.metric_type = metric_type;
                 }
                 Entry::Unit { name, unit } => {
-                    metadata.entry(name.into_owned()).or_default().unit = unit.into_owned();
+                    family.switch(&name, &cache.metadata, &mut changed);
+                    family.meta.unit.clear();
+                    family.meta.unit.push_str(&unit);
                 }
                 Entry::Comment(_) | Entry::Eof => {}
                 Entry::Sample(s) => {
@@ -174,6 +183,7 @@ pub fn append_page(
         if limit_hit {
             return Err(ScrapeError::SampleLimit(rules.sample_limit));
         }
+        family.switch("", &cache.metadata, &mut changed);
         Ok(())
     };
     if let Err(e) = scan() {
@@ -184,12 +194,10 @@ pub fn append_page(
         }
         return Err(e);
     }
-    for (name, meta) in metadata {
-        if cache.metadata.get(&name) != Some(&meta) {
-            app.update_metadata(&name, &meta)
-                .map_err(|e| ScrapeError::Storage(e.to_string()))?;
-            cache.metadata.insert(name, meta);
-        }
+    for (name, meta) in changed {
+        app.update_metadata(&name, &meta)
+            .map_err(|e| ScrapeError::Storage(e.to_string()))?;
+        cache.metadata.insert(name, meta);
     }
     // Series still in `cache.tracked` were not on this page (present ones were moved out).
     mark_stale(app, &cache.tracked, Some(&tracked), ts)?;
@@ -212,8 +220,8 @@ pub fn append_failure(
 
 fn mark_stale(
     app: &mut dyn Appender,
-    prev: &HashMap<u64, CompactLabels>,
-    cur: Option<&HashMap<u64, CompactLabels>>,
+    prev: &HashMapU64<CompactLabels>,
+    cur: Option<&HashMapU64<CompactLabels>>,
     ts: Timestamp,
 ) -> Result<(), ScrapeError> {
     for (hash, compact) in prev {
@@ -228,6 +236,37 @@ fn mark_stale(
         }
     }
     Ok(())
+}
+
+/// The metadata lines of the family being read, in buffers reused across families so a
+/// page whose metadata did not change allocates nothing for it.
+#[derive(Default)]
+struct FamilyMeta {
+    name: String,
+    meta: MetricMetadata,
+}
+
+impl FamilyMeta {
+    /// Moves on to family `name` (no-op if it is the current one); the finished family
+    /// is queued in `changed` when it differs from what the cache last stored.
+    fn switch(
+        &mut self,
+        name: &str,
+        cache: &HashMap<String, MetricMetadata>,
+        changed: &mut Vec<(String, MetricMetadata)>,
+    ) {
+        if self.name == name {
+            return;
+        }
+        if !self.name.is_empty() && cache.get(self.name.as_str()) != Some(&self.meta) {
+            changed.push((self.name.clone(), self.meta.clone()));
+        }
+        self.name.clear();
+        self.name.push_str(name);
+        self.meta.help.clear();
+        self.meta.unit.clear();
+        self.meta.metric_type = model::MetricType::Unknown;
+    }
 }
 
 /// A label set flattened into one allocation: `name 0xff value 0xff ...`.
@@ -483,6 +522,20 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn metadata_is_stored_only_when_it_changes() {
+        let mut cache = ScrapeCache::default();
+        let page1 = "# HELP a A.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n";
+        let (app, _) = run(&mut cache, &honoring(), page1, 1000);
+        assert_eq!(app.metadata, ["a", "b"]);
+        let (app, _) = run(&mut cache, &honoring(), page1, 2000);
+        assert!(app.metadata.is_empty(), "unchanged metadata sent again: {:?}", app.metadata);
+        let page2 = "# HELP a A changed.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n";
+        let (app, _) = run(&mut cache, &honoring(), page2, 3000);
+        assert_eq!(app.metadata, ["a"]);
+        assert_eq!(cache.metadata["a"].help, "A changed.");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod cluster;
 mod error;
 mod manager;
 mod pool;
+mod prehashed;
 mod scrape_loop;
 pub mod series;
 pub mod target;
