@@ -257,6 +257,35 @@ pub fn snappy_compress(raw: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Joins snappy blocks into one block that decompresses to the concatenation of theirs,
+/// without decompressing: a block is its uncompressed length (varint) then elements whose
+/// back-references never reach before the block's own start, so the element streams can
+/// follow each other under one new length header.
+pub fn snappy_concat(blocks: &[&[u8]]) -> Result<Vec<u8>, snap::Error> {
+    let mut total: u64 = 0;
+    let mut bodies = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let len = snap::raw::decompress_len(b)? as u64;
+        // The header is the varint of `len`; its size follows from the value.
+        let header = prost::encoding::encoded_len_varint(len);
+        let body = b.get(header..).ok_or(snap::Error::Header)?;
+        total += len;
+        bodies.push(body);
+    }
+    if total > u64::from(u32::MAX) {
+        return Err(snap::Error::TooBig {
+            given: total,
+            max: u64::from(u32::MAX),
+        });
+    }
+    let mut out = Vec::with_capacity(5 + bodies.iter().map(|b| b.len()).sum::<usize>());
+    prost::encoding::encode_varint(total, &mut out);
+    for b in bodies {
+        out.extend_from_slice(b);
+    }
+    Ok(out)
+}
+
 /// Snappy-decompresses `body`, refusing bodies or announced outputs over the limits
 /// before allocating the output.
 pub fn snappy_decompress(
@@ -296,6 +325,27 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concatenated_snappy_blocks_decompress_to_the_concatenation() {
+        // Sizes around snappy's 64 KiB fragment and with repeats that make back-references.
+        let a: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let b = b"short block".repeat(3);
+        let c: Vec<u8> = (0..70_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let parts = [
+            snappy_compress(&a),
+            snappy_compress(&b),
+            snappy_compress(&[]),
+            snappy_compress(&c),
+        ];
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let joined = snappy_concat(&refs).expect("valid blocks");
+        let out = snappy_decompress(&joined, usize::MAX, usize::MAX).expect("valid snappy");
+        assert_eq!(out, [a.as_slice(), b.as_slice(), c.as_slice()].concat());
+        assert!(snappy_concat(&[b"\xff\xff\xff\xff\xff\xff".as_slice()]).is_err());
+    }
 
     #[test]
     fn hand_encoded_series_decode_as_prost_would() {
