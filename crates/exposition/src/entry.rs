@@ -91,6 +91,14 @@ impl SampleRef<'_> {
         }
     }
 
+    /// True when a label value would be stored differently from the page (a histogram's
+    /// `le` or a summary's `quantile` that Prometheus rewrites, e.g. `1` to `1.0`).
+    pub fn needs_normalization(&self) -> bool {
+        self.labels
+            .iter()
+            .any(|(n, v)| normalized_label_value(self.metric_type, n, v).is_some())
+    }
+
     /// The series' label set (see [`SampleRef::fill_builder`]).
     pub fn to_labels(&self) -> Labels {
         let mut b = LabelsBuilder::new(Labels::empty());

@@ -127,21 +127,7 @@ impl Labels {
 
     /// A stable 64-bit hash of the set, the same across processes and versions.
     pub fn stable_hash(&self) -> u64 {
-        // FNV-1a over name 0xff value 0xff ...: simple, stable, no dependency.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for l in &self.0 {
-            for b in l
-                .name
-                .bytes()
-                .chain([0xff])
-                .chain(l.value.bytes())
-                .chain([0xff])
-            {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        h
+        hash_label_pairs(self.0.iter().map(|l| (l.name.as_str(), l.value.as_str())))
     }
 
     /// Approximate heap bytes held, for accounting.
@@ -257,6 +243,20 @@ impl LabelsBuilder {
     pub fn build(self) -> Labels {
         Labels(self.labels)
     }
+}
+
+/// [`Labels::stable_hash`] of labels given as (name, value) pairs sorted by name, so code
+/// that holds borrowed labels gets the same hash without building a `Labels`.
+pub fn hash_label_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
+    // FNV-1a over name 0xff value 0xff ...: simple, stable, no dependency.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (n, v) in pairs {
+        for b in n.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// True when `name` is a legacy (pre-UTF-8) valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.

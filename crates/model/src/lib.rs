@@ -13,7 +13,8 @@ mod sample;
 pub use duration::{DurationError, PromDuration};
 pub use labels::{
     ALERT_NAME_LABEL, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, Label, Labels, LabelsBuilder,
-    METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, is_valid_label_name, is_valid_metric_name,
+    METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, hash_label_pairs, is_valid_label_name,
+    is_valid_metric_name,
 };
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use metadata::{MetricMetadata, MetricType};

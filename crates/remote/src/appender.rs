@@ -101,14 +101,40 @@ impl Appender for QueueAppender {
             }
         };
         if self.shard_key.is_none() {
-            self.shard_key = Some(record::shard_key(out));
+            self.shard_key = Some(record::shard_key(
+                out.get_or_empty("job"),
+                out.get_or_empty("instance"),
+            ));
         }
         codec::encode_series_sample(&mut self.current.raw, out, t, v);
-        self.current.samples += 1;
-        self.current.max_t = self.current.max_t.max(Some(t));
-        if self.current.samples >= MAX_SAMPLES_PER_RECORD {
-            self.chunks.push(std::mem::take(&mut self.current));
+        self.added(t);
+        Ok(SeriesRef(0))
+    }
+
+    fn append_pairs(
+        &mut self,
+        labels: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        if !self.relabel.is_empty() {
+            let owned = labels
+                .iter()
+                .map(|(n, v)| model::Label::new(*n, *v))
+                .collect();
+            return self.append(&Labels::from_sorted(owned), t, v);
         }
+        if self.shard_key.is_none() {
+            let get = |name: &str| {
+                labels
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, v)| *v)
+            };
+            self.shard_key = Some(record::shard_key(get("job"), get("instance")));
+        }
+        codec::encode_pairs_sample(&mut self.current.raw, labels.iter().copied(), t, v);
+        self.added(t);
         Ok(SeriesRef(0))
     }
 
@@ -157,11 +183,20 @@ impl Appender for QueueAppender {
     fn rollback(self: Box<Self>) {}
 }
 
+impl QueueAppender {
+    /// Counts a sample just encoded into the current chunk, closing the chunk when full.
+    fn added(&mut self, t: Timestamp) {
+        self.current.samples += 1;
+        self.current.max_t = self.current.max_t.max(Some(t));
+        if self.current.samples >= MAX_SAMPLES_PER_RECORD {
+            self.chunks.push(std::mem::take(&mut self.current));
+        }
+    }
+}
+
 /// The payload of a queue record: which shard sends it, its newest timestamp, and the
 /// snappy-compressed `WriteRequest.timeseries` entries.
 pub mod record {
-    use model::Labels;
-
     use crate::codec;
 
     /// Bytes before the compressed body: shard key (u64 LE), newest timestamp (i64 LE).
@@ -170,18 +205,8 @@ pub mod record {
     /// The shard of a batch: a hash of the `job` and `instance` of its first series.
     /// Every batch of one scrape target carries the same pair, so one target's batches
     /// go through one shard in queue order, and each series stays in time order.
-    pub fn shard_key(labels: &Labels) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in labels
-            .get_or_empty("job")
-            .bytes()
-            .chain([0xff])
-            .chain(labels.get_or_empty("instance").bytes())
-        {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h
+    pub fn shard_key(job: &str, instance: &str) -> u64 {
+        model::hash_label_pairs([("job", job), ("instance", instance)])
     }
 
     /// Builds a record payload.
@@ -208,6 +233,44 @@ mod tests {
 
     use super::*;
     use crate::queue::QueueOptions;
+
+    fn queue_and_appendable() -> (tempfile::TempDir, Arc<DiskQueue>, QueueAppendable) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = Arc::new(
+            DiskQueue::open(dir.path(), QueueOptions::with_max_bytes(1 << 30)).expect("open"),
+        );
+        let app = QueueAppendable::new(
+            queue.clone(),
+            Arc::new(SenderMetrics::default()),
+            Arc::new(Mutex::new(HashMap::new())),
+            Vec::new(),
+        );
+        (dir, queue, app)
+    }
+
+    #[test]
+    fn pairs_and_labels_queue_the_same_bytes() {
+        let l = Labels::from_pairs([("__name__", "up"), ("instance", "i:1"), ("job", "j")]);
+        let pairs: Vec<(&str, &str)> = l
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .collect();
+        let (_d1, q1, a1) = queue_and_appendable();
+        let mut app = a1.appender(&WriteIdentity::Local);
+        app.append(&l, 5, 1.0).expect("append");
+        app.commit().expect("commit");
+        let (_d2, q2, a2) = queue_and_appendable();
+        let mut app = a2.appender(&WriteIdentity::Local);
+        app.append_pairs(&pairs, 5, 1.0).expect("append");
+        app.commit().expect("commit");
+        let r1 = q1.read(1, 1 << 20).expect("read");
+        let r2 = q2.read(1, 1 << 20).expect("read");
+        assert_eq!(r1[0].payload, r2[0].payload);
+        assert_eq!(
+            record::decode(&r1[0].payload).map(|r| r.0),
+            Some(record::shard_key("j", "i:1"))
+        );
+    }
 
     #[test]
     fn large_batches_split_into_records_that_decode_in_order() {

@@ -210,6 +210,21 @@ pub fn encode(req: &WriteRequest) -> Vec<u8> {
 /// `WriteRequest` body: the agent's queue records and the requests it sends are built
 /// by concatenation alone.
 pub fn encode_series_sample(buf: &mut Vec<u8>, labels: &model::Labels, t: i64, v: f64) {
+    encode_pairs_sample(
+        buf,
+        labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
+        t,
+        v,
+    );
+}
+
+/// As [`encode_series_sample`], from (name, value) pairs already sorted by name.
+pub fn encode_pairs_sample<'a>(
+    buf: &mut Vec<u8>,
+    labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    t: i64,
+    v: f64,
+) {
     use prost::encoding::{encode_varint, encoded_len_varint};
     fn field_len(tag_and_len_of: usize) -> usize {
         1 + encoded_len_varint(tag_and_len_of as u64) + tag_and_len_of
@@ -218,22 +233,22 @@ pub fn encode_series_sample(buf: &mut Vec<u8>, labels: &model::Labels, t: i64, v
     // Sample: field 1 double (tag + 8 bytes), field 2 int64 varint.
     let sample_len = 9 + 1 + encoded_len_varint(t as u64);
     let series_len: usize = labels
-        .iter()
-        .map(|l| field_len(label_len(&l.name, &l.value)))
+        .clone()
+        .map(|(n, v)| field_len(label_len(n, v)))
         .sum::<usize>()
         + field_len(sample_len);
     buf.reserve(field_len(series_len));
     buf.push(0x0a); // WriteRequest.timeseries, length-delimited
     encode_varint(series_len as u64, buf);
-    for l in labels {
+    for (name, value) in labels {
         buf.push(0x0a); // TimeSeries.labels
-        encode_varint(label_len(&l.name, &l.value) as u64, buf);
+        encode_varint(label_len(name, value) as u64, buf);
         buf.push(0x0a); // Label.name
-        encode_varint(l.name.len() as u64, buf);
-        buf.extend_from_slice(l.name.as_bytes());
+        encode_varint(name.len() as u64, buf);
+        buf.extend_from_slice(name.as_bytes());
         buf.push(0x12); // Label.value
-        encode_varint(l.value.len() as u64, buf);
-        buf.extend_from_slice(l.value.as_bytes());
+        encode_varint(value.len() as u64, buf);
+        buf.extend_from_slice(value.as_bytes());
     }
     buf.push(0x12); // TimeSeries.samples
     encode_varint(sample_len as u64, buf);

@@ -13,7 +13,7 @@ use crate::client::Fetched;
 use crate::cluster::ClusterLabel;
 use crate::error::ScrapeError;
 use crate::prehashed::{HashMapU64, HashSetU64};
-use crate::series::{report_labels, sample_labels};
+use crate::series::{fast_sample_pairs, report_labels, sample_labels};
 
 /// Names of the series written after every scrape.
 pub const REPORT_METRICS: [&str; 5] = [
@@ -127,16 +127,27 @@ pub fn append_page(
                         _ => ts,
                     };
                     let explicit = rules.honor_timestamps && s.timestamp.is_some();
-                    let Some(lset) = sample_labels(
-                        s.to_labels(),
+                    let fast = fast_sample_pairs(
+                        &s,
                         target,
                         rules.honor_labels,
                         &rules.metric_relabel,
                         &rules.cluster,
-                    ) else {
-                        continue;
+                    );
+                    let series = match fast {
+                        Some(pairs) => SeriesLabels::Pairs(pairs),
+                        None => match sample_labels(
+                            s.to_labels(),
+                            target,
+                            rules.honor_labels,
+                            &rules.metric_relabel,
+                            &rules.cluster,
+                        ) {
+                            Some(l) => SeriesLabels::Owned(l),
+                            None => continue,
+                        },
                     };
-                    check_labels(&lset, rules)?;
+                    series.check(rules)?;
                     counts.post_relabel += 1;
                     if rules.sample_limit > 0 && counts.post_relabel > rules.sample_limit {
                         // Keep parsing so that the report counts every sample on the page.
@@ -146,18 +157,18 @@ pub fn append_page(
                     if limit_hit {
                         continue;
                     }
-                    let hash = lset.stable_hash();
+                    let hash = series.hash();
                     if !explicit && seen.contains(&hash) {
                         // The same series twice on a page at the scrape time: Prometheus drops
                         // the repeat as a duplicate sample without failing the scrape.
-                        tracing::debug!(series = %lset, "duplicate series on the page");
+                        tracing::debug!(series = %series.compact().to_labels(), "duplicate series on the page");
                         continue;
                     }
-                    match app.append(&lset, t, s.value) {
+                    match series.append(app, t, s.value) {
                         Ok(_) => {}
                         // One bad sample (out of order, duplicate) does not fail the scrape.
                         Err(e) if e.is_sample_error() => {
-                            tracing::debug!(series = %lset, error = %e, "sample refused");
+                            tracing::debug!(series = %series.compact().to_labels(), error = %e, "sample refused");
                             continue;
                         }
                         Err(e) => return Err(ScrapeError::Storage(e.to_string())),
@@ -169,7 +180,7 @@ pub fn append_page(
                                 moved.push(hash);
                                 c
                             }
-                            None => CompactLabels::new(&lset),
+                            None => series.compact(),
                         };
                         tracked.insert(hash, compact);
                     }
@@ -277,12 +288,16 @@ pub struct CompactLabels(Box<[u8]>);
 impl CompactLabels {
     /// Flattens `lset`.
     pub fn new(lset: &Labels) -> Self {
-        let len: usize = lset.iter().map(|l| l.name.len() + l.value.len() + 2).sum();
-        let mut v = Vec::with_capacity(len);
-        for l in lset {
-            v.extend_from_slice(l.name.as_bytes());
+        Self::from_pairs(lset.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    }
+
+    /// Flattens (name, value) pairs sorted by name.
+    pub fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut v = Vec::new();
+        for (n, val) in pairs {
+            v.extend_from_slice(n.as_bytes());
             v.push(0xff);
-            v.extend_from_slice(l.value.as_bytes());
+            v.extend_from_slice(val.as_bytes());
             v.push(0xff);
         }
         CompactLabels(v.into_boxed_slice())
@@ -304,40 +319,96 @@ impl CompactLabels {
     }
 }
 
-fn check_labels(lset: &Labels, rules: &SampleRules) -> Result<(), ScrapeError> {
-    let Some(metric) = lset.metric_name() else {
-        return Err(ScrapeError::NameMissing);
-    };
-    if rules.label_limit > 0 && lset.len() as u64 > rules.label_limit {
-        return Err(ScrapeError::LabelLimit {
-            metric: metric.to_string(),
-            count: lset.len(),
-            limit: rules.label_limit,
-        });
-    }
-    for l in lset {
-        if rules.label_name_length_limit > 0 && l.name.len() as u64 > rules.label_name_length_limit
-        {
-            return Err(ScrapeError::LabelNameLength {
-                metric: metric.to_string(),
-                name: l.name.clone(),
-                len: l.name.len(),
-                limit: rules.label_name_length_limit,
-            });
-        }
-        if rules.label_value_length_limit > 0
-            && l.value.len() as u64 > rules.label_value_length_limit
-        {
-            return Err(ScrapeError::LabelValueLength {
-                metric: metric.to_string(),
-                name: l.name.clone(),
-                value: l.value.clone(),
-                len: l.value.len(),
-                limit: rules.label_value_length_limit,
-            });
+/// The labels of one scraped series: borrowed pairs on the fast path, or built.
+enum SeriesLabels<'a> {
+    Pairs(Vec<(&'a str, &'a str)>),
+    Owned(Labels),
+}
+
+impl SeriesLabels<'_> {
+    fn pairs(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+        match self {
+            SeriesLabels::Pairs(p) => Box::new(p.iter().copied()),
+            SeriesLabels::Owned(l) => {
+                Box::new(l.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+            }
         }
     }
-    Ok(())
+
+    fn len(&self) -> usize {
+        match self {
+            SeriesLabels::Pairs(p) => p.len(),
+            SeriesLabels::Owned(l) => l.len(),
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        match self {
+            SeriesLabels::Pairs(p) => model::hash_label_pairs(p.iter().copied()),
+            SeriesLabels::Owned(l) => l.stable_hash(),
+        }
+    }
+
+    fn compact(&self) -> CompactLabels {
+        CompactLabels::from_pairs(self.pairs())
+    }
+
+    fn append(
+        &self,
+        app: &mut dyn Appender,
+        t: Timestamp,
+        v: f64,
+    ) -> Result<model::SeriesRef, StorageError> {
+        match self {
+            SeriesLabels::Pairs(p) => app.append_pairs(p, t, v),
+            SeriesLabels::Owned(l) => app.append(l, t, v),
+        }
+    }
+
+    /// Prometheus's per-series limits: a metric name, label count, name and value lengths.
+    fn check(&self, rules: &SampleRules) -> Result<(), ScrapeError> {
+        let Some(metric) = self
+            .pairs()
+            .find(|(n, _)| *n == model::METRIC_NAME_LABEL)
+            .map(|(_, v)| v)
+        else {
+            return Err(ScrapeError::NameMissing);
+        };
+        if rules.label_limit > 0 && self.len() as u64 > rules.label_limit {
+            return Err(ScrapeError::LabelLimit {
+                metric: metric.to_string(),
+                count: self.len(),
+                limit: rules.label_limit,
+            });
+        }
+        if rules.label_name_length_limit == 0 && rules.label_value_length_limit == 0 {
+            return Ok(());
+        }
+        for (name, value) in self.pairs() {
+            if rules.label_name_length_limit > 0
+                && name.len() as u64 > rules.label_name_length_limit
+            {
+                return Err(ScrapeError::LabelNameLength {
+                    metric: metric.to_string(),
+                    name: name.to_string(),
+                    len: name.len(),
+                    limit: rules.label_name_length_limit,
+                });
+            }
+            if rules.label_value_length_limit > 0
+                && value.len() as u64 > rules.label_value_length_limit
+            {
+                return Err(ScrapeError::LabelValueLength {
+                    metric: metric.to_string(),
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    len: value.len(),
+                    limit: rules.label_value_length_limit,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Appends `up` and the `scrape_*` series for one scrape.
@@ -531,7 +602,11 @@ mod tests {
         let (app, _) = run(&mut cache, &honoring(), page1, 1000);
         assert_eq!(app.metadata, ["a", "b"]);
         let (app, _) = run(&mut cache, &honoring(), page1, 2000);
-        assert!(app.metadata.is_empty(), "unchanged metadata sent again: {:?}", app.metadata);
+        assert!(
+            app.metadata.is_empty(),
+            "unchanged metadata sent again: {:?}",
+            app.metadata
+        );
         let page2 = "# HELP a A changed.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n";
         let (app, _) = run(&mut cache, &honoring(), page2, 3000);
         assert_eq!(app.metadata, ["a"]);

@@ -63,6 +63,54 @@ pub fn sample_labels(
     Some(lb.build())
 }
 
+/// The stored labels of a scraped series as borrowed pairs sorted by name, when they can
+/// be had without allocating: no metric relabelling, no label value Prometheus rewrites,
+/// no clash between scraped and target labels, no conflicting `cluster`. `None` sends the
+/// caller to [`sample_labels`], which handles every case; both give the same labels.
+pub fn fast_sample_pairs<'a>(
+    sample: &'a exposition::SampleRef<'a>,
+    target: &'a Labels,
+    honor_labels: bool,
+    metric_relabel: &[RelabelConfig],
+    cluster: &'a ClusterLabel,
+) -> Option<Vec<(&'a str, &'a str)>> {
+    if !metric_relabel.is_empty() || sample.name.is_empty() || sample.needs_normalization() {
+        return None;
+    }
+    let mut v: Vec<(&str, &str)> = Vec::with_capacity(sample.labels.len() + target.len() + 2);
+    v.push((model::METRIC_NAME_LABEL, sample.name.as_ref()));
+    // An empty scraped value means the label is absent, as in a `Labels`.
+    v.extend(
+        sample
+            .labels
+            .iter()
+            .filter(|(_, val)| !val.is_empty())
+            .map(|(n, val)| (n.as_ref(), val.as_ref())),
+    );
+    let scraped = v.len();
+    for l in target {
+        if v[..scraped].iter().any(|(n, _)| *n == l.name) {
+            if honor_labels {
+                continue;
+            }
+            return None; // becomes exported_<name>
+        }
+        v.push((l.name.as_str(), l.value.as_str()));
+    }
+    if let ClusterLabel::Force(name) = cluster {
+        match v.iter().find(|(n, _)| *n == crate::cluster::CLUSTER_LABEL) {
+            Some((_, val)) if *val == name.as_str() => {}
+            Some(_) => return None,
+            None => v.push((crate::cluster::CLUSTER_LABEL, name.as_str())),
+        }
+    }
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if v.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    Some(v)
+}
+
 /// The labels of a report series (`up`, `scrape_*`): the target's labels win, a clashing
 /// name is kept as `exported_<name>`, then the forced cluster.
 pub fn report_labels(name: &str, target: &Labels, cluster: &ClusterLabel) -> Labels {
@@ -81,6 +129,73 @@ pub fn report_labels(name: &str, target: &Labels, cluster: &ClusterLabel) -> Lab
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_pairs_agree_with_the_general_path() {
+        use std::borrow::Cow;
+        let scraped_sets: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![("a", "1")],
+            vec![("job", "scraped"), ("z", "")],
+            vec![("cluster", "west"), ("instance", "x")],
+            vec![("cluster", "east")],
+            vec![("le", "1"), ("exported_job", "q")],
+        ];
+        let targets = [
+            Labels::from_pairs([("job", "t"), ("instance", "i:1")]),
+            Labels::from_pairs([("job", "t"), ("cluster", "west")]),
+            Labels::empty(),
+        ];
+        let clusters = [
+            ClusterLabel::None,
+            ClusterLabel::Force("east".into()),
+            ClusterLabel::Default("hub".into()),
+        ];
+        let mut fast_taken = 0;
+        for scraped in &scraped_sets {
+            let pairs: Vec<exposition::LabelPair> = scraped
+                .iter()
+                .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
+                .collect();
+            for metric_type in [model::MetricType::Gauge, model::MetricType::Histogram] {
+                let sample = exposition::SampleRef {
+                    name: Cow::Borrowed("m"),
+                    labels: &pairs,
+                    value: 1.0,
+                    timestamp: None,
+                    exemplar: None,
+                    metric_type,
+                };
+                for target in &targets {
+                    for cluster in &clusters {
+                        for honor in [false, true] {
+                            let general =
+                                sample_labels(sample.to_labels(), target, honor, &[], cluster);
+                            if let Some(fast) =
+                                fast_sample_pairs(&sample, target, honor, &[], cluster)
+                            {
+                                fast_taken += 1;
+                                let built = Labels::from_pairs(fast.iter().copied());
+                                assert_eq!(
+                                    Some(built),
+                                    general,
+                                    "{scraped:?} {target:?} {cluster:?} honor={honor}"
+                                );
+                                assert_eq!(
+                                    model::hash_label_pairs(fast.iter().copied()),
+                                    general.as_ref().map(Labels::stable_hash).unwrap_or(0)
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            fast_taken > 50,
+            "the fast path was taken only {fast_taken} times"
+        );
+    }
 
     fn l(pairs: &[(&str, &str)]) -> Labels {
         Labels::from_pairs(pairs.iter().copied())

@@ -78,6 +78,22 @@ pub trait Appender: Send {
     /// Adds one sample. A per-sample error leaves the rest of the batch intact.
     fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError>;
 
+    /// Adds one sample of a series given as borrowed (name, value) pairs, sorted by name,
+    /// names unique, values non-empty. Stores that can take labels without building a
+    /// `Labels` override it; this default builds one.
+    fn append_pairs(
+        &mut self,
+        labels: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        let owned = labels
+            .iter()
+            .map(|(n, v)| model::Label::new(*n, *v))
+            .collect();
+        self.append(&Labels::from_sorted(owned), t, v)
+    }
+
     /// Records the metadata of a metric family (keyed by metric name).
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError>;
 
