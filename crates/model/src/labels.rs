@@ -248,15 +248,41 @@ impl LabelsBuilder {
 /// [`Labels::stable_hash`] of labels given as (name, value) pairs sorted by name, so code
 /// that holds borrowed labels gets the same hash without building a `Labels`.
 pub fn hash_label_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
-    // FNV-1a over name 0xff value 0xff ...: simple, stable, no dependency.
+    // Eight bytes at a time, each word multiplied in; every string's length is mixed in
+    // after it, so `("a","bc")` and `("ab","c")` differ. Deterministic, no dependency, and
+    // several times faster than a byte-wise FNV on the scrape hot path.
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    fn mix(h: u64, w: u64) -> u64 {
+        let x = (h ^ w).wrapping_mul(K);
+        x ^ (x >> 29)
+    }
+    fn add(mut h: u64, s: &str) -> u64 {
+        let b = s.as_bytes();
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+        mix(h, b.len() as u64 | 0xff00_0000_0000_0000)
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (n, v) in pairs {
-        for b in n.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        h = add(h, n);
+        h = add(h, v);
     }
-    h
+    // Final avalanche (splitmix64's finaliser) so every output bit depends on every input bit.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// True when `name` is a legacy (pre-UTF-8) valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
@@ -298,6 +324,25 @@ mod tests {
         assert_eq!(l.to_string(), r#"up{job="a\"b"}"#);
         assert_eq!(Labels::from_pairs([("__name__", "up")]).to_string(), "up");
         assert_eq!(Labels::from_pairs([("a", "b")]).to_string(), r#"{a="b"}"#);
+    }
+
+    #[test]
+    fn hash_has_no_collisions_on_similar_series() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..20_000 {
+            for (a, b) in [("cpu", "mode"), ("cpux", "mod"), ("device", "le")] {
+                let l = Labels::from_pairs([
+                    ("__name__", "node_cpu_seconds_total"),
+                    (a, &*format!("{}", i % 97)),
+                    (b, &*format!("{}", i / 97)),
+                ]);
+                assert!(seen.insert(l.stable_hash()), "collision at {l}");
+            }
+        }
+        // Embedded zero bytes and lengths that are multiples of 8 are distinguished.
+        let x = Labels::from_pairs([("a", "12345678"), ("b", "\0")]);
+        let y = Labels::from_pairs([("a", "12345678\0"), ("b", "")]);
+        assert_ne!(x.stable_hash(), y.stable_hash());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use storage::{Appender, StorageError};
 use crate::client::Fetched;
 use crate::cluster::ClusterLabel;
 use crate::error::ScrapeError;
-use crate::prehashed::{HashMapU64, HashSetU64};
+use crate::prehashed::HashMapU64;
 use crate::series::{fast_sample_pairs, report_labels, sample_labels};
 
 /// Names of the series written after every scrape.
@@ -51,17 +51,27 @@ pub struct SampleRules {
 
 /// What a target's loop remembers between scrapes.
 ///
-/// Kept small because an agent holds one per target for every series it scrapes: series
-/// are keyed by their label hash, and only series that can go stale keep their labels,
-/// flattened into one allocation ([`CompactLabels`]).
+/// Kept small because an agent holds one per target for every series it scrapes: one map
+/// keyed by label hash; only series that can go stale keep their labels, flattened into
+/// one allocation ([`CompactLabels`]). Each scrape bumps `generation` and stamps the series it
+/// sees, so a series is looked up once per scrape and never moved between maps.
 #[derive(Debug, Default)]
 pub struct ScrapeCache {
-    /// Series of the previous scrape that get a stale marker when they go away.
-    tracked: HashMapU64<CompactLabels>,
-    /// Every series of the previous scrape (for `scrape_series_added`), by label hash.
-    seen: HashSetU64,
+    /// Series of the last good scrape (plus, during a scrape, those seen so far).
+    series: HashMapU64<CachedSeries>,
+    /// Generation of the scrape in progress (or last finished).
+    generation: u32,
     /// Metadata last handed to the store, per family.
     metadata: HashMap<String, MetricMetadata>,
+}
+
+/// One series in the [`ScrapeCache`].
+#[derive(Debug)]
+struct CachedSeries {
+    /// Its labels, when it gets a stale marker on going away (exposed timestamps don't).
+    labels: Option<CompactLabels>,
+    /// The scrape generation that last saw it.
+    generation: u32,
 }
 
 /// Counts of one scrape for the report series.
@@ -92,16 +102,16 @@ pub fn append_page(
         (ct, _) => Format::from_content_type(ct),
     };
     let mut parser = Parser::new(&page.body, format, Mode::Scrape);
-    let mut tracked = HashMapU64::with_capacity_and_hasher(cache.tracked.len(), Default::default());
-    let mut seen = HashSetU64::with_capacity_and_hasher(cache.seen.len(), Default::default());
+    cache.generation = cache.generation.wrapping_add(1);
+    let cur = cache.generation;
     // Metadata of the family being read; families whose metadata changed since the last
     // scrape are collected and stored only once the page turns out good.
     let mut family = FamilyMeta::default();
     let mut changed: Vec<(String, MetricMetadata)> = Vec::new();
     let mut limit_hit = false;
-    // Series move from the cache into `tracked` as they are seen; on any error they go back,
-    // so that the failure path can still mark every series of the previous scrape stale.
-    let mut moved: Vec<u64> = Vec::new();
+    // Series first seen in this scrape; on error they leave the cache again, so that the
+    // failure path marks exactly the previous scrape's series stale.
+    let mut new_series: Vec<u64> = Vec::new();
     let mut scan = || -> Result<(), ScrapeError> {
         while let Some(entry) = parser.next() {
             match entry? {
@@ -158,7 +168,8 @@ pub fn append_page(
                         continue;
                     }
                     let hash = series.hash();
-                    if !explicit && seen.contains(&hash) {
+                    let slot = cache.series.get_mut(&hash);
+                    if !explicit && slot.as_ref().is_some_and(|e| e.generation == cur) {
                         // The same series twice on a page at the scrape time: Prometheus drops
                         // the repeat as a duplicate sample without failing the scrape.
                         tracing::debug!(series = %series.compact().to_labels(), "duplicate series on the page");
@@ -173,21 +184,28 @@ pub fn append_page(
                         }
                         Err(e) => return Err(ScrapeError::Storage(e.to_string())),
                     }
-                    if !explicit || rules.track_timestamps_staleness {
-                        // Reuse the previous scrape's copy: most series are there every time.
-                        let compact = match cache.tracked.remove(&hash) {
-                            Some(c) => {
-                                moved.push(hash);
-                                c
+                    let stale_tracked = !explicit || rules.track_timestamps_staleness;
+                    match slot {
+                        Some(e) => {
+                            e.generation = cur;
+                            if !stale_tracked {
+                                e.labels = None;
+                            } else if e.labels.is_none() {
+                                e.labels = Some(series.compact());
                             }
-                            None => series.compact(),
-                        };
-                        tracked.insert(hash, compact);
+                        }
+                        None => {
+                            counts.series_added += 1;
+                            new_series.push(hash);
+                            cache.series.insert(
+                                hash,
+                                CachedSeries {
+                                    labels: stale_tracked.then(|| series.compact()),
+                                    generation: cur,
+                                },
+                            );
+                        }
                     }
-                    if !cache.seen.contains(&hash) && !seen.contains(&hash) {
-                        counts.series_added += 1;
-                    }
-                    seen.insert(hash);
                 }
             }
         }
@@ -198,10 +216,8 @@ pub fn append_page(
         Ok(())
     };
     if let Err(e) = scan() {
-        for hash in moved {
-            if let Some(c) = tracked.remove(&hash) {
-                cache.tracked.insert(hash, c);
-            }
+        for hash in new_series {
+            cache.series.remove(&hash);
         }
         return Err(e);
     }
@@ -210,11 +226,18 @@ pub fn append_page(
             .map_err(|e| ScrapeError::Storage(e.to_string()))?;
         cache.metadata.insert(name, meta);
     }
-    // Series still in `cache.tracked` were not on this page (present ones were moved out).
-    mark_stale(app, &cache.tracked, Some(&tracked), ts)?;
-    cache.tracked = tracked;
-    cache.seen = seen;
-    Ok(())
+    // Series not stamped with this generation were not on the page: stale, and forgotten.
+    let mut failed = None;
+    cache.series.retain(|_, e| {
+        if e.generation == cur {
+            return true;
+        }
+        if let (Some(labels), None) = (&e.labels, &failed) {
+            failed = mark_stale(app, labels, ts).err();
+        }
+        false
+    });
+    failed.map_or(Ok(()), Err)
 }
 
 /// After a failed scrape: every series of the previous scrape gets a stale marker.
@@ -223,30 +246,26 @@ pub fn append_failure(
     cache: &mut ScrapeCache,
     ts: Timestamp,
 ) -> Result<(), ScrapeError> {
-    mark_stale(app, &cache.tracked, None, ts)?;
-    cache.tracked.clear();
-    cache.seen.clear();
-    Ok(())
+    let result = cache
+        .series
+        .values()
+        .filter_map(|e| e.labels.as_ref())
+        .try_for_each(|labels| mark_stale(app, labels, ts));
+    cache.series.clear();
+    result
 }
 
+/// Appends a stale marker for one series; a refused sample is not an error.
 fn mark_stale(
     app: &mut dyn Appender,
-    prev: &HashMapU64<CompactLabels>,
-    cur: Option<&HashMapU64<CompactLabels>>,
+    labels: &CompactLabels,
     ts: Timestamp,
 ) -> Result<(), ScrapeError> {
-    for (hash, compact) in prev {
-        if cur.is_some_and(|c| c.contains_key(hash)) {
-            continue;
-        }
-        let lset = compact.to_labels();
-        match app.append(&lset, ts, stale_nan()) {
-            Ok(_) => {}
-            Err(e) if e.is_sample_error() => {}
-            Err(e) => return Err(ScrapeError::Storage(e.to_string())),
-        }
+    match app.append(&labels.to_labels(), ts, stale_nan()) {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_sample_error() => Ok(()),
+        Err(e) => Err(ScrapeError::Storage(e.to_string())),
     }
-    Ok(())
 }
 
 /// The metadata lines of the family being read, in buffers reused across families so a

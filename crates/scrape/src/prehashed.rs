@@ -1,7 +1,7 @@
 //! Hash maps keyed by values that already are good 64-bit hashes (label-set hashes):
 //! hashing them again with SipHash cost a seventh of the agent's CPU.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Passes a `u64` key through, mixed once so every bit position is usable.
@@ -30,8 +30,6 @@ impl Hasher for PreHashed {
 
 /// A map from a label-set hash.
 pub type HashMapU64<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
-/// A set of label-set hashes.
-pub type HashSetU64 = HashSet<u64, BuildHasherDefault<PreHashed>>;
 
 #[cfg(test)]
 mod tests {
