@@ -24,6 +24,11 @@ const SEGMENT_HEADER: u64 = SEGMENT_MAGIC.len() as u64;
 const RECORD_HEADER: u64 = 12;
 /// Largest payload a record may carry; bounds what a corrupt length can make us allocate.
 pub const MAX_RECORD_BYTES: u64 = 256 << 20;
+/// How often an advancing cursor is written to disk. A crash can resend what was
+/// acknowledged in this window (the hub takes exact duplicates idempotently); writing the
+/// cursor on every acknowledgement cost three syscalls and a file per request.
+const CURSOR_PERSIST_EVERY: Duration = Duration::from_secs(1);
+
 /// Name of the cursor file inside the queue directory.
 const CURSOR_FILE: &str = "cursor";
 /// Suffix of segment files.
@@ -126,8 +131,11 @@ struct Inner {
     head_seq: u64,
     /// Next record handed to the reader.
     read_pos: Position,
-    /// Everything before this is acknowledged; persisted in the cursor file.
+    /// Everything before this is acknowledged.
     cursor: Position,
+    /// What the cursor file holds; it trails `cursor` by at most [`CURSOR_PERSIST_EVERY`].
+    persisted: Position,
+    last_cursor_write: Instant,
     last_sync: Instant,
     /// An open handle on the segment being read, to avoid reopening per record.
     reader: Option<(u64, File)>,
@@ -213,6 +221,8 @@ impl DiskQueue {
                 head_seq,
                 read_pos: cursor,
                 cursor,
+                persisted: cursor,
+                last_cursor_write: Instant::now(),
                 last_sync: Instant::now(),
                 reader: None,
             }),
@@ -325,8 +335,9 @@ impl DiskQueue {
         inner.read_pos = inner.read_pos.max(next);
         if inner.cursor < next {
             inner.cursor = next;
-            write_cursor(&self.dir, next)?;
         }
+        // The cursor file must never point into a deleted segment.
+        persist_cursor(&self.dir, inner)?;
         Ok(())
     }
 
@@ -405,12 +416,16 @@ impl DiskQueue {
             return Ok(());
         }
         inner.cursor = upto;
-        write_cursor(&self.dir, upto)?;
         let done: Vec<u64> = inner
             .segments
             .range(..upto.segment)
             .map(|(&s, _)| s)
             .collect();
+        // Persist before deleting segments (the file must never point into a deleted one),
+        // else at most every CURSOR_PERSIST_EVERY.
+        if !done.is_empty() || inner.last_cursor_write.elapsed() >= CURSOR_PERSIST_EVERY {
+            persist_cursor(&self.dir, &mut inner)?;
+        }
         for s in done {
             let p = segment_path(&self.dir, s);
             fs::remove_file(&p).map_err(io_err("remove", &p))?;
@@ -449,9 +464,10 @@ impl DiskQueue {
         self.notify.notified().await
     }
 
-    /// Fsyncs the head segment (for shutdown).
+    /// Fsyncs the head segment and writes the cursor (for shutdown).
     pub fn sync(&self) -> Result<(), QueueError> {
         let mut inner = self.inner.lock();
+        persist_cursor(&self.dir, &mut inner)?;
         let path = segment_path(&self.dir, inner.head_seq);
         inner.head.sync_data().map_err(io_err("fsync", &path))?;
         inner.last_sync = Instant::now();
@@ -585,6 +601,16 @@ fn read_cursor(dir: &Path) -> Option<Position> {
         segment: u64::from_le_bytes(seg),
         offset: u64::from_le_bytes(off),
     })
+}
+
+/// Writes `inner.cursor` to the cursor file when it moved since the last write.
+fn persist_cursor(dir: &Path, inner: &mut Inner) -> Result<(), QueueError> {
+    if inner.persisted != inner.cursor {
+        write_cursor(dir, inner.cursor)?;
+        inner.persisted = inner.cursor;
+    }
+    inner.last_cursor_write = Instant::now();
+    Ok(())
 }
 
 /// Writes the cursor to a temporary file and renames it into place, so a reader of the
