@@ -59,11 +59,13 @@ impl ScrapeClient {
     }
 
     /// GETs `url` within `timeout`, refusing bodies of `limit` bytes or more and non-2xx statuses.
+    /// `size_hint` (the previous body's size) sizes the buffer up front.
     pub async fn fetch(
         &self,
         url: &str,
         timeout: Duration,
         limit: u64,
+        size_hint: usize,
     ) -> Result<Fetched, ScrapeError> {
         let mut req = self
             .http
@@ -104,7 +106,7 @@ impl ScrapeClient {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let mut body = Vec::new();
+            let mut body = Vec::with_capacity(size_hint.min(limit as usize));
             while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
                 // Reaching the limit already fails, as in Prometheus.
                 if (body.len() + chunk.len()) as u64 >= limit {

@@ -163,6 +163,8 @@ async fn run(
     let mut last_ts: Option<Timestamp> = None;
     let interval_ms = target.interval().as_millis() as Timestamp;
     let mut aligned: Option<Timestamp> = None;
+    // Pages of one target are about the same size from scrape to scrape.
+    let mut size_hint = 0usize;
     let mode = loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -175,10 +177,13 @@ async fn run(
         let fetched = match forced {
             Some(e) => Err(e),
             None => tokio::select! {
-                r = fetch(&job, &target, &url) => r,
+                r = fetch(&job, &target, &url, size_hint) => r,
                 _ = stop.changed() => break stop_mode(&stop),
             },
         };
+        if let Ok(page) = &fetched {
+            size_hint = page.body.len() + page.body.len() / 8;
+        }
         let result = store(&job, &labels, &cache, fetched, ts, started);
         last_ts = Some(ts);
         let mut st = status.lock();
@@ -222,6 +227,7 @@ async fn fetch(
     job: &JobContext,
     target: &Target,
     url: &str,
+    size_hint: usize,
 ) -> Result<crate::client::Fetched, ScrapeError> {
     let client = job
         .client
@@ -232,7 +238,7 @@ async fn fetch(
     } else {
         job.body_size_limit
     };
-    client.fetch(url, target.timeout(), limit).await
+    client.fetch(url, target.timeout(), limit, size_hint).await
 }
 
 /// Appends a scrape's samples (or its failure's stale markers) and the report series in
