@@ -2,6 +2,14 @@
 
 use std::fmt::Write as _;
 
+/// Wall-clock time in seconds since the epoch (for `process_start_time_seconds`).
+pub fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// Appends `process_*` metrics read from /proc/self (Linux); nothing elsewhere.
 pub fn render(out: &mut String, start_time_secs: f64) {
     let _ = writeln!(

@@ -66,6 +66,11 @@ impl Labels {
         Labels(v)
     }
 
+    /// Builds from borrowed (name, value) pairs already sorted by name with unique names.
+    pub fn from_sorted_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::from_sorted(pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect())
+    }
+
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

@@ -4,6 +4,7 @@
 //! Nothing here does I/O.
 
 mod duration;
+pub mod goyaml;
 mod labels;
 mod matcher;
 mod metadata;

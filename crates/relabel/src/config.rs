@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use model::PromRegex;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::case::go_to_lower;
@@ -221,47 +221,7 @@ static DEFAULT: LazyLock<PromRegex> = LazyLock::new(|| {
     PromRegex::new(DEFAULT_REGEX).unwrap_or_else(|e| unreachable!("default regex: {e}"))
 });
 
-/// Accepts any YAML scalar as text (Go's YAML decoder puts `1`, `true`, `1.5`
-/// into string fields as written) and null as the empty string.
-struct ScalarString;
-
-impl<'de> Visitor<'de> for ScalarString {
-    type Value = String;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
-        d.deserialize_str(ScalarString)
-    }
-}
-
-fn de_scalar_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    d.deserialize_option(ScalarString)
-}
+use model::goyaml::scalar_string as de_scalar_string;
 
 fn de_regex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PromRegex>, D::Error> {
     // Null gives the empty pattern, as Prometheus does for a nil regex.

@@ -7,7 +7,6 @@
 //! dashboards show something alive without any randomness to seed.
 
 use std::fmt::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Which exporter a synthetic target imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +34,6 @@ pub struct Target {
 
 const NAMESPACES: [&str; 3] = ["default", "kube-system", "monitoring"];
 const APPS: [&str; 4] = ["api", "web", "worker", "cache"];
-
-fn now_secs() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
 
 /// A small stable number in [0, 1) from a string, so series differ from each other.
 fn seed(s: &str) -> f64 {
@@ -79,7 +71,7 @@ fn pods(cluster: &str, nodes: &[String]) -> Vec<(String, String, String, String)
 impl Target {
     /// Renders the page as Prometheus text format 0.0.4.
     pub fn render(&self) -> String {
-        let t = now_secs();
+        let t = crate::procmetrics::now_secs();
         let mut out = String::with_capacity(16 * 1024);
         match self.kind {
             Kind::NodeExporter => self.node_exporter(&mut out, t),
