@@ -4,7 +4,8 @@
 //! - [`Db`]: open (replays the WAL), [`Db::stats`], [`Db::close`]; implements
 //!   [`storage::Appendable`] (in `appender`) and [`storage::Queryable`] (in `querier`).
 //! - [`Options`] / [`FsyncPolicy`]: durability and out-of-order window.
-//! - `head`: series keyed by labels, interned strings, postings, samples sorted by time.
+//! - [`chunk`]: compressed chunks of samples (Gorilla-style XOR encoding).
+//! - `head`: series keyed by labels, interned strings, postings, samples in chunks.
 //! - `turnstile`: commits become visible in WAL order while their fsyncs are grouped.
 //! - `wal`: segment files of length+crc32c framed records (format in FORMAT.md).
 //!
@@ -26,6 +27,7 @@
 //! ```
 
 mod appender;
+pub mod chunk;
 mod db;
 mod error;
 mod head;

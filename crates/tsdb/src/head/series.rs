@@ -1,10 +1,12 @@
-//! One series in memory: interned labels and its samples sorted by time.
+//! One series in memory: interned labels and its samples in compressed chunks.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use model::{Label, Labels, Sample, Timestamp};
 use parking_lot::Mutex;
+
+use crate::chunk::{XorAppender, XorChunk, XorIter};
 
 /// Interned label pairs, sorted by name.
 pub(crate) type LabelPairs = Box<[(Arc<str>, Arc<str>)]>;
@@ -20,13 +22,19 @@ pub(crate) enum Fit {
     Conflict,
 }
 
+/// Samples per chunk before the open chunk is cut (as in Prometheus).
+pub(crate) const CHUNK_SAMPLES: usize = 120;
+
+/// A chunk that out-of-order inserts grow past this many samples is split.
+const MAX_CHUNK_SAMPLES: usize = 2 * CHUNK_SAMPLES;
+
 /// A series of the head.
 pub(crate) struct MemSeries {
     /// Id in this database, also the WAL's series reference.
     pub id: u64,
     /// Its labels, interned.
     pub labels: LabelPairs,
-    samples: Mutex<Vec<Sample>>,
+    chunks: Mutex<Chunks>,
     // Set once a series record for it is in the WAL, so later commits need not log it again.
     logged: AtomicBool,
 }
@@ -37,7 +45,7 @@ impl MemSeries {
         MemSeries {
             id,
             labels,
-            samples: Mutex::new(Vec::new()),
+            chunks: Mutex::new(Chunks::default()),
             logged: AtomicBool::new(logged),
         }
     }
@@ -54,26 +62,21 @@ impl MemSeries {
 
     /// How a sample at `t` with value `v` would fit.
     pub(crate) fn fit(&self, t: Timestamp, v: f64) -> Fit {
-        fit_in(&self.samples.lock(), t, v)
+        self.chunks.lock().fit(t, v)
     }
 
     /// Inserts samples in place; returns how many were added. Samples already present are
     /// skipped (same value: idempotent; different value: the first one written wins).
     pub(crate) fn insert(&self, new: &[Sample]) -> InsertOutcome {
         let mut out = InsertOutcome::default();
-        let mut samples = self.samples.lock();
+        let mut chunks = self.chunks.lock();
         for s in new {
-            // In-order appends are the common case: push without searching.
-            if samples.last().is_none_or(|l| l.t < s.t) {
-                samples.push(*s);
-            } else {
-                match samples.binary_search_by_key(&s.t, |x| x.t) {
-                    Ok(i) if samples[i].v.to_bits() == s.v.to_bits() => continue,
-                    Ok(_) => {
-                        out.conflicts += 1;
-                        continue;
-                    }
-                    Err(i) => samples.insert(i, *s),
+            match chunks.insert(*s) {
+                Fit::New => {}
+                Fit::Same => continue,
+                Fit::Conflict => {
+                    out.conflicts += 1;
+                    continue;
                 }
             }
             out.added += 1;
@@ -85,16 +88,22 @@ impl MemSeries {
 
     /// Copies of the samples in `[mint, maxt]`, oldest first.
     pub(crate) fn range(&self, mint: Timestamp, maxt: Timestamp) -> Vec<Sample> {
-        let samples = self.samples.lock();
-        let (a, b) = bounds(&samples, mint, maxt);
-        samples[a..b].to_vec()
+        let mut out = Vec::new();
+        self.chunks.lock().range(mint, maxt, |s| {
+            out.push(s);
+            true
+        });
+        out
     }
 
     /// True when the series has a sample in `[mint, maxt]`.
     pub(crate) fn has_range(&self, mint: Timestamp, maxt: Timestamp) -> bool {
-        let samples = self.samples.lock();
-        let (a, b) = bounds(&samples, mint, maxt);
-        a < b
+        let mut found = false;
+        self.chunks.lock().range(mint, maxt, |_| {
+            found = true;
+            false
+        });
+        found
     }
 
     /// The labels as a `Labels`.
@@ -150,23 +159,160 @@ impl Default for InsertOutcome {
     }
 }
 
+/// A series' samples: closed chunks, then the open chunk appends go to. Chunks are sorted
+/// by time and do not overlap; every closed chunk holds at least one sample.
+#[derive(Default)]
+struct Chunks {
+    closed: Vec<XorChunk>,
+    open: XorAppender,
+}
+
+impl Chunks {
+    /// The newest time held (i64::MIN when empty).
+    fn max_t(&self) -> Timestamp {
+        if self.open.is_empty() {
+            self.closed.last().map_or(Timestamp::MIN, |c| c.max_t())
+        } else {
+            self.open.max_t()
+        }
+    }
+
+    /// Index of the chunk (closed ones first, then the open one at `closed.len()`) where
+    /// a sample at `t <= max_t()` belongs: the first whose newest time is not before `t`.
+    fn chunk_for(&self, t: Timestamp) -> usize {
+        self.closed.partition_point(|c| c.max_t() < t)
+    }
+
+    fn fit(&self, t: Timestamp, v: f64) -> Fit {
+        if t > self.max_t() {
+            return Fit::New;
+        }
+        let i = self.chunk_for(t);
+        let samples = match self.closed.get(i) {
+            Some(c) if c.min_t() > t => return Fit::New,
+            Some(c) => decode(c.iter()),
+            None if self.open.min_t() > t => return Fit::New,
+            None => decode(self.open.iter()),
+        };
+        fit_in(&samples, t, v)
+    }
+
+    /// Adds `s` unless a sample is already at its time; says which.
+    fn insert(&mut self, s: Sample) -> Fit {
+        if s.t > self.max_t() {
+            if self.open.len() >= CHUNK_SAMPLES {
+                let full = std::mem::take(&mut self.open);
+                self.closed.push(full.finish());
+            }
+            if self.open.push(s.t, s.v).is_ok() {
+                return Fit::New;
+            }
+            // Only a full chunk refuses an in-order sample, and the open one was cut.
+            debug_assert!(false, "in-order push refused");
+        }
+        // Out of order: decode the chunk it belongs to, insert, re-encode.
+        let i = self.chunk_for(s.t);
+        let mut samples = match self.closed.get(i) {
+            Some(c) => decode(c.iter()),
+            None => decode(self.open.iter()),
+        };
+        match samples.binary_search_by_key(&s.t, |x| x.t) {
+            Ok(j) if samples[j].v.to_bits() == s.v.to_bits() => return Fit::Same,
+            Ok(_) => return Fit::Conflict,
+            Err(j) => samples.insert(j, s),
+        }
+        let mut parts = encode(&samples);
+        if i < self.closed.len() {
+            self.closed
+                .splice(i..=i, parts.into_iter().map(XorAppender::finish));
+        } else {
+            // The last part stays open; any before it are closed.
+            self.open = parts.pop().unwrap_or_default();
+            self.closed
+                .extend(parts.into_iter().map(XorAppender::finish));
+        }
+        Fit::New
+    }
+
+    /// Calls `f` with each sample in `[mint, maxt]`, oldest first, until it returns false.
+    /// Only chunks overlapping the range are decoded.
+    fn range(&self, mint: Timestamp, maxt: Timestamp, mut f: impl FnMut(Sample) -> bool) {
+        if mint > maxt {
+            return;
+        }
+        let first = self.closed.partition_point(|c| c.max_t() < mint);
+        let closed = self.closed[first..]
+            .iter()
+            .take_while(|c| c.min_t() <= maxt)
+            .map(XorChunk::iter);
+        let open =
+            (!self.open.is_empty() && self.open.min_t() <= maxt && self.open.max_t() >= mint)
+                .then(|| self.open.iter());
+        for it in closed.chain(open) {
+            for s in it {
+                let s = match s {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // Head chunks are encoded in memory by this module: a bug, not data.
+                        tracing::error!(error = %e, "undecodable head chunk; rest skipped");
+                        break;
+                    }
+                };
+                if s.t > maxt {
+                    return;
+                }
+                if s.t >= mint && !f(s) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The samples of a head chunk, stopping at the first undecodable one.
+fn decode(it: XorIter<'_>) -> Vec<Sample> {
+    let mut out = Vec::with_capacity(it.size_hint().1.unwrap_or(0));
+    for s in it {
+        match s {
+            Ok(s) => out.push(s),
+            Err(e) => {
+                tracing::error!(error = %e, "undecodable head chunk; rest skipped");
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Sorted samples as chunk appenders: one, or pieces of `CHUNK_SAMPLES` when there are
+/// more than `MAX_CHUNK_SAMPLES`.
+fn encode(samples: &[Sample]) -> Vec<XorAppender> {
+    let size = if samples.len() > MAX_CHUNK_SAMPLES {
+        CHUNK_SAMPLES
+    } else {
+        MAX_CHUNK_SAMPLES
+    };
+    samples
+        .chunks(size)
+        .map(|part| {
+            let mut a = XorAppender::new();
+            for s in part {
+                // Sorted and unique, and far fewer than a chunk's limit: cannot fail.
+                let pushed = a.push(s.t, s.v);
+                debug_assert!(pushed.is_ok());
+            }
+            a
+        })
+        .collect()
+}
+
 /// How a sample fits into sorted `samples`.
 fn fit_in(samples: &[Sample], t: Timestamp, v: f64) -> Fit {
-    if samples.last().is_none_or(|l| l.t < t) {
-        return Fit::New;
-    }
     match samples.binary_search_by_key(&t, |x| x.t) {
         Ok(i) if samples[i].v.to_bits() == v.to_bits() => Fit::Same,
         Ok(_) => Fit::Conflict,
         Err(_) => Fit::New,
     }
-}
-
-/// Index range of samples within `[mint, maxt]`.
-fn bounds(samples: &[Sample], mint: Timestamp, maxt: Timestamp) -> (usize, usize) {
-    let a = samples.partition_point(|s| s.t < mint);
-    let b = samples.partition_point(|s| s.t <= maxt);
-    (a, b.max(a))
 }
 
 #[cfg(test)]
@@ -204,6 +350,87 @@ mod tests {
         assert_eq!(s.fit(5, f64::NAN), Fit::Conflict);
         assert_eq!(s.fit(4, 1.0), Fit::New);
         assert_eq!(s.fit(6, 1.0), Fit::New);
+    }
+
+    #[test]
+    fn chunks_are_cut_and_out_of_order_inserts_split_them() {
+        let s = series();
+        let n = 10 * CHUNK_SAMPLES as i64;
+        let even: Vec<Sample> = (0..n).map(|i| Sample::new(i * 2, i as f64)).collect();
+        assert_eq!(s.insert(&even).added, n as u64);
+        {
+            let c = s.chunks.lock();
+            assert_eq!(c.closed.len(), 9);
+            assert!(c.closed.iter().all(|c| c.len() == CHUNK_SAMPLES));
+        }
+        // Fill every gap, newest first, so chunks grow past the split size.
+        let odd: Vec<Sample> = (0..n).rev().map(|i| Sample::new(i * 2 + 1, -1.0)).collect();
+        assert_eq!(s.insert(&odd).added, n as u64);
+        let all = s.range(i64::MIN, i64::MAX);
+        assert_eq!(all.len(), 2 * n as usize);
+        assert!(all.windows(2).all(|w| w[0].t + 1 == w[1].t));
+        let c = s.chunks.lock();
+        assert!(c.closed.iter().all(|c| c.len() <= MAX_CHUNK_SAMPLES));
+        assert!(c.open.len() <= MAX_CHUNK_SAMPLES);
+        assert!(c.closed.windows(2).all(|w| w[0].max_t() < w[1].min_t()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Random inserts and range reads across many chunks agree with a sorted map.
+        #[test]
+        fn chunks_match_a_sorted_map(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((0i64..1500, 0u8..4), 1..200),
+                1..8,
+            ),
+            ranges in proptest::collection::vec((0i64..1600, 0i64..400), 1..8),
+        ) {
+            let s = series();
+            let mut model = std::collections::BTreeMap::new();
+            for batch in batches {
+                let samples: Vec<Sample> = batch
+                    .iter()
+                    .map(|&(t, v)| Sample::new(t, if v == 0 { model::stale_nan() } else { f64::from(v) }))
+                    .collect();
+                // Before the batch goes in, every sample fits as the model says.
+                for x in &samples {
+                    let want = match model.get(&x.t) {
+                        None => Fit::New,
+                        Some(&b) if b == x.v.to_bits() => Fit::Same,
+                        Some(_) => Fit::Conflict,
+                    };
+                    proptest::prop_assert_eq!(s.fit(x.t, x.v), want);
+                }
+                let mut added = 0;
+                let mut conflicts = 0;
+                for x in &samples {
+                    match model.get(&x.t) {
+                        None => {
+                            model.insert(x.t, x.v.to_bits());
+                            added += 1;
+                        }
+                        Some(&b) if b == x.v.to_bits() => {}
+                        Some(_) => conflicts += 1,
+                    }
+                }
+                let o = s.insert(&samples);
+                proptest::prop_assert_eq!((o.added, o.conflicts), (added, conflicts));
+                for (&t, &b) in &model {
+                    proptest::prop_assert_eq!(s.fit(t, f64::from_bits(b)), Fit::Same);
+                }
+            }
+            for (mint, len) in ranges {
+                let maxt = mint + len;
+                let got: Vec<(i64, u64)> =
+                    s.range(mint, maxt).iter().map(|x| (x.t, x.v.to_bits())).collect();
+                let want: Vec<(i64, u64)> =
+                    model.range(mint..=maxt).map(|(&t, &b)| (t, b)).collect();
+                proptest::prop_assert_eq!(s.has_range(mint, maxt), !want.is_empty());
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]
