@@ -66,14 +66,15 @@ impl Appender for DbAppender {
             self.groups.len() - 1
         });
         let pending = &mut self.groups[slot].1;
-        // Pending samples are in append order; only an out-of-order one needs a scan.
+        // Pending samples are kept sorted by time (so the last one is the newest and an
+        // in-order append needs no search); an out-of-order one is inserted in place.
         if pending.last().is_none_or(|l| l.t < t) {
             pending.push(Sample::new(t, v));
         } else {
-            match pending.iter().find(|s| s.t == t) {
-                Some(s) if s.v.to_bits() == v.to_bits() => {}
-                Some(_) => return Err(duplicate()),
-                None => pending.push(Sample::new(t, v)),
+            match pending.binary_search_by_key(&t, |s| s.t) {
+                Ok(i) if pending[i].v.to_bits() == v.to_bits() => {}
+                Ok(_) => return Err(duplicate()),
+                Err(i) => pending.insert(i, Sample::new(t, v)),
             }
         }
         Ok(sref)
