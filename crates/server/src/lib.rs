@@ -16,6 +16,7 @@ pub mod params;
 pub mod parse;
 pub mod selector;
 pub mod state;
+pub mod write_metrics;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 pub use error::{ApiError, ErrorType};
 pub use params::RequestLimits;
 pub use state::ApiState;
+pub use write_metrics::WriteMetrics;
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {

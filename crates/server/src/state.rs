@@ -38,6 +38,8 @@ pub struct ApiState {
     pub request_limits: RequestLimits,
     /// The clock; `time` defaults to it.
     pub now_ms: ClockFn,
+    /// Counters of `/api/v1/write`, appended to `/metrics`.
+    pub write_metrics: Arc<crate::WriteMetrics>,
 }
 
 impl ApiState {
@@ -59,6 +61,7 @@ impl ApiState {
             max_samples: 50_000_000,
             request_limits: RequestLimits::default(),
             now_ms: Arc::new(system_now_ms),
+            write_metrics: Arc::default(),
         }
     }
 }

@@ -64,6 +64,30 @@ async fn remote_write_then_query() {
 }
 
 #[tokio::test]
+async fn remote_write_is_counted_on_metrics() {
+    let store = MemStore::default();
+    let app = server::router(state(store.clone(), true));
+    let r = send(app.clone(), write_request(write_body())).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = send(app.clone(), write_request(b"not snappy".to_vec())).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = send(
+        app,
+        Request::get("/metrics")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    for line in [
+        "fleetwatch_remote_write_requests_total{code=\"2xx\"} 1",
+        "fleetwatch_remote_write_requests_total{code=\"4xx\"} 1",
+        "fleetwatch_remote_write_samples_total 1",
+    ] {
+        assert!(r.body.contains(line), "missing {line:?} in:\n{}", r.body);
+    }
+}
+
+#[tokio::test]
 async fn remote_write_errors_are_plain_text() {
     let store = MemStore::default();
     let mut st = state(store.clone(), true);
@@ -102,7 +126,13 @@ async fn health_and_readiness() {
     let r = send(app, get("/metrics")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-    assert_eq!(r.body, "fleetwatch_up 1\n");
+    // The process's own metrics first, then the write endpoint's counters.
+    assert!(r.body.starts_with("fleetwatch_up 1\n"), "{}", r.body);
+    assert!(
+        r.body.contains("fleetwatch_remote_write_samples_total 0\n"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,8 @@ pub async fn ready(State(st): State<Arc<ApiState>>) -> Response {
 
 /// The metrics closure's text.
 pub async fn metrics(State(st): State<Arc<ApiState>>) -> Response {
-    let body = (st.metrics)();
+    let mut body = (st.metrics)();
+    st.write_metrics.render(&mut body);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],

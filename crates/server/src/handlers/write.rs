@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use remote::receive::handle_write;
+use remote::receive::{ReceiveError, handle_write};
 use storage::WriteIdentity;
 
 use crate::params::read_body_limited;
@@ -23,7 +23,10 @@ pub async fn remote_write(
     let limits = st.receive_limits;
     let bytes = match read_body_limited(body, limits.max_compressed_bytes).await {
         Ok(b) => b,
-        Err(e) => return plain(e.status(), e.message),
+        Err(e) => {
+            st.write_metrics.request(e.status().as_u16());
+            return plain(e.status(), e.message);
+        }
     };
     let header_str = |name| {
         headers
@@ -45,17 +48,29 @@ pub async fn remote_write(
         )
     })
     .await;
+    let m = &st.write_metrics;
     match result {
-        Ok(Ok(_stats)) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Ok(stats)) => {
+            m.written(&stats);
+            m.request(204);
+            StatusCode::NO_CONTENT.into_response()
+        }
         Ok(Err(e)) => {
+            if let ReceiveError::Rejected { stats, .. } = &e {
+                m.written(stats);
+            }
+            m.request(e.status());
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             plain(status, e.to_string())
         }
-        Err(join) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("write task failed: {join}"),
-        ),
+        Err(join) => {
+            m.request(500);
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("write task failed: {join}"),
+            )
+        }
     }
 }
 
