@@ -11,7 +11,8 @@ use tsdb::{Db, FsyncPolicy, Options};
 fn opts() -> Options {
     Options {
         fsync: FsyncPolicy::Interval(Duration::from_millis(50)),
-        wal_segment_size: 8 * 1024,
+        // The minimum: WAL records are compact, so segments must be small to get several.
+        wal_segment_size: 4096,
         ..Options::default()
     }
 }
@@ -32,13 +33,15 @@ fn dump(db: &Db) -> Vec<(Labels, Vec<Sample>)> {
 }
 
 /// Writes `commits` commits of 10 series x 5 samples each; returns what was committed.
+/// Values are square roots (no short binary or decimal form), so records stay a few hundred
+/// bytes and small segments fill up.
 fn write_commits(db: &Db, commits: usize) {
     for c in 0..commits {
         let mut app = db.appender(&WriteIdentity::Anonymous);
         for i in 0..10 {
             for k in 0..5 {
                 let t = (c * 5 + k) as i64 * 1000;
-                app.append(&lbl("m", i), t, (c * 100 + i * 10 + k) as f64)
+                app.append(&lbl("m", i), t, ((c * 100 + i * 10 + k) as f64).sqrt())
                     .expect("append");
             }
         }

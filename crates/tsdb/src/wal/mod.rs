@@ -1,5 +1,5 @@
-//! The write-ahead log: numbered segment files in `dir/wal/` holding framed records
-//! (length + crc32c). Layout in FORMAT.md.
+//! The write-ahead log: numbered segment files in `dir/wal/`, each a versioned header and
+//! framed records (length + crc32c). Layout in FORMAT.md.
 
 pub(crate) mod reader;
 pub(crate) mod record;
@@ -16,12 +16,31 @@ use crate::Error;
 pub(crate) const HEADER_BYTES: usize = 8;
 /// Largest payload a reader accepts; anything larger is corruption.
 pub(crate) const MAX_RECORD_BYTES: usize = 64 << 20;
+/// First bytes of every segment.
+pub(crate) const SEGMENT_MAGIC: [u8; 4] = *b"FWAL";
+/// The record format this build writes and reads. Version 1 was the unversioned first
+/// cut (fixed-width records, no segment header); it is refused, never misread.
+pub(crate) const FORMAT_VERSION: u32 = 2;
+/// Bytes of a segment header: magic, format version (u32 LE), crc32c of the first 8 bytes.
+pub(crate) const SEGMENT_HEADER_BYTES: usize = 12;
 
-/// Appends one framed record to `out`; `fill` writes the payload.
+/// The header every segment starts with.
+pub(crate) fn segment_header() -> [u8; SEGMENT_HEADER_BYTES] {
+    let mut h = [0u8; SEGMENT_HEADER_BYTES];
+    h[..4].copy_from_slice(&SEGMENT_MAGIC);
+    h[4..8].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let crc = crc32c::crc32c(&h[..8]);
+    h[8..].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// Appends one framed record to `out`; `fill` writes the payload (type byte first), which
+/// is snappy-compressed when that pays off.
 pub(crate) fn frame_with(out: &mut Vec<u8>, fill: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&[0u8; HEADER_BYTES]);
     fill(out);
+    record::compress_payload(out, start + HEADER_BYTES);
     let payload = &out[start + HEADER_BYTES..];
     // Payload size is bounded by the encoders (chunked records, label size limit).
     let len = payload.len() as u32;
@@ -86,7 +105,7 @@ impl WalWriter {
             max_segment,
             index,
             file: Arc::new(file),
-            size: 0,
+            size: SEGMENT_HEADER_BYTES as u64,
             dirty: false,
             broken: false,
             position: 0,
@@ -97,7 +116,8 @@ impl WalWriter {
     /// Writes `buf` (whole framed records) straight to the kernel, with no userspace buffer,
     /// so it survives the process being killed once this returns. A batch never spans segments.
     pub(crate) fn write(&mut self, buf: &[u8]) -> io::Result<()> {
-        if self.broken || (self.size > 0 && self.size + buf.len() as u64 > self.max_segment) {
+        let has_records = self.size > SEGMENT_HEADER_BYTES as u64;
+        if self.broken || (has_records && self.size + buf.len() as u64 > self.max_segment) {
             self.cut()?;
         }
         if let Err(e) = (&*self.file).write_all(buf) {
@@ -176,7 +196,7 @@ impl WalWriter {
         let file = open_segment(&self.dir, next).map_err(|e| self.annotate("create", e))?;
         self.file = Arc::new(file);
         self.index = next;
-        self.size = 0;
+        self.size = SEGMENT_HEADER_BYTES as u64;
         self.dirty = false;
         self.broken = false;
         Ok(())
@@ -191,12 +211,16 @@ impl WalWriter {
     }
 }
 
+/// Creates segment `index` with its header. The header reaches the disk with the first
+/// fsync of the segment; a crash before that leaves an empty or torn header, which replay
+/// treats as a torn tail.
 fn open_segment(dir: &Path, index: u64) -> io::Result<File> {
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
         .open(dir.join(segment_name(index)))?;
+    file.write_all(&segment_header())?;
     sync_dir(dir)?;
     Ok(file)
 }
