@@ -54,6 +54,15 @@ impl Appender for DiscardAppender {
         self.0 += 1;
         Ok(SeriesRef(0))
     }
+    fn append_pairs(
+        &mut self,
+        _: &[(&str, &str)],
+        _: Timestamp,
+        _: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        self.0 += 1;
+        Ok(SeriesRef(0))
+    }
     fn update_metadata(&mut self, _: &str, _: &MetricMetadata) -> Result<(), StorageError> {
         Ok(())
     }
@@ -69,6 +78,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("remote_write_2000_samples");
     g.throughput(Throughput::Elements(2000));
     g.bench_function("encode", |b| b.iter(|| codec::encode(&req)));
+    let raw = codec::snappy_decompress(&body, usize::MAX, usize::MAX).expect("snappy");
+    g.bench_function("decode_prost", |b| {
+        b.iter(|| <WriteRequest as prost::Message>::decode(raw.as_slice()).expect("decode"))
+    });
+    g.bench_function("decode_borrowed", |b| {
+        b.iter(|| remote::receive::WriteRequestRef::decode(&raw).expect("decode"))
+    });
     let limits = ReceiveLimits::default();
     g.bench_function("decode_and_receive", |b| {
         b.iter(|| {

@@ -13,6 +13,10 @@ use storage::{Appendable, StorageError, WriteIdentity};
 
 use crate::codec::{self, DecodeError, TimeSeries};
 
+pub mod wire;
+
+pub use wire::{WireError, WriteRequestRef};
+
 /// Size bounds on one request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReceiveLimits {
@@ -104,7 +108,7 @@ pub fn handle_write(
 ) -> Result<WriteStats, ReceiveError> {
     check_content_type(content_type)?;
     check_content_encoding(content_encoding)?;
-    let req = codec::decode(
+    let raw = codec::snappy_decompress(
         body,
         limits.max_compressed_bytes,
         limits.max_decompressed_bytes,
@@ -115,22 +119,23 @@ pub fn handle_write(
         }
         e => ReceiveError::BadRequest(e.to_string()),
     })?;
+    // The whole body is checked before anything is appended, as with prost's decode.
+    let req = WriteRequestRef::decode(&raw)
+        .map_err(|e| ReceiveError::BadRequest(format!("protobuf decode: {e}")))?;
 
     let mut appender = app.appender(identity);
     let mut stats = WriteStats::default();
     let mut reasons = Reasons::default();
-    for ts in &req.timeseries {
-        let labels = match series_labels(ts) {
-            Ok(l) => l,
-            Err(why) => {
-                stats.rejected_samples += ts.samples.len();
-                reasons.push(format!("series {}: {why}", raw_series_string(ts)));
-                continue;
-            }
-        };
+    let mut labels: Vec<(&str, &str)> = Vec::new();
+    for ts in req.series() {
+        if let Err(why) = validate_pairs(ts.labels, &mut labels) {
+            stats.rejected_samples += ts.samples.len();
+            reasons.push(format!("series {}: {why}", raw_pairs_string(ts.labels)));
+            continue;
+        }
         stats.series += 1;
-        for s in &ts.samples {
-            match appender.append(&labels, s.timestamp, s.value) {
+        for s in ts.samples {
+            match appender.append_pairs(&labels, s.timestamp, s.value) {
                 Ok(_) => stats.samples += 1,
                 Err(e) if e.is_sample_error() => {
                     stats.rejected_samples += 1;
@@ -147,7 +152,7 @@ pub fn handle_write(
         if m.metric_family_name.is_empty() {
             continue;
         }
-        match appender.update_metadata(&m.metric_family_name, &m.to_model()) {
+        match appender.update_metadata(m.metric_family_name, &m.to_model()) {
             Ok(()) => stats.metadata += 1,
             Err(e) if e.is_sample_error() => {
                 reasons.push(format!("metadata for {:?}: {e}", m.metric_family_name))
@@ -210,40 +215,60 @@ fn check_content_encoding(enc: Option<&str>) -> Result<(), ReceiveError> {
 /// The series' labels, validated as Prometheus's write handler does: a valid metric name,
 /// valid label names, no name twice. Empty values mean absent and are dropped.
 pub fn series_labels(ts: &TimeSeries) -> Result<Labels, String> {
-    let mut sorted: Vec<&codec::Label> = ts.labels.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    if let Some(w) = sorted.windows(2).find(|w| w[0].name == w[1].name) {
-        return Err(format!("duplicate label name {:?}", w[0].name));
+    let raw: Vec<(&str, &str)> = ts
+        .labels
+        .iter()
+        .map(|l| (l.name.as_str(), l.value.as_str()))
+        .collect();
+    let mut out = Vec::with_capacity(raw.len());
+    validate_pairs(&raw, &mut out)?;
+    Ok(Labels::from_sorted(
+        out.into_iter().map(|(n, v)| Label::new(n, v)).collect(),
+    ))
+}
+
+/// [`series_labels`] over borrowed pairs as sent: on success `out` holds the valid
+/// label set, sorted by name, empty values dropped. Senders usually sort, so the pairs
+/// are only sorted when they are not already.
+pub fn validate_pairs<'a>(
+    raw: &[(&'a str, &'a str)],
+    out: &mut Vec<(&'a str, &'a str)>,
+) -> Result<(), String> {
+    out.clear();
+    out.extend_from_slice(raw);
+    if !out.is_sorted_by(|a, b| a.0 <= b.0) {
+        // Stable, as the owned path's sort was: equal names keep their wire order.
+        out.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!("duplicate label name {:?}", w[0].0));
     }
     let mut has_name = false;
-    let mut out = Vec::with_capacity(sorted.len());
-    for l in sorted {
-        if l.name == METRIC_NAME_LABEL {
-            if !is_valid_metric_name(&l.value) {
-                return Err(format!("invalid metric name {:?}", l.value));
+    for &(name, value) in out.iter() {
+        if name == METRIC_NAME_LABEL {
+            if !is_valid_metric_name(value) {
+                return Err(format!("invalid metric name {value:?}"));
             }
             has_name = true;
-        } else if !is_valid_label_name(&l.name) {
-            return Err(format!("invalid label name {:?}", l.name));
-        }
-        if !l.value.is_empty() {
-            out.push(Label::new(l.name.as_str(), l.value.as_str()));
+        } else if !is_valid_label_name(name) {
+            return Err(format!("invalid label name {name:?}"));
         }
     }
     if !has_name {
         return Err("no metric name (__name__ label)".to_string());
     }
-    Ok(Labels::from_sorted(out))
+    out.retain(|(_, v)| !v.is_empty());
+    Ok(())
 }
 
 /// The series as sent, in Prometheus's `{a="b", ...}` form, duplicates and all.
-fn raw_series_string(ts: &TimeSeries) -> String {
+fn raw_pairs_string(labels: &[(&str, &str)]) -> String {
     let mut s = String::from("{");
-    for (i, l) in ts.labels.iter().enumerate() {
+    for (i, (name, value)) in labels.iter().enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
-        let _ = write!(s, "{}={:?}", l.name, l.value);
+        let _ = write!(s, "{name}={value:?}");
     }
     s.push('}');
     s

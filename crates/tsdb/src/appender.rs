@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use model::{Labels, MetricMetadata, Sample, SeriesRef, Timestamp};
+use model::{Label, Labels, MetricMetadata, Sample, SeriesRef, Timestamp};
 use storage::{Appendable, Appender, StorageError, WriteIdentity};
 
 use crate::FsyncPolicy;
@@ -22,6 +22,7 @@ impl Appendable for Db {
             groups: Vec::new(),
             slots: U64Map::default(),
             metadata: Vec::new(),
+            last: None,
         })
     }
 }
@@ -33,27 +34,44 @@ struct DbAppender {
     groups: Vec<(Arc<MemSeries>, Vec<Sample>)>,
     slots: U64Map<usize>,
     metadata: Vec<(String, MetricMetadata)>,
+    // The series of the latest `append_pairs`: a remote-write series sends its samples
+    // one after another, so most lookups end here.
+    last: Option<Arc<MemSeries>>,
 }
 
-impl Appender for DbAppender {
-    fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
+impl DbAppender {
+    /// Refuses `t` when it is older than the out-of-order window allows; checked before
+    /// the series is looked up so that refused samples create no series.
+    fn check_open_and_bounds(
+        &self,
+        t: Timestamp,
+        series: impl FnOnce() -> String,
+    ) -> Result<(), StorageError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);
         }
-        let head = &self.inner.head;
-        // Checked before the series is looked up so that refused samples create no series.
-        if let Some(max) = head.max_time()
+        if let Some(max) = self.inner.head.max_time()
             && t < max.saturating_sub(self.inner.opts.out_of_order_window_ms)
         {
             return Err(StorageError::OutOfBounds {
-                series: labels.to_string(),
+                series: series(),
                 t,
             });
         }
-        let series = head.get_or_create(labels)?;
+        Ok(())
+    }
+
+    /// Adds a sample of a series already looked up.
+    fn add(
+        &mut self,
+        series: Arc<MemSeries>,
+        t: Timestamp,
+        v: f64,
+        describe: impl Fn() -> String,
+    ) -> Result<SeriesRef, StorageError> {
         let sref = SeriesRef(series.id);
         let duplicate = || StorageError::DuplicateSampleForTimestamp {
-            series: labels.to_string(),
+            series: describe(),
             t,
         };
         match series.fit(t, v) {
@@ -61,10 +79,14 @@ impl Appender for DbAppender {
             Fit::Conflict => return Err(duplicate()),
             Fit::New => {}
         }
-        let slot = *self.slots.entry(series.id).or_insert_with(|| {
-            self.groups.push((series, Vec::new()));
-            self.groups.len() - 1
-        });
+        let slot = match self.slots.get(&series.id) {
+            Some(&slot) => slot,
+            None => {
+                self.slots.insert(series.id, self.groups.len());
+                self.groups.push((series, Vec::new()));
+                self.groups.len() - 1
+            }
+        };
         let pending = &mut self.groups[slot].1;
         // Pending samples are kept sorted by time (so the last one is the newest and an
         // in-order append needs no search); an out-of-order one is inserted in place.
@@ -78,6 +100,52 @@ impl Appender for DbAppender {
             }
         }
         Ok(sref)
+    }
+}
+
+/// The labels of borrowed pairs, for error messages and new series.
+fn pairs_labels(pairs: &[(&str, &str)]) -> Labels {
+    Labels::from_sorted(pairs.iter().map(|&(n, v)| Label::new(n, v)).collect())
+}
+
+/// True when `series` has exactly the labels `pairs`.
+fn same_labels(series: &MemSeries, pairs: &[(&str, &str)]) -> bool {
+    series.labels.len() == pairs.len()
+        && series
+            .labels
+            .iter()
+            .zip(pairs)
+            .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
+}
+
+impl Appender for DbAppender {
+    fn append(&mut self, labels: &Labels, t: Timestamp, v: f64) -> Result<SeriesRef, StorageError> {
+        self.check_open_and_bounds(t, || labels.to_string())?;
+        let series = self.inner.head.get_or_create(labels)?;
+        self.add(series, t, v, || labels.to_string())
+    }
+
+    /// As `append`, but an existing series is found from the borrowed pairs (the last
+    /// one appended to, else by hash in the head): only a new series builds a `Labels`.
+    fn append_pairs(
+        &mut self,
+        pairs: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        self.check_open_and_bounds(t, || pairs_labels(pairs).to_string())?;
+        let series = match &self.last {
+            Some(s) if same_labels(s, pairs) => Arc::clone(s),
+            _ => {
+                let s = match self.inner.head.get_by_pairs(pairs) {
+                    Some(s) => s,
+                    None => self.inner.head.get_or_create(&pairs_labels(pairs))?,
+                };
+                self.last = Some(Arc::clone(&s));
+                s
+            }
+        };
+        self.add(series, t, v, || pairs_labels(pairs).to_string())
     }
 
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
@@ -199,4 +267,36 @@ fn encode(
         rest = tail;
     }
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+
+    #[test]
+    fn pairs_and_labels_reach_the_same_series() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path(), Options::default()).expect("open");
+        let pairs = [("__name__", "up"), ("job", "a")];
+        let labels = Labels::from_pairs(pairs);
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        let a = app.append_pairs(&pairs, 1, 1.0).expect("new series");
+        let b = app.append(&labels, 2, 1.0).expect("same series");
+        let c = app
+            .append_pairs(&[("__name__", "up")], 3, 1.0)
+            .expect("other");
+        let d = app.append_pairs(&pairs, 3, 2.0).expect("back to the first");
+        assert_eq!((a, b, d), (a, a, a));
+        assert_ne!(a, c);
+        let e = app.append_pairs(&pairs, 3, 5.0).expect_err("conflict");
+        assert!(e.to_string().contains(r#"up{job="a"}"#), "{e}");
+        app.commit().expect("commit");
+        // A new appender finds the committed series by its pairs.
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        assert_eq!(app.append_pairs(&pairs, 4, 1.0).expect("existing"), a);
+        assert!(app.append_pairs(&[], 4, 1.0).is_err());
+        app.commit().expect("commit");
+        assert_eq!(db.inner.head.stats().series, 2);
+    }
 }

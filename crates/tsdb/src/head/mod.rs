@@ -5,7 +5,7 @@ pub(crate) mod series;
 pub(crate) mod u64map;
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -69,7 +69,7 @@ impl Head {
 
     /// The series with `labels`, created (not yet logged) if new.
     pub(crate) fn get_or_create(&self, labels: &Labels) -> Result<Arc<MemSeries>, StorageError> {
-        let hash = self.hasher.hash_one(labels);
+        let hash = self.hash_labels(labels);
         if let Some(s) = self.table.read().find(hash, labels) {
             return Ok(s);
         }
@@ -83,10 +83,40 @@ impl Head {
         Ok(t.insert(hash, id, labels, false))
     }
 
+    /// The existing series with exactly these (name, value) pairs, sorted by name, found
+    /// without building a `Labels`.
+    pub(crate) fn get_by_pairs(&self, pairs: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
+        let hash = self.hash_pairs(pairs.iter().copied());
+        self.table.read().find_by(hash, |s| {
+            s.labels.len() == pairs.len()
+                && s.labels
+                    .iter()
+                    .zip(pairs)
+                    .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
+        })
+    }
+
+    /// The keyed hash of a label set given as pairs; `get_or_create` and `get_by_pairs`
+    /// agree on it. Each string is closed by 0xff, a byte UTF-8 never contains.
+    fn hash_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for (n, v) in pairs {
+            h.write(n.as_bytes());
+            h.write_u8(0xff);
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    fn hash_labels(&self, labels: &Labels) -> u64 {
+        self.hash_pairs(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    }
+
     /// Recreates a series from the WAL with its logged id. An id already bound to other
     /// labels is refused (the record is inconsistent) and described.
     pub(crate) fn restore_series(&self, id: u64, labels: &Labels) -> Result<(), String> {
-        let hash = self.hasher.hash_one(labels);
+        let hash = self.hash_labels(labels);
         let mut t = self.table.write();
         if let Some(s) = t.by_id.get(&id) {
             return if s.has_labels(labels) {
@@ -218,14 +248,18 @@ impl Table {
     }
 
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
+        self.find_by(hash, |s| s.has_labels(labels))
+    }
+
+    fn find_by(&self, hash: u64, same: impl Fn(&MemSeries) -> bool) -> Option<Arc<MemSeries>> {
         let first = self.by_hash.get(&hash)?;
-        if first.has_labels(labels) {
+        if same(first) {
             return Some(Arc::clone(first));
         }
         self.collisions
             .get(&hash)?
             .iter()
-            .find(|s| s.has_labels(labels))
+            .find(|s| same(s))
             .cloned()
     }
 
@@ -297,6 +331,27 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
         assert_eq!(h.stats().series, 2);
+    }
+
+    #[test]
+    fn pairs_find_the_series_labels_created() {
+        let h = Head::new();
+        let a = h
+            .get_or_create(&Labels::from_pairs([("__name__", "up"), ("job", "x")]))
+            .expect("ok");
+        let b = h
+            .get_by_pairs(&[("__name__", "up"), ("job", "x")])
+            .expect("found");
+        assert_eq!(a.id, b.id);
+        assert!(
+            h.get_by_pairs(&[("__name__", "up"), ("job", "y")])
+                .is_none()
+        );
+        assert!(h.get_by_pairs(&[("__name__", "up")]).is_none());
+        assert!(
+            h.get_by_pairs(&[("__name__", "upjob"), ("x", "")])
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,0 +1,504 @@
+//! A borrowing decoder for `prometheus.WriteRequest`, for the receiver's hot path.
+//!
+//! It accepts exactly what prost's generated decoding of [`crate::codec::WriteRequest`]
+//! accepts (unknown fields skipped by wire type with prost's nesting limit, fields in any
+//! order, the last occurrence of a singular field winning, exemplars checked then
+//! dropped, histograms skipped) and refuses the rest with a [`WireError`]. Label names
+//! and values are `&str` into the decompressed body: a request costs a few vectors,
+//! reused across its series, not a `String` per label.
+
+use crate::codec::Sample;
+
+/// Prost's limit on nested messages and groups.
+const RECURSION_LIMIT: u32 = 100;
+
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LEN: u8 = 2;
+const START_GROUP: u8 = 3;
+const END_GROUP: u8 = 4;
+const FIXED32: u8 = 5;
+
+/// Why a body is not a valid `WriteRequest`; offsets are into the decompressed bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A varint runs into the end of its message.
+    #[error("truncated varint at byte {at}")]
+    TruncatedVarint {
+        /// Offset of the varint's first byte.
+        at: usize,
+    },
+    /// A varint's tenth byte carries bits past 64.
+    #[error("varint longer than 64 bits at byte {at}")]
+    VarintOverflow {
+        /// Offset of the varint's first byte.
+        at: usize,
+    },
+    /// A field key above `u32::MAX`.
+    #[error("invalid field key {key} at byte {at}")]
+    InvalidKey {
+        /// The key.
+        key: u64,
+        /// Its offset.
+        at: usize,
+    },
+    /// Field number 0.
+    #[error("invalid field number 0 at byte {at}")]
+    ZeroField {
+        /// The key's offset.
+        at: usize,
+    },
+    /// Wire type 6 or 7.
+    #[error("invalid wire type {wire_type} at byte {at}")]
+    InvalidWireType {
+        /// The wire type.
+        wire_type: u8,
+        /// The key's offset.
+        at: usize,
+    },
+    /// A known field sent with a wire type its type does not use.
+    #[error("{message} field {field} has wire type {got}, expected {expected} (byte {at})")]
+    WrongWireType {
+        /// The message being decoded.
+        message: &'static str,
+        /// The field number.
+        field: u32,
+        /// The wire type sent.
+        got: u8,
+        /// The wire type of the field's type.
+        expected: u8,
+        /// The key's offset.
+        at: usize,
+    },
+    /// A length or fixed-size value reaches past the end of its message.
+    #[error("{len} bytes at byte {at} run past the end of the enclosing message ({left} left)")]
+    PastEnd {
+        /// Bytes needed.
+        len: u64,
+        /// Where they start.
+        at: usize,
+        /// Bytes left in the enclosing message.
+        left: usize,
+    },
+    /// A string field is not UTF-8.
+    #[error("invalid UTF-8 in {what} at byte {at}")]
+    InvalidUtf8 {
+        /// Which field.
+        what: &'static str,
+        /// The string's offset.
+        at: usize,
+    },
+    /// An end-group key without its start, or closing another group.
+    #[error("unexpected end-group key at byte {at}")]
+    UnexpectedEndGroup {
+        /// The key's offset.
+        at: usize,
+    },
+    /// Groups nested deeper than prost allows.
+    #[error("message nested deeper than {RECURSION_LIMIT} levels at byte {at}")]
+    RecursionLimit {
+        /// Where the limit was hit.
+        at: usize,
+    },
+}
+
+/// One series of a decoded request: labels as sent (order, duplicates, empty values and
+/// all) and its samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesRef<'r, 'a> {
+    /// (name, value) pairs in wire order.
+    pub labels: &'r [(&'a str, &'a str)],
+    /// Samples in wire order.
+    pub samples: &'r [Sample],
+}
+
+/// One `MetricMetadata` entry, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataRef<'a> {
+    /// The `MetricType` number as sent.
+    pub r#type: i32,
+    /// The metric family name.
+    pub metric_family_name: &'a str,
+    /// HELP text.
+    pub help: &'a str,
+    /// UNIT text.
+    pub unit: &'a str,
+}
+
+impl MetadataRef<'_> {
+    /// Model metadata; unknown type numbers map to `Unknown`, as
+    /// [`crate::codec::MetricMetadata::to_model`] does.
+    pub fn to_model(&self) -> model::MetricMetadata {
+        let t = crate::codec::MetricTypeProto::try_from(self.r#type)
+            .unwrap_or(crate::codec::MetricTypeProto::Unknown);
+        model::MetricMetadata {
+            metric_type: t.into(),
+            help: self.help.to_string(),
+            unit: self.unit.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    labels_end: usize,
+    samples_end: usize,
+}
+
+/// A decoded `WriteRequest` borrowing from its bytes: all labels and samples in two flat
+/// vectors, with one span per series.
+#[derive(Debug, Default, Clone)]
+pub struct WriteRequestRef<'a> {
+    labels: Vec<(&'a str, &'a str)>,
+    samples: Vec<Sample>,
+    spans: Vec<Span>,
+    /// Metadata entries in wire order.
+    pub metadata: Vec<MetadataRef<'a>>,
+}
+
+impl<'a> WriteRequestRef<'a> {
+    /// Decodes a whole (decompressed) `WriteRequest`.
+    pub fn decode(buf: &'a [u8]) -> Result<Self, WireError> {
+        let mut req = WriteRequestRef::default();
+        let mut r = Reader {
+            buf,
+            pos: 0,
+            end: buf.len(),
+        };
+        let depth = RECURSION_LIMIT;
+        while r.pos < r.end {
+            let (at, field, wt) = r.key()?;
+            match field {
+                1 => {
+                    let mut m = r.message("WriteRequest", field, wt, at, depth)?;
+                    req.time_series(&mut m, depth - 1)?;
+                }
+                3 => {
+                    let mut m = r.message("WriteRequest", field, wt, at, depth)?;
+                    let md = metadata(&mut m, depth - 1)?;
+                    req.metadata.push(md);
+                }
+                _ => r.skip(field, wt, at, depth)?,
+            }
+        }
+        Ok(req)
+    }
+
+    /// How many series the request holds.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when the request holds no series.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Total samples over all series.
+    pub fn num_samples(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// The series in wire order.
+    pub fn series(&self) -> impl ExactSizeIterator<Item = SeriesRef<'_, 'a>> + '_ {
+        let mut l0 = 0;
+        let mut s0 = 0;
+        self.spans.iter().map(move |sp| {
+            let labels = self.labels.get(l0..sp.labels_end).unwrap_or(&[]);
+            let samples = self.samples.get(s0..sp.samples_end).unwrap_or(&[]);
+            l0 = sp.labels_end;
+            s0 = sp.samples_end;
+            SeriesRef { labels, samples }
+        })
+    }
+
+    fn time_series(&mut self, r: &mut Reader<'a>, depth: u32) -> Result<(), WireError> {
+        while r.pos < r.end {
+            let (at, field, wt) = r.key()?;
+            match field {
+                1 => {
+                    let mut m = r.message("TimeSeries", field, wt, at, depth)?;
+                    let l = label(&mut m, depth - 1)?;
+                    self.labels.push(l);
+                }
+                2 => {
+                    let mut m = r.message("TimeSeries", field, wt, at, depth)?;
+                    let s = sample(&mut m, depth - 1)?;
+                    self.samples.push(s);
+                }
+                3 => {
+                    let mut m = r.message("TimeSeries", field, wt, at, depth)?;
+                    exemplar(&mut m, depth - 1)?;
+                }
+                _ => r.skip(field, wt, at, depth)?,
+            }
+        }
+        self.spans.push(Span {
+            labels_end: self.labels.len(),
+            samples_end: self.samples.len(),
+        });
+        Ok(())
+    }
+}
+
+fn label<'a>(r: &mut Reader<'a>, depth: u32) -> Result<(&'a str, &'a str), WireError> {
+    let mut name = "";
+    let mut value = "";
+    while r.pos < r.end {
+        let (at, field, wt) = r.key()?;
+        match field {
+            1 => name = r.string("Label", field, wt, at, "label name")?,
+            2 => value = r.string("Label", field, wt, at, "label value")?,
+            _ => r.skip(field, wt, at, depth)?,
+        }
+    }
+    Ok((name, value))
+}
+
+fn sample(r: &mut Reader<'_>, depth: u32) -> Result<Sample, WireError> {
+    let mut s = Sample {
+        value: 0.0,
+        timestamp: 0,
+    };
+    while r.pos < r.end {
+        let (at, field, wt) = r.key()?;
+        match field {
+            1 => s.value = r.double("Sample", field, wt, at)?,
+            2 => s.timestamp = r.int("Sample", field, wt, at)? as i64,
+            _ => r.skip(field, wt, at, depth)?,
+        }
+    }
+    Ok(s)
+}
+
+/// Checks an exemplar as prost would decode it; the receiver does not store exemplars.
+fn exemplar(r: &mut Reader<'_>, depth: u32) -> Result<(), WireError> {
+    while r.pos < r.end {
+        let (at, field, wt) = r.key()?;
+        match field {
+            1 => {
+                let mut m = r.message("Exemplar", field, wt, at, depth)?;
+                label(&mut m, depth - 1)?;
+            }
+            2 => {
+                r.double("Exemplar", field, wt, at)?;
+            }
+            3 => {
+                r.int("Exemplar", field, wt, at)?;
+            }
+            _ => r.skip(field, wt, at, depth)?,
+        }
+    }
+    Ok(())
+}
+
+fn metadata<'a>(r: &mut Reader<'a>, depth: u32) -> Result<MetadataRef<'a>, WireError> {
+    let mut m = MetadataRef {
+        r#type: 0,
+        metric_family_name: "",
+        help: "",
+        unit: "",
+    };
+    while r.pos < r.end {
+        let (at, field, wt) = r.key()?;
+        match field {
+            1 => m.r#type = r.int("MetricMetadata", field, wt, at)? as i32,
+            2 => m.metric_family_name = r.string("MetricMetadata", field, wt, at, "family name")?,
+            4 => m.help = r.string("MetricMetadata", field, wt, at, "help")?,
+            5 => m.unit = r.string("MetricMetadata", field, wt, at, "unit")?,
+            _ => r.skip(field, wt, at, depth)?,
+        }
+    }
+    Ok(m)
+}
+
+/// A cursor over `buf[pos..end]`; `end` is the end of the message being decoded.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A varint, accepted exactly when prost's `decode_varint` accepts it.
+    #[inline]
+    fn varint(&mut self) -> Result<u64, WireError> {
+        let at = self.pos;
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = match self.buf.get(self.pos) {
+                Some(&b) if self.pos < self.end => b,
+                _ => return Err(WireError::TruncatedVarint { at }),
+            };
+            self.pos += 1;
+            if i == 9 && b >= 0x02 {
+                return Err(WireError::VarintOverflow { at });
+            }
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(WireError::VarintOverflow { at })
+    }
+
+    /// A field key as prost's `decode_key` reads it: (offset, field number, wire type).
+    #[inline]
+    fn key(&mut self) -> Result<(usize, u32, u8), WireError> {
+        let at = self.pos;
+        let key = self.varint()?;
+        if key > u64::from(u32::MAX) {
+            return Err(WireError::InvalidKey { key, at });
+        }
+        let wire_type = (key & 7) as u8;
+        if wire_type > FIXED32 {
+            return Err(WireError::InvalidWireType { wire_type, at });
+        }
+        let field = (key as u32) >> 3;
+        if field == 0 {
+            return Err(WireError::ZeroField { at });
+        }
+        Ok((at, field, wire_type))
+    }
+
+    fn expect(
+        message: &'static str,
+        field: u32,
+        got: u8,
+        expected: u8,
+        at: usize,
+    ) -> Result<(), WireError> {
+        if got == expected {
+            Ok(())
+        } else {
+            Err(WireError::WrongWireType {
+                message,
+                field,
+                got,
+                expected,
+                at,
+            })
+        }
+    }
+
+    /// Advances past `len` bytes, returning where they start.
+    #[inline]
+    fn advance(&mut self, len: u64) -> Result<usize, WireError> {
+        let at = self.pos;
+        let left = self.end - self.pos;
+        if len > left as u64 {
+            return Err(WireError::PastEnd { len, at, left });
+        }
+        self.pos += len as usize;
+        Ok(at)
+    }
+
+    #[inline]
+    fn bytes(&mut self) -> Result<&'a [u8], WireError> {
+        let len = self.varint()?;
+        let at = self.advance(len)?;
+        self.buf
+            .get(at..self.pos)
+            .ok_or(WireError::PastEnd { len, at, left: 0 })
+    }
+
+    #[inline]
+    fn string(
+        &mut self,
+        message: &'static str,
+        field: u32,
+        wt: u8,
+        key_at: usize,
+        what: &'static str,
+    ) -> Result<&'a str, WireError> {
+        Self::expect(message, field, wt, LEN, key_at)?;
+        let at = self.pos;
+        let b = self.bytes()?;
+        std::str::from_utf8(b).map_err(|_| WireError::InvalidUtf8 { what, at })
+    }
+
+    #[inline]
+    fn double(
+        &mut self,
+        message: &'static str,
+        field: u32,
+        wt: u8,
+        key_at: usize,
+    ) -> Result<f64, WireError> {
+        Self::expect(message, field, wt, FIXED64, key_at)?;
+        let at = self.advance(8)?;
+        let mut w = [0u8; 8];
+        let b = self.buf.get(at..self.pos).ok_or(WireError::PastEnd {
+            len: 8,
+            at,
+            left: 0,
+        })?;
+        w.copy_from_slice(b);
+        Ok(f64::from_le_bytes(w))
+    }
+
+    #[inline]
+    fn int(
+        &mut self,
+        message: &'static str,
+        field: u32,
+        wt: u8,
+        key_at: usize,
+    ) -> Result<u64, WireError> {
+        Self::expect(message, field, wt, VARINT, key_at)?;
+        self.varint()
+    }
+
+    /// A length-delimited sub-message at nesting `depth` (prost checks the limit before
+    /// entering); the returned reader ends where the sub-message does.
+    #[inline]
+    fn message(
+        &mut self,
+        message: &'static str,
+        field: u32,
+        wt: u8,
+        key_at: usize,
+        depth: u32,
+    ) -> Result<Reader<'a>, WireError> {
+        Self::expect(message, field, wt, LEN, key_at)?;
+        if depth == 0 {
+            return Err(WireError::RecursionLimit { at: key_at });
+        }
+        let len = self.varint()?;
+        let start = self.advance(len)?;
+        Ok(Reader {
+            buf: self.buf,
+            pos: start,
+            end: self.pos,
+        })
+    }
+
+    /// Skips an unknown field as prost's `skip_field` does, groups included.
+    fn skip(&mut self, field: u32, wt: u8, key_at: usize, depth: u32) -> Result<(), WireError> {
+        if depth == 0 {
+            return Err(WireError::RecursionLimit { at: key_at });
+        }
+        let len = match wt {
+            VARINT => {
+                self.varint()?;
+                0
+            }
+            FIXED32 => 4,
+            FIXED64 => 8,
+            LEN => self.varint()?,
+            START_GROUP => loop {
+                let (at, inner, inner_wt) = self.key()?;
+                if inner_wt == END_GROUP {
+                    if inner != field {
+                        return Err(WireError::UnexpectedEndGroup { at });
+                    }
+                    break 0;
+                }
+                self.skip(inner, inner_wt, at, depth - 1)?;
+            },
+            _ => return Err(WireError::UnexpectedEndGroup { at: key_at }),
+        };
+        self.advance(len)?;
+        Ok(())
+    }
+}
