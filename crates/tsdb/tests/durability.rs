@@ -317,3 +317,74 @@ fn unchanged_metadata_is_logged_once_and_the_last_value_wins() {
     let q = db.querier(0, 1).expect("querier");
     assert_eq!(q.metadata(Some("g"), 0)[0].1.help, "second");
 }
+
+/// A segment of the first, unversioned WAL format (no header, 24-byte samples entries):
+/// a series record for id 1 and one sample.
+fn first_format_segment() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut series = vec![1u8];
+    series.extend_from_slice(&1u64.to_le_bytes());
+    series.extend_from_slice(&1u32.to_le_bytes());
+    for s in ["__name__", "old"] {
+        series.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        series.extend_from_slice(s.as_bytes());
+    }
+    let mut samples = vec![2u8];
+    samples.extend_from_slice(&1u64.to_le_bytes());
+    samples.extend_from_slice(&1000i64.to_le_bytes());
+    samples.extend_from_slice(&42f64.to_bits().to_le_bytes());
+    for payload in [series, samples] {
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32c_of(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+    }
+    out
+}
+
+/// CRC-32C (Castagnoli), bitwise: the test does not depend on the crate's implementation.
+fn crc32c_of(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_segment_of_the_first_format_is_refused_and_left_alone() {
+    for position in ["only", "older", "last"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if position != "only" {
+            let db = Db::open(dir.path(), opts()).expect("open");
+            write_commits(&db, 2);
+            db.close().expect("close");
+        }
+        let wal = dir.path().join("wal");
+        std::fs::create_dir_all(&wal).expect("mkdir");
+        let name = match position {
+            "older" => "00000000",
+            _ => "00000099",
+        };
+        if position == "older" {
+            // Keep the new-format segment after the old one.
+            std::fs::rename(wal.join("00000000"), wal.join("00000050")).expect("rename");
+        }
+        let old = first_format_segment();
+        std::fs::write(wal.join(name), &old).expect("write");
+        let err = match Db::open(dir.path(), opts()) {
+            Ok(_) => panic!("{position}: an old-format segment was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("version 1"), "{position}: {err}");
+        assert!(err.contains(name), "{position}: {err}");
+        // Neither truncated nor replaced: the data is still there for the right build.
+        assert_eq!(std::fs::read(wal.join(name)).expect("read"), old);
+    }
+}
