@@ -159,7 +159,14 @@ pub struct WriteRequestRef<'a> {
 impl<'a> WriteRequestRef<'a> {
     /// Decodes a whole (decompressed) `WriteRequest`.
     pub fn decode(buf: &'a [u8]) -> Result<Self, WireError> {
-        let mut req = WriteRequestRef::default();
+        // Room for a typical request up front: a label takes at least 6 bytes on the wire,
+        // a sample 13; kept within the body's own size.
+        let mut req = WriteRequestRef {
+            labels: Vec::with_capacity(buf.len() / 32),
+            samples: Vec::with_capacity(buf.len() / 32),
+            spans: Vec::new(),
+            metadata: Vec::new(),
+        };
         let mut r = Reader {
             buf,
             pos: 0,
@@ -312,7 +319,8 @@ fn metadata<'a>(r: &mut Reader<'a>, depth: u32) -> Result<MetadataRef<'a>, WireE
     Ok(m)
 }
 
-/// A cursor over `buf[pos..end]`; `end` is the end of the message being decoded.
+/// A cursor over `buf[pos..end]`; `end` is the end of the message being decoded and
+/// `buf` ends there too (offsets stay those of the whole body).
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -326,9 +334,8 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let mut v = 0u64;
         for i in 0..10 {
-            let b = match self.buf.get(self.pos) {
-                Some(&b) if self.pos < self.end => b,
-                _ => return Err(WireError::TruncatedVarint { at }),
+            let Some(&b) = self.buf.get(self.pos) else {
+                return Err(WireError::TruncatedVarint { at });
             };
             self.pos += 1;
             if i == 9 && b >= 0x02 {
@@ -385,7 +392,7 @@ impl<'a> Reader<'a> {
     #[inline]
     fn advance(&mut self, len: u64) -> Result<usize, WireError> {
         let at = self.pos;
-        let left = self.end - self.pos;
+        let left = self.end.saturating_sub(self.pos);
         if len > left as u64 {
             return Err(WireError::PastEnd { len, at, left });
         }
@@ -467,7 +474,8 @@ impl<'a> Reader<'a> {
         let len = self.varint()?;
         let start = self.advance(len)?;
         Ok(Reader {
-            buf: self.buf,
+            // Cut at the sub-message's end, so reads need one bounds check.
+            buf: self.buf.get(..self.pos).unwrap_or_default(),
             pos: start,
             end: self.pos,
         })
