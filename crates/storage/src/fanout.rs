@@ -51,6 +51,19 @@ impl Appender for FanoutAppender {
         Ok(r)
     }
 
+    fn append_pairs(
+        &mut self,
+        labels: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Result<SeriesRef, StorageError> {
+        let r = self.primary.append_pairs(labels, t, v)?;
+        for s in &mut self.secondaries {
+            s.append_pairs(labels, t, v)?;
+        }
+        Ok(r)
+    }
+
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
         self.primary.update_metadata(metric, meta)?;
         for s in &mut self.secondaries {
@@ -82,6 +95,70 @@ impl Appender for FanoutAppender {
         primary.rollback();
         for s in secondaries {
             s.rollback();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records which entry point each sample came through.
+    #[derive(Default)]
+    struct Rec(Mutex<Vec<&'static str>>);
+
+    struct RecApp(Arc<Rec>);
+
+    impl Appender for RecApp {
+        fn append(&mut self, _: &Labels, _: Timestamp, _: f64) -> Result<SeriesRef, StorageError> {
+            self.0
+                .0
+                .lock()
+                .map_err(|_| StorageError::Closed)?
+                .push("append");
+            Ok(SeriesRef(0))
+        }
+        fn append_pairs(
+            &mut self,
+            _: &[(&str, &str)],
+            _: Timestamp,
+            _: f64,
+        ) -> Result<SeriesRef, StorageError> {
+            self.0
+                .0
+                .lock()
+                .map_err(|_| StorageError::Closed)?
+                .push("pairs");
+            Ok(SeriesRef(0))
+        }
+        fn update_metadata(&mut self, _: &str, _: &MetricMetadata) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn commit(self: Box<Self>) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn rollback(self: Box<Self>) {}
+    }
+
+    impl Appendable for Arc<Rec> {
+        fn appender(&self, _: &WriteIdentity) -> Box<dyn Appender> {
+            Box::new(RecApp(self.clone()))
+        }
+    }
+
+    #[test]
+    fn pairs_reach_every_store_as_pairs() {
+        let a = Arc::new(Rec::default());
+        let b = Arc::new(Rec::default());
+        let f = Fanout::new(Arc::new(a.clone()), vec![Arc::new(b.clone())]);
+        let mut app = f.appender(&WriteIdentity::Local);
+        app.append_pairs(&[("__name__", "up")], 1, 1.0)
+            .expect("append");
+        app.commit().expect("commit");
+        for r in [a, b] {
+            assert_eq!(*r.0.lock().expect("lock"), ["pairs"]);
         }
     }
 }
