@@ -233,8 +233,21 @@ fn encode(
             take += 1;
         }
         let (chunk, tail) = rest.split_at(take);
+        // The WAL encoder takes string pairs; the head keeps symbol ids.
+        let pairs: Vec<Vec<(Arc<str>, Arc<str>)>> = chunk
+            .iter()
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
+                    .collect()
+            })
+            .collect();
         frame_with(&mut buf, |b| {
-            record::encode_series(b, chunk.iter().map(|s| (s.id, &*s.labels)))
+            record::encode_series(
+                b,
+                chunk.iter().zip(&pairs).map(|(s, p)| (s.id, p.as_slice())),
+            )
         });
         rest = tail;
     }

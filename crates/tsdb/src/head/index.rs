@@ -1,28 +1,45 @@
 //! The inverted index: label name -> value -> sorted series ids, and string interning.
 //! Resolves matchers the way Prometheus's `PostingsForMatchers` does.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use model::{MatchOp, Matcher};
 
+use super::symbols::Symbols;
+
 /// Postings and interned strings of the head.
 #[derive(Default)]
 pub(crate) struct Index {
-    strings: HashSet<Arc<str>>,
+    // Each distinct string once, with its symbol id in `symbols`.
+    strings: HashMap<Arc<str>, u32>,
+    symbols: Arc<Symbols>,
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
     all: Vec<u64>,
 }
 
 impl Index {
     /// The shared copy of `s`, so each distinct string is held once.
+    #[cfg(test)]
     pub(crate) fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return Arc::clone(a);
+        self.intern_symbol(s).1
+    }
+
+    /// The symbol id and shared copy of `s`, interning it if new.
+    pub(crate) fn intern_symbol(&mut self, s: &str) -> (u32, Arc<str>) {
+        if let Some((a, &id)) = self.strings.get_key_value(s) {
+            return (id, Arc::clone(a));
         }
+        let id = u32::try_from(self.strings.len()).expect("fewer than 2^32 distinct strings");
         let a: Arc<str> = Arc::from(s);
-        self.strings.insert(Arc::clone(&a));
-        a
+        self.symbols.set(id, Arc::clone(&a));
+        self.strings.insert(Arc::clone(&a), id);
+        (id, a)
+    }
+
+    /// The string table symbol ids refer to.
+    pub(crate) fn symbols(&self) -> &Arc<Symbols> {
+        &self.symbols
     }
 
     /// Adds series `id` with interned `labels`.
@@ -30,7 +47,16 @@ impl Index {
         insert_sorted(&mut self.all, id);
         for (n, v) in labels {
             let values = self.postings.entry(Arc::clone(n)).or_default();
-            insert_sorted(values.entry(Arc::clone(v)).or_default(), id);
+            match values.entry(Arc::clone(v)) {
+                // Exactly one slot: many values (pod, instance) belong to one series only,
+                // and a first push would reserve four.
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(vec![id]);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    insert_sorted(e.get_mut(), id);
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod index;
 pub(crate) mod series;
+pub(crate) mod symbols;
 pub(crate) mod u64map;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use parking_lot::RwLock;
 use storage::StorageError;
 
 use self::index::Index;
-use self::series::MemSeries;
+use self::series::{LabelPairs, MemSeries};
 use self::u64map::U64Map;
 
 /// Largest total size of one series' label names and values; keeps WAL records bounded.
@@ -264,12 +265,17 @@ impl Table {
     }
 
     fn insert(&mut self, hash: u64, id: u64, labels: &Labels, logged: bool) -> Arc<MemSeries> {
-        let pairs: Vec<(Arc<str>, Arc<str>)> = labels
-            .iter()
-            .map(|l| (self.index.intern(&l.name), self.index.intern(&l.value)))
-            .collect();
+        let mut pairs = Vec::with_capacity(labels.len());
+        let mut ids = Vec::with_capacity(labels.len());
+        for l in labels.iter() {
+            let (ni, n) = self.index.intern_symbol(&l.name);
+            let (vi, v) = self.index.intern_symbol(&l.value);
+            pairs.push((n, v));
+            ids.push((ni, vi));
+        }
         self.index.add(id, &pairs);
-        let s = Arc::new(MemSeries::new(id, pairs.into_boxed_slice(), logged));
+        let labels = LabelPairs::new(Arc::clone(self.index.symbols()), ids.into_boxed_slice());
+        let s = Arc::new(MemSeries::new(id, labels, logged));
         match self.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(Arc::clone(&s));

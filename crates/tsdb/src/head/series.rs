@@ -6,10 +6,40 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use model::{Label, Labels, Sample, Timestamp};
 use parking_lot::Mutex;
 
+use super::symbols::Symbols;
 use crate::chunk::{XorAppender, XorChunk, XorIter};
 
-/// Interned label pairs, sorted by name.
-pub(crate) type LabelPairs = Box<[(Arc<str>, Arc<str>)]>;
+/// Interned label pairs, sorted by name, as symbol ids into the head's string table:
+/// 8 bytes a pair instead of two fat `Arc<str>` (32 bytes).
+pub(crate) struct LabelPairs {
+    symbols: Arc<Symbols>,
+    ids: Box<[(u32, u32)]>,
+}
+
+impl LabelPairs {
+    /// Pairs of symbol ids set in `symbols`, sorted by name.
+    pub(crate) fn new(symbols: Arc<Symbols>, ids: Box<[(u32, u32)]>) -> Self {
+        LabelPairs { symbols, ids }
+    }
+
+    /// Number of pairs.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Name and value of pair `i`.
+    pub(crate) fn get(&self, i: usize) -> (&Arc<str>, &Arc<str>) {
+        let (n, v) = self.ids[i];
+        (self.symbols.get(n), self.symbols.get(v))
+    }
+
+    /// The pairs, sorted by name.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (&Arc<str>, &Arc<str>)> + '_ {
+        self.ids
+            .iter()
+            .map(|&(n, v)| (self.symbols.get(n), self.symbols.get(v)))
+    }
+}
 
 /// What the series says about a candidate sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,10 +158,17 @@ impl MemSeries {
 
     /// The value of label `name`, if present.
     pub(crate) fn label(&self, name: &str) -> Option<&Arc<str>> {
-        self.labels
-            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
-            .ok()
-            .map(|i| &self.labels[i].1)
+        let (mut lo, mut hi) = (0, self.labels.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (n, v) = self.labels.get(mid);
+            match n.as_ref().cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(v),
+            }
+        }
+        None
     }
 }
 
@@ -202,6 +239,11 @@ impl Chunks {
         if s.t > self.max_t() {
             if self.open.len() >= CHUNK_SAMPLES {
                 let full = std::mem::take(&mut self.open);
+                // Grow by half, not the default doubling from four: most series hold a
+                // handful of chunks, and a 32-byte slot each left spare adds up.
+                if self.closed.len() == self.closed.capacity() {
+                    self.closed.reserve_exact(self.closed.len() / 2 + 1);
+                }
                 self.closed.push(full.finish());
             }
             if self.open.push(s.t, s.v).is_ok() {
@@ -320,7 +362,10 @@ mod tests {
     use super::*;
 
     fn series() -> MemSeries {
-        MemSeries::new(1, vec![("a".into(), "b".into())].into_boxed_slice(), false)
+        let symbols = Arc::new(Symbols::default());
+        symbols.set(0, "a".into());
+        symbols.set(1, "b".into());
+        MemSeries::new(1, LabelPairs::new(symbols, Box::new([(0, 1)])), false)
     }
 
     #[test]
