@@ -363,54 +363,42 @@ fn malformed_inputs_get_clear_errors_and_processes_keep_running() {
     assert!(agent.is_running(), "the agent died on a malformed body");
 
     // Bad configuration: named file, line and field; exit 1 from check, no start.
-    let bad_cfg = write_file(
-        tmp.path(),
-        "bad.yml",
-        "global:\n  scrape_interval: 5x\nscrape_configs: []\n",
-    );
-    let out = Command::new(fleetwatch_bin())
-        .args(["check", "config"])
-        .arg(&bad_cfg)
-        .output()
-        .expect("running check config");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("bad.yml:2") && err.contains("scrape_interval"),
-        "unclear error: {err}"
-    );
-    let typo = write_file(
-        tmp.path(),
-        "typo.yml",
-        "scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n",
-    );
-    let out = Command::new(fleetwatch_bin())
-        .args(["check", "config"])
-        .arg(&typo)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("typo.yml:3") && err.contains("scrape_intervall"),
-        "unclear error: {err}"
-    );
-    let good = write_file(
-        tmp.path(),
+    let check = |name: &str, text: &str| {
+        let path = write_file(tmp.path(), name, text);
+        let out = Command::new(fleetwatch_bin())
+            .args(["check", "config"])
+            .arg(&path)
+            .output()
+            .expect("running check config");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (name, text, wants) in [
+        (
+            "bad.yml",
+            "global:\n  scrape_interval: 5x\nscrape_configs: []\n",
+            ["bad.yml:2", "scrape_interval"],
+        ),
+        (
+            "typo.yml",
+            "scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n",
+            ["typo.yml:3", "scrape_intervall"],
+        ),
+    ] {
+        let (code, err) = check(name, text);
+        assert_eq!(code, Some(1), "{name}: {err}");
+        assert!(
+            wants.iter().all(|w| err.contains(w)),
+            "unclear error for {name}: {err}"
+        );
+    }
+    let (code, err) = check(
         "good.yml",
         "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n",
     );
-    let out = Command::new(fleetwatch_bin())
-        .args(["check", "config"])
-        .arg(&good)
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(code, Some(0), "{err}");
     let out = Command::new(fleetwatch_bin())
         .args(["check", "config"])
         .output()
