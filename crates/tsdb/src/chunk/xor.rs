@@ -322,6 +322,11 @@ impl XorAppender {
         let mut left = n;
         while left > 0 {
             if self.used == 0 {
+                if self.buf.len() == self.buf.capacity() {
+                    // Grow by about an eighth instead of doubling: an open chunk lives as
+                    // long as its series is active, and doubling left up to half unused.
+                    self.buf.reserve_exact((self.buf.len() / 8).max(16));
+                }
                 self.buf.push(0);
             }
             let free = 8 - u32::from(self.used);
