@@ -540,3 +540,161 @@ fn hub_scrapes_its_own_jobs_including_federate_from_prometheus() {
     });
     assert_eq!(local[0]["metric"]["cluster"], "central");
 }
+
+/// Issue 3's crash test: SIGKILL the hub at pseudo-random moments while a writer pushes
+/// remote-write requests as fast as it can; after every restart each acknowledged sample
+/// is there with its exact value, and the store opens cleanly.
+#[test]
+fn hub_killed_repeatedly_during_heavy_ingestion_keeps_every_acknowledged_sample() {
+    use prost::Message as _;
+    use remote::codec::{Label, Sample, TimeSeries, WriteRequest};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const SERIES: usize = 50;
+    const PER_REQUEST: usize = 10;
+    let _g = serial();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("hub");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let base_ms: i64 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+        - 6 * 3600 * 1000;
+    // acked[s] = highest sample index k acknowledged for every series (requests carry
+    // all series, so one counter describes them all).
+    let acked = Arc::new(Mutex::new(0usize));
+    let mut next_k = 0usize;
+    let value = |s: usize, k: usize| k as f64 * 1.5 + s as f64 / 64.0;
+    // A fixed seed: the kill moments differ per round but every run is the same.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for round in 0..5 {
+        let mut cmd = Command::new(fleetwatch_bin());
+        cmd.args(["hub", "--listen", &addr, "--data"]).arg(&data);
+        let mut hub = Proc::start(&format!("hub round {round}"), cmd);
+        hub.wait_listening(DEADLINE);
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (stop, acked, url) = (
+                stop.clone(),
+                acked.clone(),
+                format!("http://{addr}/api/v1/write"),
+            );
+            let start_k = next_k;
+            std::thread::spawn(move || {
+                let mut k = start_k;
+                let client = client();
+                // Bounded: at most 5,000 requests a round.
+                for _ in 0..5_000 {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let timeseries = (0..SERIES)
+                        .map(|s| TimeSeries {
+                            labels: vec![
+                                Label {
+                                    name: "__name__".into(),
+                                    value: "crash_test".into(),
+                                },
+                                Label {
+                                    name: "s".into(),
+                                    value: format!("{s:02}"),
+                                },
+                            ],
+                            samples: (k..k + PER_REQUEST)
+                                .map(|i| Sample {
+                                    value: value(s, i),
+                                    timestamp: base_ms + i as i64 * 1000,
+                                })
+                                .collect(),
+                            exemplars: vec![],
+                        })
+                        .collect();
+                    let body = snap::raw::Encoder::new()
+                        .compress_vec(
+                            &WriteRequest {
+                                timeseries,
+                                metadata: vec![],
+                            }
+                            .encode_to_vec(),
+                        )
+                        .expect("snappy");
+                    let res = client
+                        .post(&url)
+                        .header("Content-Type", "application/x-protobuf")
+                        .header("Content-Encoding", "snappy")
+                        .body(body)
+                        .send();
+                    match res {
+                        Ok(r) if r.status().as_u16() == 204 => {
+                            k += PER_REQUEST;
+                            *acked.lock().unwrap_or_else(|e| e.into_inner()) = k;
+                        }
+                        // Killed mid-request: not acknowledged, resent next round.
+                        _ => break,
+                    }
+                }
+                k
+            })
+        };
+        // Kill after 200-1,200 ms of ingestion.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(200 + seed % 1_000));
+        hub.kill9();
+        stop.store(true, Ordering::SeqCst);
+        let _ = writer.join();
+        // Resend from the last acknowledged index: unacknowledged requests may or may not
+        // have been stored, and resending them must be harmless (exact duplicates).
+        let now_k = *acked.lock().unwrap_or_else(|e| e.into_inner());
+        eprintln!(
+            "round {round}: {} requests acknowledged before the kill",
+            (now_k - next_k) / PER_REQUEST
+        );
+        next_k = now_k;
+    }
+    let (_hub, hub_addr) = start_hub(&data, &[]);
+    let acked_k = *acked.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        acked_k >= 5 * PER_REQUEST,
+        "the writer got too little acknowledged: {acked_k}"
+    );
+    let at = (base_ms + acked_k as i64 * 1000 + 500) as f64 / 1000.0;
+    let result = client()
+        .post(format!("http://{hub_addr}/api/v1/query"))
+        .form(&[("query", "crash_test[12h]"), ("time", &format!("{at:.3}"))])
+        .send()
+        .and_then(|r| r.json::<serde_json::Value>())
+        .expect("query");
+    let series = result["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(series.len(), SERIES, "series lost: {}", series.len());
+    for sr in &series {
+        let s: usize = sr["metric"]["s"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .expect("s label");
+        let points = matrix_points(sr);
+        let mut seen = std::collections::BTreeMap::new();
+        for (t, v) in points {
+            let k = ((t * 1000.0).round() as i64 - base_ms) / 1000;
+            assert!(
+                seen.insert(k, v).is_none(),
+                "series {s}: timestamp of sample {k} twice"
+            );
+        }
+        for k in 0..acked_k {
+            let got = seen.get(&(k as i64)).copied();
+            assert_eq!(
+                got,
+                Some(value(s, k)),
+                "series {s}: acknowledged sample {k} lost or wrong"
+            );
+        }
+    }
+}
