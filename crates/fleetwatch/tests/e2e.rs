@@ -91,6 +91,23 @@ fn agent_scrapes_node_exporter_and_hub_answers_with_cluster() {
         meta["help"].as_str().is_some_and(|h| h.contains("CPU")),
         "{meta}"
     );
+    // Cardinality statistics in Prometheus's shape.
+    let (status, body) = http_get(&format!("{base}/api/v1/status/tsdb?limit=500")).expect("GET");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert!(
+        v["data"]["headStats"]["numSeries"].as_u64().unwrap_or(0) > 100,
+        "{body}"
+    );
+    let by_name = v["data"]["seriesCountByMetricName"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        by_name.iter().any(|e| e["name"] == "node_cpu_seconds_total"
+            && e["value"].as_u64() == Some(cpu.len() as u64)),
+        "node_cpu_seconds_total count missing: {by_name:?}"
+    );
     // promtool, the Prometheus CLI, is a client of the same API.
     let out = Command::new(peer_bin("promtool"))
         .args(["query", "instant", &base, r#"up{cluster="spoke-1"}"#])

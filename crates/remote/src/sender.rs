@@ -21,6 +21,8 @@ use crate::queue::{DiskQueue, Position};
 const MAX_RECORD_DECODED: usize = 256 << 20;
 /// Metadata entries per request, as Prometheus's `max_samples_per_send` for metadata.
 const METADATA_PER_SEND: usize = 500;
+/// How often the metadata loop looks for new metric families between full sends.
+const METADATA_CHECK: Duration = Duration::from_secs(2);
 /// Upper bound on an honoured Retry-After, so a bad header cannot stall sending for days.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
@@ -486,35 +488,47 @@ async fn wait_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     }
 }
 
-/// Sends all known metadata at start and every `metadata_interval`.
+/// Sends all known metadata every `metadata_interval` (Prometheus: 1m), and soon after
+/// new metric families appear, so a fresh agent's metadata does not wait a full interval.
 async fn send_metadata_loop(ctx: Arc<Ctx>, store: MetadataStore, mut stop: watch::Receiver<bool>) {
     let every = ctx.config.metadata_interval;
     if every.is_zero() {
         return;
     }
+    let check = every.min(METADATA_CHECK);
+    let mut sent_families = 0usize;
+    let mut last_full = tokio::time::Instant::now();
+    let mut first = true;
     loop {
-        let all: Vec<codec::MetricMetadata> = {
-            let m = store.lock();
-            let mut v: Vec<_> = m
-                .iter()
-                .map(|(name, meta)| codec::MetricMetadata::from_model(name, meta))
-                .collect();
-            v.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));
-            v
-        };
-        for chunk in all.chunks(METADATA_PER_SEND) {
-            let body = bytes::Bytes::from(codec::encode(&WriteRequest {
-                timeseries: Vec::new(),
-                metadata: chunk.to_vec(),
-            }));
-            let n = chunk.len() as u64;
-            match send_with_retry(&ctx, body, 0, &mut stop).await {
-                Outcome::Delivered => ctx.metrics.metadata_sent.fetch_add(n, Ordering::Relaxed),
-                Outcome::Dropped => ctx.metrics.metadata_failed.fetch_add(n, Ordering::Relaxed),
-                Outcome::Stopped => return,
+        let families = store.lock().len();
+        let due = first || last_full.elapsed() >= every;
+        if (due || families > sent_families) && families > 0 {
+            let all: Vec<codec::MetricMetadata> = {
+                let m = store.lock();
+                let mut v: Vec<_> = m
+                    .iter()
+                    .map(|(name, meta)| codec::MetricMetadata::from_model(name, meta))
+                    .collect();
+                v.sort_by(|a, b| a.metric_family_name.cmp(&b.metric_family_name));
+                v
             };
+            for chunk in all.chunks(METADATA_PER_SEND) {
+                let body = bytes::Bytes::from(codec::encode(&WriteRequest {
+                    timeseries: Vec::new(),
+                    metadata: chunk.to_vec(),
+                }));
+                let n = chunk.len() as u64;
+                match send_with_retry(&ctx, body, 0, &mut stop).await {
+                    Outcome::Delivered => ctx.metrics.metadata_sent.fetch_add(n, Ordering::Relaxed),
+                    Outcome::Dropped => ctx.metrics.metadata_failed.fetch_add(n, Ordering::Relaxed),
+                    Outcome::Stopped => return,
+                };
+            }
+            sent_families = all.len();
+            last_full = tokio::time::Instant::now();
+            first = false;
         }
-        if !wait_or_stop(&mut stop, every).await {
+        if !wait_or_stop(&mut stop, check).await {
             return;
         }
     }

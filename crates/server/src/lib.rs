@@ -30,7 +30,7 @@ pub use write_metrics::WriteMetrics;
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
-    use handlers::{health, metadata, metric_metadata, query, write};
+    use handlers::{health, metadata, metric_metadata, query, status, write};
     Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .route(
@@ -54,6 +54,7 @@ pub fn router(state: ApiState) -> Router {
             get(metadata::label_values).post(metadata::label_values),
         )
         .route("/api/v1/metadata", get(metric_metadata::metadata))
+        .route("/api/v1/status/tsdb", get(status::tsdb))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .route("/metrics", get(health::metrics))

@@ -173,3 +173,23 @@ async fn metadata_sent_by_remote_write_is_served() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("limit must be a number"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn tsdb_status_needs_a_store_that_keeps_statistics() {
+    let app = server::router(state(MemStore::default(), true));
+    let get = |uri: &'static str| Request::get(uri).body(Body::empty()).expect("request");
+    let r = send(app.clone(), get("/api/v1/status/tsdb")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        r.body.contains("\"errorType\":\"unavailable\""),
+        "{}",
+        r.body
+    );
+    let r = send(app, get("/api/v1/status/tsdb?limit=0")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("limit must be a positive number"),
+        "{}",
+        r.body
+    );
+}

@@ -170,4 +170,34 @@ pub trait Querier: Send + Sync {
 pub trait Queryable: Send + Sync {
     /// A querier over `[mint, maxt]`.
     fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError>;
+
+    /// Cardinality statistics of the store's head, top `limit` per list; `None` when the
+    /// store keeps none (for `/api/v1/status/tsdb`).
+    fn status(&self, limit: usize) -> Option<TsdbStatus> {
+        let _ = limit;
+        None
+    }
+}
+
+/// Cardinality statistics, as Prometheus reports them in `/api/v1/status/tsdb`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TsdbStatus {
+    /// Series in the head.
+    pub num_series: u64,
+    /// Distinct label name/value pairs.
+    pub num_label_pairs: u64,
+    /// Chunks in the head.
+    pub chunk_count: u64,
+    /// Oldest sample time, if any.
+    pub min_time: Option<Timestamp>,
+    /// Newest sample time, if any.
+    pub max_time: Option<Timestamp>,
+    /// Series per metric name, largest first.
+    pub series_count_by_metric_name: Vec<(String, u64)>,
+    /// Distinct values per label name, largest first.
+    pub label_value_count_by_label_name: Vec<(String, u64)>,
+    /// Bytes of label values per label name (value length times series), largest first.
+    pub memory_in_bytes_by_label_name: Vec<(String, u64)>,
+    /// Series per `name=value` pair, largest first.
+    pub series_count_by_label_value_pair: Vec<(String, u64)>,
 }

@@ -17,6 +17,10 @@ impl Queryable for Db {
             maxt,
         }))
     }
+
+    fn status(&self, limit: usize) -> Option<storage::TsdbStatus> {
+        Some(self.inner.head.status(limit))
+    }
 }
 
 /// A view of the head over `[mint, maxt]`.

@@ -4,6 +4,7 @@ pub mod health;
 pub mod metadata;
 pub mod metric_metadata;
 pub mod query;
+pub mod status;
 pub mod write;
 
 use std::time::Duration;

@@ -42,6 +42,37 @@ impl Index {
         &self.symbols
     }
 
+    /// Cardinality lists from the postings, each sorted largest first (ties by name) and
+    /// cut at `limit`, as Prometheus's `MemPostings.Stats` computes them.
+    pub(crate) fn cardinality(&self, limit: usize, status: &mut storage::TsdbStatus) {
+        fn top(mut v: Vec<(String, u64)>, limit: usize) -> Vec<(String, u64)> {
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(limit);
+            v
+        }
+        let (mut metrics, mut values, mut memory, mut pairs) = (vec![], vec![], vec![], vec![]);
+        let mut num_pairs = 0u64;
+        for (name, vals) in &self.postings {
+            values.push((name.to_string(), vals.len() as u64));
+            let mut size = 0u64;
+            for (value, ids) in vals {
+                let n = ids.len() as u64;
+                if name.as_ref() == model::METRIC_NAME_LABEL {
+                    metrics.push((value.to_string(), n));
+                }
+                pairs.push((format!("{name}={value}"), n));
+                size += value.len() as u64 * n;
+                num_pairs += 1;
+            }
+            memory.push((name.to_string(), size));
+        }
+        status.num_label_pairs = num_pairs;
+        status.series_count_by_metric_name = top(metrics, limit);
+        status.label_value_count_by_label_name = top(values, limit);
+        status.memory_in_bytes_by_label_name = top(memory, limit);
+        status.series_count_by_label_value_pair = top(pairs, limit);
+    }
+
     /// Adds series `id` with interned `labels`.
     pub(crate) fn add(&mut self, id: u64, labels: &[(Arc<str>, Arc<str>)]) {
         insert_sorted(&mut self.all, id);

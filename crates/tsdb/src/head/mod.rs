@@ -229,6 +229,21 @@ impl Head {
         }
     }
 
+    /// Cardinality statistics for `/api/v1/status/tsdb`.
+    pub(crate) fn status(&self, limit: usize) -> storage::TsdbStatus {
+        let stats = self.stats();
+        let table = self.table.read();
+        let mut status = storage::TsdbStatus {
+            num_series: stats.series,
+            chunk_count: table.by_id.values().map(|s| s.chunk_count()).sum(),
+            min_time: stats.min_time,
+            max_time: stats.max_time,
+            ..Default::default()
+        };
+        table.index.cardinality(limit, &mut status);
+        status
+    }
+
     /// Counts for monitoring.
     pub(crate) fn stats(&self) -> Stats {
         let min = self.min_t.load(Ordering::Acquire);

@@ -80,6 +80,12 @@ impl MemSeries {
         }
     }
 
+    /// Closed chunks plus a non-empty open one.
+    pub(crate) fn chunk_count(&self) -> u64 {
+        let c = self.chunks.lock();
+        c.closed.len() as u64 + u64::from(!c.open.is_empty())
+    }
+
     /// True once the series record is in the WAL.
     pub(crate) fn is_logged(&self) -> bool {
         self.logged.load(Ordering::Acquire)
