@@ -338,6 +338,22 @@ impl CompactLabels {
     }
 }
 
+/// Iterator over either representation of [`SeriesLabels`].
+enum PairsIter<'a> {
+    Pairs(std::slice::Iter<'a, (&'a str, &'a str)>),
+    Owned(std::slice::Iter<'a, model::Label>),
+}
+
+impl<'a> Iterator for PairsIter<'a> {
+    type Item = (&'a str, &'a str);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            PairsIter::Pairs(i) => i.next().copied(),
+            PairsIter::Owned(i) => i.next().map(|l| (l.name.as_str(), l.value.as_str())),
+        }
+    }
+}
+
 /// The labels of one scraped series: borrowed pairs on the fast path, or built.
 enum SeriesLabels<'a> {
     Pairs(Vec<(&'a str, &'a str)>),
@@ -345,12 +361,11 @@ enum SeriesLabels<'a> {
 }
 
 impl SeriesLabels<'_> {
-    fn pairs(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+    /// The labels as (name, value) pairs; no allocation, as this runs for every sample.
+    fn pairs(&self) -> PairsIter<'_> {
         match self {
-            SeriesLabels::Pairs(p) => Box::new(p.iter().copied()),
-            SeriesLabels::Owned(l) => {
-                Box::new(l.iter().map(|l| (l.name.as_str(), l.value.as_str())))
-            }
+            SeriesLabels::Pairs(p) => PairsIter::Pairs(p.iter()),
+            SeriesLabels::Owned(l) => PairsIter::Owned(l.iter()),
         }
     }
 
