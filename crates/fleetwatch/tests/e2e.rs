@@ -256,14 +256,7 @@ fn prometheus_remote_writes_into_the_hub() {
             "global:\n  scrape_interval: 1s\n  external_labels: {{cluster: prom-1}}\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\nremote_write:\n  - url: http://{hub_addr}/api/v1/write\n    queue_config: {{batch_send_deadline: 1s}}\n"
         ),
     );
-    let mut cmd = Command::new(peer_bin("prometheus"));
-    cmd.arg(format!("--config.file={}", cfg.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            tmp.path().join("prom").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
-    let _prom = Proc::start("prometheus", cmd);
+    let _prom = start_prometheus(tmp.path(), &cfg, prom_port, &[]);
     let base = format!("http://{hub_addr}");
     let up = wait_for("Prometheus's series in the hub", DEADLINE, || {
         instant_query(&base, r#"up{job="prometheus",cluster="prom-1"}"#).filter(|r| !r.is_empty())
@@ -285,15 +278,12 @@ fn agent_remote_writes_into_prometheus() {
         "prometheus.yml",
         "global:\n  scrape_interval: 1m\n",
     );
-    let mut cmd = Command::new(peer_bin("prometheus"));
-    cmd.arg(format!("--config.file={}", prom_cfg.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            tmp.path().join("prom").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-        .arg("--web.enable-remote-write-receiver");
-    let _prom = Proc::start("prometheus", cmd);
+    let _prom = start_prometheus(
+        tmp.path(),
+        &prom_cfg,
+        prom_port,
+        &["--web.enable-remote-write-receiver"],
+    );
     let prom = format!("http://127.0.0.1:{prom_port}");
     wait_for("Prometheus ready", DEADLINE, || {
         http_get(&format!("{prom}/-/ready"))
@@ -503,14 +493,7 @@ fn hub_scrapes_its_own_jobs_including_federate_from_prometheus() {
             "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\n"
         ),
     );
-    let mut cmd = Command::new(peer_bin("prometheus"));
-    cmd.arg(format!("--config.file={}", prom_cfg.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            tmp.path().join("prom").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
-    let _prom = Proc::start("prometheus", cmd);
+    let _prom = start_prometheus(tmp.path(), &prom_cfg, prom_port, &[]);
     let hub_cfg = write_file(
         tmp.path(),
         "hub.yml",

@@ -312,3 +312,17 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("writing a test file");
     p
 }
+
+/// Starts Debian's Prometheus on loopback `port` with `config` (a file path), its TSDB in
+/// `dir/prom`, and any `extra` flags.
+pub fn start_prometheus(dir: &Path, config: &Path, port: u16, extra: &[&str]) -> Proc {
+    let mut cmd = Command::new(peer_bin("prometheus"));
+    cmd.arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("prom").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(extra);
+    Proc::start("prometheus", cmd)
+}
