@@ -22,6 +22,14 @@ impl Turnstile {
         }
         Turn(self)
     }
+
+    /// Waits until every ticket before `ticket` has passed, without taking a turn.
+    pub(crate) fn wait_past(&self, ticket: u64) {
+        let mut next = self.next.lock();
+        while *next < ticket {
+            self.turn.wait(&mut next);
+        }
+    }
 }
 
 impl Drop for Turn<'_> {

@@ -91,6 +91,26 @@ impl Index {
         }
     }
 
+    /// Removes series `id` with `labels` from the postings; emptied lists and names go.
+    /// The strings stay interned (the symbol table is append-only).
+    pub(crate) fn remove(&mut self, id: u64, labels: &[(&Arc<str>, &Arc<str>)]) {
+        remove_sorted(&mut self.all, id);
+        for &(n, v) in labels {
+            let Some(values) = self.postings.get_mut(n) else {
+                continue;
+            };
+            if let Some(ids) = values.get_mut(v) {
+                remove_sorted(ids, id);
+                if ids.is_empty() {
+                    values.remove(v);
+                }
+            }
+            if values.is_empty() {
+                self.postings.remove(n);
+            }
+        }
+    }
+
     /// Label names present, sorted.
     pub(crate) fn names(&self) -> impl Iterator<Item = &Arc<str>> {
         self.postings.keys()
@@ -157,6 +177,13 @@ impl Index {
     }
 }
 
+/// Removes `id` from sorted `v` if present.
+fn remove_sorted(v: &mut Vec<u64>, id: u64) {
+    if let Ok(i) = v.binary_search(&id) {
+        v.remove(i);
+    }
+}
+
 /// Inserts `id` keeping `v` sorted and unique; ids mostly arrive in increasing order.
 fn insert_sorted(v: &mut Vec<u64>, id: u64) {
     if v.last().is_none_or(|&l| l < id) {
@@ -219,6 +246,24 @@ mod tests {
             ix.add(id as u64, &labels);
         }
         ix
+    }
+
+    #[test]
+    fn removed_series_leave_the_postings() {
+        let mut ix = index();
+        let (up, b, job, env, prod) = (
+            ix.intern("up"),
+            ix.intern("b"),
+            ix.intern("job"),
+            ix.intern("env"),
+            ix.intern("prod"),
+        );
+        let name = ix.intern("__name__");
+        ix.remove(1, &[(&name, &up), (&job, &b), (&env, &prod)]);
+        assert_eq!(ix.resolve(&[m(MatchOp::Equal, "job", "b")]), Vec::<u64>::new());
+        assert_eq!(ix.resolve(&[m(MatchOp::Equal, "__name__", "up")]), vec![0, 2]);
+        assert_eq!(ix.resolve(&[]), vec![0, 2, 3]);
+        assert!(ix.values("env").all(|(v, _)| v.as_ref() != "prod"));
     }
 
     fn m(op: MatchOp, n: &str, v: &str) -> Matcher {

@@ -157,6 +157,65 @@ impl Head {
         o.conflicts
     }
 
+    /// Every series, sorted by labels.
+    pub(crate) fn series_by_labels(&self) -> Vec<Arc<MemSeries>> {
+        let mut all: Vec<Arc<MemSeries>> = self.table.read().by_id.values().cloned().collect();
+        all.sort_by(|a, b| a.labels.iter().cmp(b.labels.iter()));
+        all
+    }
+
+    /// Every series, in no particular order.
+    pub(crate) fn all_series(&self) -> Vec<Arc<MemSeries>> {
+        self.table.read().by_id.values().cloned().collect()
+    }
+
+    /// Accounts for `removed` samples moved out of the head, and recomputes the oldest
+    /// sample time from what is left.
+    pub(crate) fn samples_removed(&self, removed: u64) {
+        self.num_samples.fetch_sub(removed, Ordering::Relaxed);
+        let min = self
+            .all_series()
+            .iter()
+            .filter_map(|s| s.min_time())
+            .min()
+            .unwrap_or(Timestamp::MAX);
+        self.min_t.store(min, Ordering::Release);
+        if min == Timestamp::MAX {
+            // Nothing left: the head's range starts again with the next sample.
+            self.max_t.store(Timestamp::MIN, Ordering::Release);
+        }
+    }
+
+    /// Drops series that hold no sample and that no appender or reader holds. Returns
+    /// how many went.
+    pub(crate) fn gc(&self) -> usize {
+        let mut t = self.table.write();
+        // Two references are the table's own (by hash and by id); any other is an appender
+        // or a reader that may still use the series.
+        let idle: Vec<Arc<MemSeries>> = t
+            .by_id
+            .values()
+            .filter(|s| Arc::strong_count(s) == 2 && s.is_empty())
+            .cloned()
+            .collect();
+        for s in &idle {
+            let hash = self.hash_pairs(s.labels.iter().map(|(n, v)| (&**n, &**v)));
+            t.remove(hash, s);
+        }
+        idle.len()
+    }
+
+    /// Puts back chunks of `series` read from a checkpoint; returns the samples added.
+    pub(crate) fn restore_chunks(&self, series: &MemSeries, chunks: Vec<crate::chunk::XorChunk>) -> u64 {
+        let o = series.restore(chunks);
+        if o.added > 0 {
+            self.num_samples.fetch_add(o.added, Ordering::Relaxed);
+            self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
+            self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
+        }
+        o.added
+    }
+
     /// The newest sample time, if any.
     pub(crate) fn max_time(&self) -> Option<Timestamp> {
         let m = self.max_t.load(Ordering::Acquire);
@@ -279,6 +338,29 @@ impl Table {
             .cloned()
     }
 
+    /// Removes series `s` (whose label hash is `hash`) from the maps and the index.
+    fn remove(&mut self, hash: u64, s: &Arc<MemSeries>) {
+        self.by_id.remove(&s.id);
+        let pairs: Vec<(&Arc<str>, &Arc<str>)> = s.labels.iter().collect();
+        self.index.remove(s.id, &pairs);
+        if self.by_hash.get(&hash).is_some_and(|f| f.id == s.id) {
+            self.by_hash.remove(&hash);
+            if let Some(others) = self.collisions.get_mut(&hash) {
+                if let Some(next) = others.pop() {
+                    self.by_hash.insert(hash, next);
+                }
+                if others.is_empty() {
+                    self.collisions.remove(&hash);
+                }
+            }
+        } else if let Some(others) = self.collisions.get_mut(&hash) {
+            others.retain(|o| o.id != s.id);
+            if others.is_empty() {
+                self.collisions.remove(&hash);
+            }
+        }
+    }
+
     fn insert(&mut self, hash: u64, id: u64, labels: &Labels, logged: bool) -> Arc<MemSeries> {
         let mut pairs = Vec::with_capacity(labels.len());
         let mut ids = Vec::with_capacity(labels.len());
@@ -386,6 +468,43 @@ mod tests {
         assert_eq!(t.find(42, &a).map(|s| s.id), Some(0));
         assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
         assert!(t.find(42, &Labels::from_pairs([("a", "3")])).is_none());
+    }
+
+    #[test]
+    fn gc_drops_empty_unreferenced_series_only() {
+        let h = Head::new();
+        let a = h
+            .get_or_create(&Labels::from_pairs([("a", "1")]))
+            .expect("ok");
+        let b = h
+            .get_or_create(&Labels::from_pairs([("a", "2")]))
+            .expect("ok");
+        h.apply(&a, &[Sample::new(10, 1.0)]);
+        let held = h
+            .get_or_create(&Labels::from_pairs([("a", "3")]))
+            .expect("ok");
+        drop(b);
+        assert_eq!(h.gc(), 1, "only the empty series nobody holds");
+        assert!(h.get_by_pairs(&[("a", "2")]).is_none());
+        assert!(h.get_by_pairs(&[("a", "3")]).is_some());
+        assert_eq!(h.select(&[]).len(), 2);
+        // A new series with the dropped labels gets a new id.
+        let b2 = h
+            .get_or_create(&Labels::from_pairs([("a", "2")]))
+            .expect("ok");
+        assert!(b2.id > held.id);
+    }
+
+    #[test]
+    fn gc_keeps_collision_chains_whole() {
+        let mut t = Table::default();
+        let a = Labels::from_pairs([("a", "1")]);
+        let b = Labels::from_pairs([("a", "2")]);
+        let sa = t.insert(42, 0, &a, false);
+        t.insert(42, 1, &b, false);
+        t.remove(42, &sa);
+        assert!(t.find(42, &a).is_none());
+        assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
     }
 
     #[test]

@@ -122,6 +122,65 @@ impl MemSeries {
         out
     }
 
+    /// Moves the samples before `b` out of the series, as chunks, oldest first (a chunk
+    /// that straddles `b` is split), and hands them to `keep` while the series is still
+    /// locked: a reader sees them either here or wherever `keep` puts them.
+    pub(crate) fn take_before(&self, b: Timestamp, keep: impl FnOnce(Vec<XorChunk>)) {
+        let mut c = self.chunks.lock();
+        let taken = c.take_before(b);
+        keep(taken);
+    }
+
+    /// True when the series holds no sample.
+    pub(crate) fn is_empty(&self) -> bool {
+        let c = self.chunks.lock();
+        c.closed.is_empty() && c.open.is_empty()
+    }
+
+    /// The oldest sample time, if any.
+    pub(crate) fn min_time(&self) -> Option<Timestamp> {
+        let c = self.chunks.lock();
+        match c.closed.first() {
+            Some(first) => Some(first.min_t()),
+            None => (!c.open.is_empty()).then(|| c.open.min_t()),
+        }
+    }
+
+    /// Copies of the encoded chunks, oldest first (the open one last), for a checkpoint.
+    pub(crate) fn chunk_bytes(&self) -> Vec<Box<[u8]>> {
+        let c = self.chunks.lock();
+        let mut out: Vec<Box<[u8]>> = c.closed.iter().map(|x| Box::from(x.bytes())).collect();
+        if !c.open.is_empty() {
+            out.push(Box::from(c.open.bytes()));
+        }
+        out
+    }
+
+    /// Puts back chunks read from a checkpoint. An empty series adopts them as they are
+    /// (the newest becomes the open chunk again); otherwise their samples are inserted.
+    pub(crate) fn restore(&self, chunks: Vec<XorChunk>) -> InsertOutcome {
+        let mut c = self.chunks.lock();
+        let sorted = chunks.windows(2).all(|w| w[0].max_t() < w[1].min_t());
+        if c.closed.is_empty() && c.open.is_empty() && sorted {
+            let mut out = InsertOutcome::default();
+            let mut chunks: Vec<XorChunk> = chunks.into_iter().filter(|x| !x.is_empty()).collect();
+            let Some(last) = chunks.pop() else {
+                return out;
+            };
+            for x in chunks.iter().chain(std::iter::once(&last)) {
+                out.added += x.len() as u64;
+                out.min_t = out.min_t.min(x.min_t());
+                out.max_t = out.max_t.max(x.max_t());
+            }
+            c.closed = chunks;
+            c.open = encode(&decode(last.iter())).pop().unwrap_or_default();
+            return out;
+        }
+        drop(c);
+        let samples: Vec<Sample> = chunks.iter().flat_map(|x| decode(x.iter())).collect();
+        self.insert(&samples)
+    }
+
     /// Copies of the samples in `[mint, maxt]`, oldest first.
     pub(crate) fn range(&self, mint: Timestamp, maxt: Timestamp) -> Vec<Sample> {
         let mut out = Vec::new();
@@ -280,6 +339,41 @@ impl Chunks {
                 .extend(parts.into_iter().map(XorAppender::finish));
         }
         Fit::New
+    }
+
+    /// Moves out every sample before `b`, splitting the chunk that straddles it.
+    fn take_before(&mut self, b: Timestamp) -> Vec<XorChunk> {
+        let whole = self.closed.partition_point(|c| c.max_t() < b);
+        let mut out: Vec<XorChunk> = self.closed.drain(..whole).collect();
+        if whole > 0 && self.closed.capacity() > 2 * self.closed.len() + 4 {
+            self.closed.shrink_to_fit();
+        }
+        if let Some(first) = self.closed.first() {
+            if first.min_t() < b {
+                let samples = decode(first.iter());
+                let cut = samples.partition_point(|s| s.t < b);
+                out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
+                self.closed.splice(
+                    0..1,
+                    encode(&samples[cut..]).into_iter().map(XorAppender::finish),
+                );
+            }
+            return out;
+        }
+        if self.open.is_empty() || self.open.min_t() >= b {
+            return out;
+        }
+        if self.open.max_t() < b {
+            out.push(std::mem::take(&mut self.open).finish());
+            return out;
+        }
+        let samples = decode(self.open.iter());
+        let cut = samples.partition_point(|s| s.t < b);
+        out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
+        let mut rest = encode(&samples[cut..]);
+        self.open = rest.pop().unwrap_or_default();
+        self.closed.extend(rest.into_iter().map(XorAppender::finish));
+        out
     }
 
     /// Calls `f` with each sample in `[mint, maxt]`, oldest first, until it returns false.
@@ -482,6 +576,44 @@ mod tests {
                 proptest::prop_assert_eq!(got, want);
             }
         }
+    }
+
+    #[test]
+    fn take_before_splits_at_the_boundary_and_restore_adopts_chunks() {
+        let s = series();
+        let n = 3 * CHUNK_SAMPLES as i64 + 10;
+        let all: Vec<Sample> = (0..n).map(|i| Sample::new(i * 10, i as f64)).collect();
+        s.insert(&all);
+        // Boundaries inside a closed chunk, inside the open chunk, and past the end.
+        for b in [55, 1_305, 3_650, 100_000] {
+            let s2 = series();
+            s2.insert(&all);
+            let mut chunks = Vec::new();
+            s2.take_before(b, |c| chunks = c);
+            let taken: Vec<Sample> = chunks.iter().flat_map(|c| decode(c.iter())).collect();
+            let kept = s2.range(i64::MIN, i64::MAX);
+            assert!(taken.iter().all(|x| x.t < b), "b={b}");
+            assert!(kept.iter().all(|x| x.t >= b), "b={b}");
+            let mut joined = taken.clone();
+            joined.extend(kept);
+            assert_eq!(joined, all, "b={b}");
+            assert_eq!(s2.is_empty(), b > (n - 1) * 10);
+            // In-order appends still work after a split.
+            s2.insert(&[Sample::new(n * 10, 1.0)]);
+            assert_eq!(s2.range(n * 10, n * 10).len(), 1);
+        }
+        let bytes = s.chunk_bytes();
+        let chunks: Vec<XorChunk> = bytes
+            .into_iter()
+            .map(|b| XorChunk::from_bytes(b).expect("valid"))
+            .collect();
+        let r = series();
+        let o = r.restore(chunks);
+        assert_eq!(o.added, n as u64);
+        assert_eq!(r.range(i64::MIN, i64::MAX), all);
+        assert_eq!(r.min_time(), Some(0));
+        r.insert(&[Sample::new(n * 10, 1.0)]);
+        assert_eq!(r.chunk_count(), 4);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The write-ahead log: numbered segment files in `dir/wal/`, each a versioned header and
 //! framed records (length + crc32c). Layout in FORMAT.md.
 
+pub(crate) mod checkpoint;
 pub(crate) mod reader;
 pub(crate) mod record;
 
@@ -177,9 +178,26 @@ impl WalWriter {
     }
 
     /// Index of the segment being written.
-    #[cfg(test)]
     pub(crate) fn segment_index(&self) -> u64 {
         self.index
+    }
+
+    /// Finishes the current segment (fsynced) and starts the next; returns the index of
+    /// the finished one. A checkpoint covers segments up to it.
+    pub(crate) fn cut_now(&mut self) -> io::Result<u64> {
+        let finished = self.index;
+        self.cut()?;
+        Ok(finished)
+    }
+
+    /// Bytes of the segments in the WAL directory (checkpoints excluded).
+    pub(crate) fn segments_bytes(&self) -> u64 {
+        list_segments(&self.dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| std::fs::metadata(self.dir.join(segment_name(*i))).ok())
+            .map(|m| m.len())
+            .sum()
     }
 
     /// Finishes the current segment (fsynced, so everything before a cut is durable) and

@@ -14,6 +14,8 @@ const TYPE_SERIES: u8 = 1;
 const TYPE_SAMPLES: u8 = 2;
 /// Record type byte of a metadata record.
 const TYPE_METADATA: u8 = 3;
+/// Record type byte of a chunks record (checkpoints only).
+const TYPE_CHUNKS: u8 = 4;
 /// Flag in the type byte: the rest of the payload is snappy-compressed (raw format).
 const FLAG_SNAPPY: u8 = 0x80;
 /// Payloads up to this size are never compressed: snappy would gain little there.
@@ -59,6 +61,8 @@ pub(crate) enum Record {
     Series(Vec<SeriesRecord>),
     Samples(Vec<SampleRecord>),
     Metadata(Vec<(String, MetricMetadata)>),
+    /// A series id and the bytes of its head chunks, oldest first (checkpoints only).
+    Chunks(Vec<(u64, Vec<Vec<u8>>)>),
 }
 
 /// A payload that does not decode; `offset` is inside the payload (after decompression
@@ -117,6 +121,24 @@ pub(crate) fn encode_metadata<'a>(
         out.push(type_code(meta.metric_type));
         put_str(out, &meta.help);
         put_str(out, &meta.unit);
+    }
+}
+
+/// Appends a chunks record payload to `out`: each series id with its encoded chunks.
+pub(crate) fn encode_chunks<'a>(
+    out: &mut Vec<u8>,
+    series: impl IntoIterator<Item = (u64, &'a [Box<[u8]>])>,
+) {
+    out.push(TYPE_CHUNKS);
+    let mut prev = 0u64;
+    for (id, chunks) in series {
+        put_varint(out, id.wrapping_sub(prev) as i64);
+        prev = id;
+        put_uvarint(out, chunks.len() as u64);
+        for c in chunks {
+            put_uvarint(out, c.len() as u64);
+            out.extend_from_slice(c);
+        }
     }
 }
 
@@ -231,6 +253,29 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
                 ));
             }
             Ok(Record::Metadata(out))
+        }
+        TYPE_CHUNKS => {
+            let mut out = Vec::new();
+            let mut prev = 0u64;
+            while !r.done() {
+                let id = prev.wrapping_add(r.varint()? as u64);
+                prev = id;
+                let n = r.uvarint()?;
+                // Each chunk needs at least its length byte: bound n before allocating.
+                if n > r.remaining() as u64 {
+                    return Err(r.err("chunk count exceeds the record"));
+                }
+                let mut chunks = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    let len = r.uvarint()?;
+                    if len > r.remaining() as u64 {
+                        return Err(r.err("chunk length exceeds the record"));
+                    }
+                    chunks.push(r.take(len as usize)?.to_vec());
+                }
+                out.push((id, chunks));
+            }
+            Ok(Record::Chunks(out))
         }
         _ => Err(DecodeError {
             offset: 0,
@@ -540,6 +585,26 @@ mod tests {
             }
         }
         buf
+    }
+
+    #[test]
+    fn chunks_round_trip() {
+        let a: Vec<Box<[u8]>> = vec![Box::from(&[1u8, 2, 3][..]), Box::from(&[9u8][..])];
+        let b: Vec<Box<[u8]>> = vec![];
+        let mut out = Vec::new();
+        encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &b[..])]);
+        let want = Record::Chunks(vec![
+            (7, vec![vec![1, 2, 3], vec![9]]),
+            (3, vec![]),
+        ]);
+        assert_eq!(decode(&out), Ok(want));
+        // Every truncation is an error, never a panic or a longer chunk.
+        for cut in 1..out.len() {
+            if let Ok(Record::Chunks(c)) = decode(&out[..cut]) {
+                assert!(c.len() <= 2);
+                assert!(c.iter().flat_map(|(_, x)| x).all(|x| x.len() <= 3));
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Checkpoints: the head written out as one file in the WAL's segment format, so that the
+//! segments it covers can be deleted and a restart replays the checkpoint (whole chunks,
+//! not sample by sample) plus only the segments written after it. Layout in FORMAT.md.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Error;
+use crate::head::Head;
+use crate::head::series::MemSeries;
+
+use super::record::{self, SOFT_RECORD_BYTES};
+use super::{frame_with, segment_header, segment_name, sync_dir};
+
+/// File-name prefix of checkpoints; the suffix is the last segment index covered.
+const PREFIX: &str = "checkpoint.";
+
+/// The file name of the checkpoint covering segments up to `n`.
+pub(crate) fn name(n: u64) -> String {
+    format!("{PREFIX}{n:08}")
+}
+
+/// What a checkpoint holds, for logs.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CheckpointStats {
+    /// Series written.
+    pub series: u64,
+    /// Chunks written.
+    pub chunks: u64,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// The newest complete checkpoint in `dir`, as (last segment covered, path). Unfinished
+/// ones (`*.tmp`, left by a crash during a write) are deleted.
+pub(crate) fn latest(dir: &Path) -> Result<Option<(u64, PathBuf)>, Error> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("list WAL directory", dir, e))?;
+    let mut best: Option<(u64, PathBuf)> = None;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("list WAL directory", dir, e))?;
+        let file_name = entry.file_name();
+        let Some(name) = file_name.to_str() else {
+            continue;
+        };
+        let Some(rest) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
+        if rest.ends_with(".tmp") {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            continue;
+        }
+        let Ok(n) = rest.parse::<u64>() else { continue };
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, entry.path()));
+        }
+    }
+    Ok(best)
+}
+
+/// Writes the head's series, chunks and metadata as the checkpoint covering segments up
+/// to `n`, then deletes those segments and older checkpoints.
+///
+/// The caller guarantees that every record of segments `..= n` is reflected in the head
+/// or in a block that is already durable.
+pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, Error> {
+    let final_path = dir.join(name(n));
+    let tmp = dir.join(format!("{}.tmp", name(n)));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&tmp)
+        .map_err(|e| Error::io("create checkpoint", &tmp, e))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let io = |e| Error::io("write checkpoint", &tmp, e);
+    out.write_all(&segment_header()).map_err(io)?;
+    let mut stats = CheckpointStats::default();
+    let series = head.all_series();
+    let mut buf = Vec::with_capacity(SOFT_RECORD_BYTES + 4096);
+    for batch in batches(&series, |s| {
+        12 + s
+            .labels
+            .iter()
+            .map(|(n, v)| 8 + n.len() + v.len())
+            .sum::<usize>()
+    }) {
+        let pairs: Vec<Vec<(Arc<str>, Arc<str>)>> = batch
+            .iter()
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
+                    .collect()
+            })
+            .collect();
+        buf.clear();
+        frame_with(&mut buf, |b| {
+            record::encode_series(b, batch.iter().zip(&pairs).map(|(s, p)| (s.id, &p[..])))
+        });
+        out.write_all(&buf).map_err(io)?;
+        stats.series += batch.len() as u64;
+    }
+    // Chunks after all series, so replay always knows the series a chunk belongs to.
+    let mut pending: Vec<(u64, Vec<Box<[u8]>>)> = Vec::new();
+    let mut size = 0;
+    for s in &series {
+        let chunks = s.chunk_bytes();
+        if chunks.is_empty() {
+            continue;
+        }
+        stats.chunks += chunks.len() as u64;
+        size += 12 + chunks.iter().map(|c| c.len() + 5).sum::<usize>();
+        pending.push((s.id, chunks));
+        if size > SOFT_RECORD_BYTES {
+            flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
+            size = 0;
+        }
+    }
+    flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
+    let metadata = head.metadata(None, 0);
+    for part in metadata.chunks(4096) {
+        buf.clear();
+        frame_with(&mut buf, |b| record::encode_metadata(b, part));
+        out.write_all(&buf).map_err(io)?;
+    }
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| Error::io("fsync checkpoint", &tmp, e))?;
+    stats.bytes = file
+        .metadata()
+        .map_err(|e| Error::io("stat checkpoint", &tmp, e))?
+        .len();
+    drop(file);
+    std::fs::rename(&tmp, &final_path)
+        .map_err(|e| Error::io("rename checkpoint into place", &final_path, e))?;
+    sync_dir(dir).map_err(|e| Error::io("fsync directory", dir, e))?;
+    remove_covered(dir, n)?;
+    Ok(stats)
+}
+
+/// Deletes segments `..= n` and checkpoints older than `n`.
+fn remove_covered(dir: &Path, n: u64) -> Result<(), Error> {
+    for index in super::list_segments(dir)? {
+        if index <= n {
+            let path = dir.join(segment_name(index));
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove WAL segment", &path, e))?;
+        }
+    }
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("list WAL directory", dir, e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("list WAL directory", dir, e))?;
+        let file_name = entry.file_name();
+        let old = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(PREFIX))
+            .and_then(|r| r.parse::<u64>().ok())
+            .is_some_and(|c| c < n);
+        if old {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove checkpoint", &path, e))?;
+        }
+    }
+    sync_dir(dir).map_err(|e| Error::io("fsync directory", dir, e))
+}
+
+fn flush_chunks(
+    out: &mut BufWriter<File>,
+    buf: &mut Vec<u8>,
+    pending: &mut Vec<(u64, Vec<Box<[u8]>>)>,
+    path: &Path,
+) -> Result<(), Error> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    buf.clear();
+    frame_with(buf, |b| {
+        record::encode_chunks(b, pending.iter().map(|(id, c)| (*id, &c[..])))
+    });
+    pending.clear();
+    out.write_all(buf)
+        .map_err(|e| Error::io("write checkpoint", path, e))
+}
+
+/// Splits `series` into runs whose estimated record size stays near the soft limit.
+fn batches<'a>(
+    series: &'a [Arc<MemSeries>],
+    size: impl Fn(&MemSeries) -> usize + 'a,
+) -> impl Iterator<Item = &'a [Arc<MemSeries>]> + 'a {
+    let mut rest = series;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut total = 0;
+        let mut take = 0;
+        while take < rest.len() && total <= SOFT_RECORD_BYTES {
+            total += size(&rest[take]);
+            take += 1;
+        }
+        let (batch, tail) = rest.split_at(take);
+        rest = tail;
+        Some(batch)
+    })
+}
