@@ -520,3 +520,59 @@ fn writer_refuses_what_the_format_cannot_hold() {
     assert_eq!(got, vec![b, c]);
     assert!(BlockWriter::create(dir.path(), 0, Vec::new()).is_err());
 }
+
+/// Damage that keeps every checksum valid (a flipped byte whose section CRC is then
+/// recomputed, as a buggy writer would produce) never makes the reader panic: every
+/// call returns data or an error.
+#[test]
+fn damage_behind_valid_checksums_never_panics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, _) = small_block(dir.path(), 13, 12);
+    let index = path.join("index");
+    let good = fs::read(&index).expect("read index");
+    let toc = good.len() - 76;
+    let u64_at =
+        |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes")) as usize;
+    let sections: Vec<(usize, usize)> = (0..4)
+        .map(|s| (u64_at(&good, toc + 16 * s), u64_at(&good, toc + 16 * s + 8)))
+        .collect();
+    let matchers = [
+        Matcher::equal("__name__", "m1"),
+        Matcher::new(MatchOp::Regex, "job", "v1.*").expect("matcher"),
+        Matcher::new(MatchOp::NotEqual, "zone", "v3").expect("matcher"),
+    ];
+    let mut opened = 0;
+    for &(off, len) in &sections {
+        for i in off..off + len {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= flip;
+                let crc = crc32c::crc32c(&bad[off..off + len]);
+                bad[off + len..off + len + 4].copy_from_slice(&crc.to_le_bytes());
+                fs::write(&index, &bad).expect("write");
+                let Ok(block) = Block::open(&path) else {
+                    continue;
+                };
+                opened += 1;
+                let _ = block.label_names();
+                for name in ["__name__", "job", "zone"] {
+                    let _ = block.label_values(name);
+                }
+                for s in block.series_iter().flatten() {
+                    for c in &s.chunks {
+                        let _ = block.chunk(c);
+                    }
+                }
+                let _ = block.select(&[]);
+                for m in &matchers {
+                    let _ = block.select(std::slice::from_ref(m));
+                }
+                let _ = block.select(&matchers);
+            }
+        }
+    }
+    assert!(
+        opened > 0,
+        "some damage passes the open checks and is exercised"
+    );
+}
