@@ -4,7 +4,8 @@
 //! series on exact 15 s scrapes with its target's own phase.
 //!
 //! Prints bytes per sample for XOR (one chunk per series, as a block would hold it) and
-//! for cold chunks of several sizes, then times encode and decode.
+//! for cold chunks of several sizes, the same for day-long series (to choose
+//! `COLD_CHUNK_SAMPLES`), then times encode and decode.
 //!
 //! `COLD_WORKLOAD=<file>` replaces the synthetic series with dumped ones: u64 LE series
 //! count, then per series u64 LE n, n i64 LE timestamps, n f64 LE values.
@@ -15,8 +16,12 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use model::Sample;
 use tsdb::chunk::{COLD_CHUNK_SAMPLES, XorAppender, cold};
 
+/// The main workload: 12 nodes' series (2124) with 340 samples each (85 min at 15 s).
 const SAMPLES: usize = 340;
 const NODES: usize = 12;
+/// For choosing the chunk size: 2 nodes' series over a day (5760 samples).
+const LONG_SAMPLES: usize = 5760;
+const LONG_NODES: usize = 2;
 
 /// A small deterministic generator (PCG-style LCG), so the bench needs no RNG crate.
 struct Rng(u64);
@@ -52,9 +57,9 @@ fn round_to(v: f64, decimals: i32) -> f64 {
 }
 
 /// Counter growing `rate` per second with +-40% jitter per scrape.
-fn counter(r: &mut Rng, rate: f64, start: f64, decimals: i32) -> Vec<f64> {
+fn counter(r: &mut Rng, n: usize, rate: f64, start: f64, decimals: i32) -> Vec<f64> {
     let mut v = start;
-    (0..SAMPLES)
+    (0..n)
         .map(|_| {
             v += rate * 15.0 * (0.6 + 0.8 * r.f());
             round_to(v, decimals)
@@ -63,9 +68,9 @@ fn counter(r: &mut Rng, rate: f64, start: f64, decimals: i32) -> Vec<f64> {
 }
 
 /// Bounded random walk around `center`, quantized to `quantum`.
-fn gauge(r: &mut Rng, center: f64, spread: f64, quantum: f64) -> Vec<f64> {
+fn gauge(r: &mut Rng, n: usize, center: f64, spread: f64, quantum: f64) -> Vec<f64> {
     let mut x = r.uniform(-0.5, 0.5);
-    (0..SAMPLES)
+    (0..n)
         .map(|_| {
             x = (x + 0.08 * r.gauss()).clamp(-1.0, 1.0);
             ((center + spread * x) / quantum).round() * quantum
@@ -74,9 +79,9 @@ fn gauge(r: &mut Rng, center: f64, spread: f64, quantum: f64) -> Vec<f64> {
 }
 
 /// Cumulative bucket counters (11 buckets and +Inf), then _sum (6 decimals) and _count.
-fn histogram(r: &mut Rng) -> Vec<Vec<f64>> {
+fn histogram(r: &mut Rng, n: usize) -> Vec<Vec<f64>> {
     let mu = r.uniform(1.0, 50.0) * 15.0;
-    let per: Vec<f64> = (0..SAMPLES)
+    let per: Vec<f64> = (0..n)
         .map(|_| (mu + mu.sqrt() * r.gauss()).round().max(0.0))
         .collect();
     let start = r.uniform(1e4, 5e6).round();
@@ -108,41 +113,41 @@ fn histogram(r: &mut Rng) -> Vec<Vec<f64>> {
     out
 }
 
-fn synthetic() -> Vec<Vec<Sample>> {
+fn synthetic(nodes: usize, n: usize) -> Vec<Vec<Sample>> {
     let mut r = Rng(1);
     let mut series = Vec::new();
     let end = 1_760_000_000_000i64;
-    for _ in 0..NODES {
+    for _ in 0..nodes {
         let phase = (r.next() % 15_000) as i64;
         let mut values = Vec::new();
         let uptime = r.uniform(1e5, 3e6);
         for _ in 0..4 {
             let busy = r.uniform(0.05, 0.6);
-            values.push(counter(&mut r, 1.0 - busy, uptime * (1.0 - busy), 2));
+            values.push(counter(&mut r, n, 1.0 - busy, uptime * (1.0 - busy), 2));
             for share in [0.65, 0.2, 0.05, 0.01, 0.04, 0.02, 0.03] {
-                values.push(counter(&mut r, busy * share, uptime * busy * share, 2));
+                values.push(counter(&mut r, n, busy * share, uptime * busy * share, 2));
             }
         }
         let mem = 32.0 * (1u64 << 30) as f64;
-        values.push(vec![mem; SAMPLES]);
+        values.push(vec![mem; n]);
         for share in [0.4, 0.2, 0.02] {
-            values.push(gauge(&mut r, mem * share, mem * share / 3.0, 4096.0));
+            values.push(gauge(&mut r, n, mem * share, mem * share / 3.0, 4096.0));
         }
         for (lo, hi) in [(1e5, 5e7), (1e3, 1e5), (1e4, 1e7), (1e5, 3e7)] {
             let rate = r.uniform(lo, hi);
-            values.push(counter(&mut r, rate, rate * uptime, 0));
+            values.push(counter(&mut r, n, rate, rate * uptime, 0));
         }
-        values.push(gauge(&mut r, 2.0, 1.0, 0.01));
+        values.push(gauge(&mut r, n, 2.0, 1.0, 0.01));
         for pod in 0..8 {
             for k in 0..8 {
-                values.push(vec![f64::from(u8::from(k == 2)); SAMPLES]);
+                values.push(vec![f64::from(u8::from(k == 2)); n]);
             }
             let cores = r.uniform(0.01, 1.5);
-            values.push(counter(&mut r, cores, cores * 1e5, 6));
+            values.push(counter(&mut r, n, cores, cores * 1e5, 6));
             let m = r.uniform(50e6, 2e9);
-            values.push(gauge(&mut r, m, m * 0.1, 4096.0));
+            values.push(gauge(&mut r, n, m, m * 0.1, 4096.0));
             if pod % 2 == 0 {
-                values.extend(histogram(&mut r));
+                values.extend(histogram(&mut r, n));
             }
         }
         for v in values {
@@ -150,7 +155,7 @@ fn synthetic() -> Vec<Vec<Sample>> {
                 v.into_iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        let t = end - (SAMPLES - 1 - i) as i64 * 15_000 - phase;
+                        let t = end - (n - 1 - i) as i64 * 15_000 - phase;
                         Sample::new(t, v)
                     })
                     .collect(),
@@ -218,7 +223,7 @@ fn decode_cold(chunks: &[Vec<u8>], out: &mut Vec<Sample>) -> usize {
 fn bench(c: &mut Criterion) {
     let series = match std::env::var("COLD_WORKLOAD") {
         Ok(path) => load(&path),
-        Err(_) => synthetic(),
+        Err(_) => synthetic(NODES, SAMPLES),
     };
     let total: usize = series.iter().map(Vec::len).sum();
     let per_sample =
@@ -234,9 +239,26 @@ fn bench(c: &mut Criterion) {
             per_sample(&encode_cold(&series, per_chunk))
         );
     }
+    // Longer series than a 2 h block, as merged blocks hold: what the chunk size costs
+    // in size and in decoding one chunk (a query touching one sample of it).
+    let long = synthetic(LONG_NODES, LONG_SAMPLES);
+    let long_total: usize = long.iter().map(Vec::len).sum();
+    let mut out = Vec::new();
+    for per_chunk in [120, 480, 1024, 2048, LONG_SAMPLES] {
+        let chunks = encode_cold(&long, per_chunk);
+        let bytes: usize = chunks.iter().map(Vec::len).sum();
+        let start = std::time::Instant::now();
+        decode_cold(&chunks, &mut out);
+        let took = start.elapsed().as_secs_f64();
+        println!(
+            "day-long series, chunks of {per_chunk}: {:.3} bytes/sample, {:.1} us to decode a chunk",
+            bytes as f64 / long_total as f64,
+            took * 1e6 / chunks.len() as f64
+        );
+    }
+
     // Every decoded sample must equal the input bit for bit before timing anything.
     let chunks = encode_cold(&series, COLD_CHUNK_SAMPLES);
-    let mut out = Vec::new();
     let decoded: Vec<Sample> = chunks
         .iter()
         .flat_map(|c| {
