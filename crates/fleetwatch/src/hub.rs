@@ -42,6 +42,55 @@ pub struct HubArgs {
     /// Interval of the `interval` fsync policy.
     #[arg(long = "wal.fsync-interval", default_value = "1s", value_parser = parse_duration)]
     pub wal_fsync_interval: Duration,
+    /// How long to keep samples ("0s" keeps them until the size limit, if any, applies).
+    #[arg(long = "storage.tsdb.retention.time", default_value = "15d", value_parser = parse_duration)]
+    pub retention_time: Duration,
+    /// Most bytes blocks and WAL may take; the oldest blocks go first ("0" = no limit).
+    /// Units B, KB, MB, GB, TB, PB (powers of 1024), as Prometheus.
+    #[arg(long = "storage.tsdb.retention.size", default_value = "0", value_parser = parse_bytes)]
+    pub retention_size: u64,
+    /// How far behind the newest sample a sample is still accepted. The default covers an
+    /// agent's queue replaying a day-long hub outage.
+    #[arg(long = "storage.tsdb.out-of-order-time-window", default_value = "1d", value_parser = parse_duration)]
+    pub out_of_order_window: Duration,
+    /// Time range of a block cut from the head.
+    #[arg(long = "storage.tsdb.min-block-duration", default_value = "2h", value_parser = parse_duration, hide = true)]
+    pub min_block_duration: Duration,
+    /// How often head compaction, block merges, retention and checkpoints are considered.
+    #[arg(long = "storage.tsdb.maintenance-interval", default_value = "1m", value_parser = parse_duration, hide = true)]
+    pub maintenance_interval: Duration,
+}
+
+/// Parses a byte size as Prometheus's `--storage.tsdb.retention.size` does: a whole
+/// number with an optional unit B, KB, MB, GB, TB, PB or EB (powers of 1024; the KiB
+/// spellings too).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a byte size such as 512MB or 10GB"))?;
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KB" | "KiB" => 10,
+        "MB" | "MiB" => 20,
+        "GB" | "GiB" => 30,
+        "TB" | "TiB" => 40,
+        "PB" | "PiB" => 50,
+        "EB" | "EiB" => 60,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {s:?}: use B, KB, MB, GB, TB, PB or EB"
+            ));
+        }
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Parses a Prometheus duration flag (`1s`, `5m`).
@@ -82,6 +131,11 @@ pub async fn start(
     };
     let opts = tsdb::Options {
         fsync,
+        retention_ms: millis(args.retention_time),
+        retention_bytes: args.retention_size,
+        out_of_order_window_ms: millis(args.out_of_order_window),
+        block_range_ms: millis(args.min_block_duration),
+        maintenance_interval: Some(args.maintenance_interval).filter(|d| !d.is_zero()),
         ..tsdb::Options::default()
     };
     std::fs::create_dir_all(&args.data)
@@ -117,7 +171,7 @@ pub async fn start(
     let metrics: server::state::MetricsFn = Arc::new(move || {
         let mut out = String::new();
         procmetrics::render(&mut out, started);
-        render_db_metrics(&mut out, &metrics_db.stats());
+        render_db_metrics(&mut out, &metrics_db.stats(), &metrics_db.blocks());
         out
     });
     let state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone());
@@ -139,8 +193,24 @@ pub async fn start(
     Ok(RunningHub { addr, done })
 }
 
-fn render_db_metrics(out: &mut String, s: &tsdb::Stats) {
+fn render_db_metrics(out: &mut String, s: &tsdb::Stats, blocks: &[tsdb::block::BlockMeta]) {
     use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "# HELP fleetwatch_tsdb_blocks_loaded Persisted blocks open."
+    );
+    let _ = writeln!(out, "# TYPE fleetwatch_tsdb_blocks_loaded gauge");
+    let _ = writeln!(out, "fleetwatch_tsdb_blocks_loaded {}", blocks.len());
+    let _ = writeln!(
+        out,
+        "# HELP fleetwatch_tsdb_blocks_samples Samples in persisted blocks."
+    );
+    let _ = writeln!(out, "# TYPE fleetwatch_tsdb_blocks_samples gauge");
+    let _ = writeln!(
+        out,
+        "fleetwatch_tsdb_blocks_samples {}",
+        blocks.iter().map(|b| b.stats.samples).sum::<u64>()
+    );
     let _ = writeln!(
         out,
         "# HELP fleetwatch_tsdb_head_series Series in the head."
@@ -166,5 +236,21 @@ fn render_db_metrics(out: &mut String, s: &tsdb::Stats) {
         );
         let _ = writeln!(out, "# TYPE fleetwatch_tsdb_head_max_time gauge");
         let _ = writeln!(out, "fleetwatch_tsdb_head_max_time {max}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn byte_sizes_parse_as_prometheus_does() {
+        assert_eq!(parse_bytes("0"), Ok(0));
+        assert_eq!(parse_bytes("512MB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("10GiB"), Ok(10 << 30));
+        assert_eq!(parse_bytes("100B"), Ok(100));
+        assert!(parse_bytes("10 parsecs").is_err());
+        assert!(parse_bytes("GB").is_err());
+        assert!(parse_bytes("99999999999EB").is_err());
     }
 }

@@ -50,7 +50,7 @@ impl DbAppender {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);
         }
-        if let Some(max) = self.inner.head.max_time()
+        if let Some(max) = self.inner.max_time()
             && t < max.saturating_sub(self.inner.opts.out_of_order_window_ms)
         {
             return Err(StorageError::OutOfBounds {
@@ -74,7 +74,14 @@ impl DbAppender {
             series: describe(),
             t,
         };
-        match series.fit(t, v) {
+        let mut fit = series.fit(t, v);
+        // A time blocks may already hold (late samples, or after a restart): ask them too,
+        // so duplicates stay idempotent and conflicts are reported wherever the first
+        // value lives. Rare: in-order samples are newer than anything persisted.
+        if fit == Fit::New && t < self.inner.compacted_until.load(Ordering::Acquire) {
+            fit = self.inner.persisted().fit(&series, t, v)?;
+        }
+        match fit {
             Fit::Same => return Ok(sref),
             Fit::Conflict => return Err(duplicate()),
             Fit::New => {}

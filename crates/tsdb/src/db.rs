@@ -1,21 +1,22 @@
-//! Opening (WAL replay), the background fsync thread, stats and closing.
+//! Opening (blocks, checkpoint, WAL replay), the background fsync and maintenance
+//! threads, checkpoints, stats and closing.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use model::Sample;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
+use crate::block::{self, Block, BlockMeta};
+use crate::compact::{self, MaintenanceReport};
 use crate::head::{Head, Stats};
+use crate::persisted::{Pending, Persisted};
 use crate::turnstile::Turnstile;
-use crate::wal::reader::read_segment;
-use crate::wal::record::Record;
-use crate::wal::{self, WalWriter};
+use crate::wal::{WalWriter, checkpoint};
 use crate::{Error, FsyncPolicy, Options};
 
 /// State shared by the database handle, its appenders and its queriers.
@@ -28,6 +29,18 @@ pub(crate) struct Inner {
     pub(crate) tickets: AtomicU64,
     /// Applies commits to the head in ticket order.
     pub(crate) turnstile: Turnstile,
+    /// Blocks and in-flight chunks, swapped as a whole.
+    persisted: RwLock<Arc<Persisted>>,
+    /// One compaction, merge, retention or checkpoint at a time.
+    pub(crate) compact_lock: Mutex<()>,
+    /// Every head sample before this time has been written to blocks at some point.
+    pub(crate) compacted_until: AtomicI64,
+    /// The newest sample time in any block (i64::MIN when none): with the head's, the
+    /// reference of the out-of-order window.
+    blocks_max_t: AtomicI64,
+    /// Size of the last checkpoint written, to decide when the WAL has grown enough.
+    pub(crate) last_checkpoint_bytes: AtomicU64,
+    pub(crate) blocks_dir: PathBuf,
     // One fsync at a time; a committer whose bytes a finished fsync covered skips its own.
     sync_lock: Mutex<()>,
     durable: Arc<AtomicU64>,
@@ -55,6 +68,114 @@ impl Inner {
         self.durable.fetch_max(upto, Ordering::AcqRel);
         Ok(())
     }
+
+    /// The current blocks and in-flight chunks.
+    pub(crate) fn persisted(&self) -> Arc<Persisted> {
+        Arc::clone(&self.persisted.read())
+    }
+
+    /// Sets (or clears) the chunks in flight from the head.
+    pub(crate) fn set_pending(&self, pending: Option<Arc<Pending>>) {
+        let mut p = self.persisted.write();
+        *p = Arc::new(Persisted {
+            blocks: p.blocks.clone(),
+            pending,
+        });
+    }
+
+    /// Adds `added`, removes `removed` (deleting their directories) and sets `pending`, in
+    /// one step for readers.
+    pub(crate) fn publish(
+        &self,
+        added: Vec<Arc<Block>>,
+        removed: &[Arc<Block>],
+        pending: Option<Arc<Pending>>,
+    ) {
+        {
+            let mut p = self.persisted.write();
+            let mut blocks: Vec<Arc<Block>> = p
+                .blocks
+                .iter()
+                .filter(|b| !removed.iter().any(|r| Arc::ptr_eq(r, b)))
+                .cloned()
+                .chain(added)
+                .collect();
+            blocks.sort_by(|a, b| {
+                (a.meta().min_t, &a.meta().id).cmp(&(b.meta().min_t, &b.meta().id))
+            });
+            let newest = blocks.iter().map(|b| b.meta().max_t).max();
+            self.blocks_max_t
+                .store(newest.unwrap_or(i64::MIN), Ordering::Release);
+            *p = Arc::new(Persisted { blocks, pending });
+        }
+        // Readers still holding a removed block keep its mapped files until they finish.
+        for b in removed {
+            if let Err(e) = std::fs::remove_dir_all(b.dir()) {
+                tracing::error!(dir = %b.dir().display(), error = %e, "cannot delete block directory");
+            }
+        }
+    }
+
+    /// Writes a checkpoint of the head covering every WAL segment written so far, then
+    /// deletes those segments. The caller holds the compaction lock.
+    pub(crate) fn checkpoint(&self) -> Result<(), Error> {
+        // Cut under the WAL lock: every commit in the finished segments has a ticket
+        // below `tickets`; once those have passed the turnstile the head holds them.
+        let (covered, ticket) = {
+            let mut w = self.wal.lock();
+            let covered = if self.closed.load(Ordering::Acquire) {
+                // No more writes: the current segment can be covered as it is.
+                w.sync()
+                    .map_err(|e| Error::io("fsync WAL in", &self.wal_dir, e))?;
+                w.segment_index()
+            } else {
+                w.cut_now()
+                    .map_err(|e| Error::io("cut WAL segment in", &self.wal_dir, e))?
+            };
+            (covered, self.tickets.load(Ordering::Acquire))
+        };
+        self.turnstile.wait_past(ticket);
+        let started = Instant::now();
+        let stats = checkpoint::write(&self.wal_dir, covered, &self.head)?;
+        self.last_checkpoint_bytes
+            .store(stats.bytes, Ordering::Relaxed);
+        tracing::info!(
+            segment = covered,
+            series = stats.series,
+            chunks = stats.chunks,
+            bytes = stats.bytes,
+            seconds = started.elapsed().as_secs_f64(),
+            "wrote WAL checkpoint"
+        );
+        Ok(())
+    }
+
+    /// The newest sample time in the head or any block.
+    pub(crate) fn max_time(&self) -> Option<model::Timestamp> {
+        let b = self.blocks_max_t.load(Ordering::Acquire);
+        match self.head.max_time() {
+            Some(h) => Some(h.max(b)),
+            None => (b != i64::MIN).then_some(b),
+        }
+    }
+
+    /// Bytes of the WAL directory: segments and checkpoint.
+    pub(crate) fn wal_bytes(&self) -> u64 {
+        dir_bytes(&self.wal_dir)
+    }
+}
+
+/// Total size of the files directly in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The embedded time-series database. Share it as `Arc<Db>`; it implements
@@ -62,29 +183,25 @@ impl Inner {
 pub struct Db {
     pub(crate) inner: Arc<Inner>,
     fsync_thread: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
+    maintenance_thread: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
     // Held until close or drop: its lock keeps a second database out of the directory.
     lock: Mutex<Option<File>>,
 }
 
-/// What replay found, for the log line at open.
-#[derive(Debug, Default)]
-struct ReplayCounts {
-    series: u64,
-    samples: u64,
-    conflicts: u64,
-    unknown_series: u64,
-    bad_series: u64,
-}
-
 impl Db {
-    /// Opens (creating if needed) the database in `dir`, replaying its WAL. A torn or
-    /// corrupt tail of the last WAL segment is truncated with a warning; corruption inside
-    /// an older segment ends the replay of that segment only, with a warning.
+    /// Opens (creating if needed) the database in `dir`: its blocks, then the newest WAL
+    /// checkpoint and the WAL segments after it. A torn or corrupt tail of the last WAL
+    /// segment is truncated with a warning; corruption inside an older segment ends the
+    /// replay of that segment only, with a warning. A block that fails its checks is moved
+    /// aside (renamed `<id>.corrupt`) with an error in the log, and the rest is served.
     pub fn open(dir: &Path, opts: Options) -> Result<Db, Error> {
         opts.validate()?;
+        let started = Instant::now();
         let wal_dir = dir.join("wal");
-        std::fs::create_dir_all(&wal_dir)
-            .map_err(|e| Error::io("create directory", &wal_dir, e))?;
+        let blocks_dir = dir.join("blocks");
+        for d in [&wal_dir, &blocks_dir] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io("create directory", d, e))?;
+        }
         let lock_path = dir.join("lock");
         let lock = OpenOptions::new()
             .create(true)
@@ -99,31 +216,48 @@ impl Db {
             std::fs::TryLockError::Error(e) => Error::io("lock", &lock_path, e),
         })?;
 
+        let blocks = open_blocks(&blocks_dir)?;
+        let blocks_done = started.elapsed();
         let head = Head::new();
-        let segments = wal::list_segments(&wal_dir)?;
-        let counts = replay(&head, &wal_dir, &segments)?;
-        if !segments.is_empty() {
-            tracing::info!(
-                dir = %wal_dir.display(),
-                segments = segments.len(),
-                series = counts.series,
-                samples = counts.samples,
-                "replayed WAL"
-            );
-        }
-        if counts.conflicts + counts.unknown_series + counts.bad_series > 0 {
+        let (counts, next) = crate::replay::replay(&head, &wal_dir)?;
+        tracing::info!(
+            dir = %dir.display(),
+            blocks = blocks.len(),
+            blocks_seconds = blocks_done.as_secs_f64(),
+            checkpoint = ?counts.checkpoint,
+            segments = counts.segments,
+            series = head.stats().series,
+            samples = counts.samples,
+            chunks = counts.chunks,
+            seconds = started.elapsed().as_secs_f64(),
+            "opened database"
+        );
+        if counts.conflicts + counts.unknown_series + counts.bad_series + counts.bad_chunks > 0 {
             tracing::warn!(
                 dir = %wal_dir.display(),
                 conflicting_samples = counts.conflicts,
                 samples_of_unknown_series = counts.unknown_series,
                 inconsistent_series_records = counts.bad_series,
+                undecodable_chunks = counts.bad_chunks,
                 "WAL replay dropped records"
             );
         }
         // New writes go to a fresh segment so nothing is ever appended after a bad tail.
-        let next = segments.last().map_or(0, |l| l + 1);
         let writer = WalWriter::create(&wal_dir, next, opts.wal_segment_size)?;
         let durable = writer.durable();
+        let compacted_until = blocks
+            .iter()
+            .map(|b| b.meta().max_t.saturating_add(1))
+            .max()
+            .unwrap_or(i64::MIN);
+        let mut persisted = Persisted {
+            blocks,
+            pending: None,
+        };
+        persisted
+            .blocks
+            .sort_by(|a, b| (a.meta().min_t, &a.meta().id).cmp(&(b.meta().min_t, &b.meta().id)));
+        let persisted_max = persisted.max_time();
         let inner = Arc::new(Inner {
             head,
             wal: Mutex::new(writer),
@@ -131,6 +265,12 @@ impl Db {
             closed: AtomicBool::new(false),
             tickets: AtomicU64::new(0),
             turnstile: Turnstile::default(),
+            persisted: RwLock::new(Arc::new(persisted)),
+            compact_lock: Mutex::new(()),
+            compacted_until: AtomicI64::new(compacted_until),
+            blocks_max_t: AtomicI64::new(persisted_max.unwrap_or(i64::MIN)),
+            last_checkpoint_bytes: AtomicU64::new(dir_bytes(&wal_dir)),
+            blocks_dir,
             sync_lock: Mutex::new(()),
             durable,
             wal_dir,
@@ -139,9 +279,14 @@ impl Db {
             FsyncPolicy::Always => None,
             FsyncPolicy::Interval(every) => Some(spawn_fsync(Arc::downgrade(&inner), every)?),
         };
+        let maintenance_thread = match inner.opts.maintenance_interval {
+            None => None,
+            Some(every) => Some(spawn_maintenance(Arc::downgrade(&inner), every)?),
+        };
         Ok(Db {
             inner,
             fsync_thread: Mutex::new(fsync_thread),
+            maintenance_thread: Mutex::new(maintenance_thread),
             lock: Mutex::new(Some(lock)),
         })
     }
@@ -151,39 +296,107 @@ impl Db {
         self.inner.head.stats()
     }
 
-    /// Stops accepting writes (appenders still held then fail with `Closed`), fsyncs the
-    /// WAL, stops the fsync thread and releases the directory. Idempotent.
-    pub fn close(&self) -> Result<(), Error> {
-        let synced = {
-            let mut w = self.inner.wal.lock();
-            self.inner.closed.store(true, Ordering::Release);
-            w.sync()
-        };
-        self.stop_fsync_thread();
-        self.lock.lock().take();
-        synced.map_err(|e| Error::io("fsync WAL in", &self.inner.wal_dir, e))
+    /// What the blocks hold, oldest first.
+    pub fn blocks(&self) -> Vec<BlockMeta> {
+        self.inner
+            .persisted()
+            .blocks
+            .iter()
+            .map(|b| b.meta().clone())
+            .collect()
     }
 
-    fn stop_fsync_thread(&self) {
-        if let Some((stop, handle)) = self.fsync_thread.lock().take() {
-            drop(stop);
-            if handle.join().is_err() {
-                tracing::error!("the WAL fsync thread panicked");
+    /// Runs one maintenance round now (what the background thread does every
+    /// `maintenance_interval`): head compaction when due, block merges, retention, and a
+    /// WAL checkpoint when it pays.
+    pub fn compact(&self) -> Result<MaintenanceReport, Error> {
+        compact::maintain(&self.inner)
+    }
+
+    /// Writes every head sample older than `before` into blocks now, whatever the head's
+    /// span, and checkpoints the WAL. Returns the number of blocks written.
+    pub fn persist_head_before(&self, before: model::Timestamp) -> Result<usize, Error> {
+        let _one_at_a_time = self.inner.compact_lock.lock();
+        let n = compact::persist_head(&self.inner, before)?;
+        self.inner.checkpoint()?;
+        Ok(n)
+    }
+
+    /// Stops accepting writes (appenders still held then fail with `Closed`), waits for
+    /// commits in flight, writes the head into blocks (with `persist_head_on_close`), writes
+    /// a WAL checkpoint, stops the background threads and releases the directory.
+    /// Idempotent.
+    pub fn close(&self) -> Result<(), Error> {
+        let (was_closed, ticket) = {
+            let _w = self.inner.wal.lock();
+            (
+                self.inner.closed.swap(true, Ordering::AcqRel),
+                self.inner.tickets.load(Ordering::Acquire),
+            )
+        };
+        self.stop_threads();
+        if was_closed || self.lock.lock().is_none() {
+            return Ok(());
+        }
+        self.inner.turnstile.wait_past(ticket);
+        let result = {
+            let _one_at_a_time = self.inner.compact_lock.lock();
+            let persisted = if self.inner.opts.persist_head_on_close {
+                compact::persist_head(&self.inner, i64::MAX).map(|_| ())
+            } else {
+                Ok(())
+            };
+            persisted.and_then(|()| self.inner.checkpoint())
+        };
+        self.lock.lock().take();
+        result
+    }
+
+    fn stop_threads(&self) {
+        for slot in [&self.fsync_thread, &self.maintenance_thread] {
+            if let Some((stop, handle)) = slot.lock().take() {
+                drop(stop);
+                if handle.join().is_err() {
+                    tracing::error!("a tsdb background thread panicked");
+                }
             }
         }
     }
 }
 
 impl Drop for Db {
-    /// Like a crash as far as fsync goes (nothing more is flushed), but appenders that
-    /// outlive the handle stop writing, so the directory can be opened again.
+    /// Like a crash as far as the disk goes (nothing more is flushed or checkpointed), but
+    /// appenders that outlive the handle stop writing, so the directory can be opened again.
     fn drop(&mut self) {
         {
             let _w = self.inner.wal.lock();
             self.inner.closed.store(true, Ordering::Release);
         }
-        self.stop_fsync_thread();
+        self.stop_threads();
     }
+}
+
+/// Opens every block in `dir`, deleting unfinished ones and moving damaged ones aside.
+fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>, Error> {
+    block::remove_leftovers(dir)?;
+    let mut out = Vec::new();
+    for path in block::list_blocks(dir)? {
+        match Block::open(&path) {
+            Ok(b) => out.push(Arc::new(b)),
+            Err(e) => {
+                let aside = path.with_extension("corrupt");
+                tracing::error!(
+                    block = %path.display(),
+                    error = %e,
+                    moved_to = %aside.display(),
+                    "block failed its checks: moved aside, its data is not served"
+                );
+                std::fs::rename(&path, &aside)
+                    .map_err(|e| Error::io("move damaged block aside", &path, e))?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Starts the thread that fsyncs the WAL every `every` until its sender is dropped.
@@ -208,78 +421,26 @@ fn spawn_fsync(inner: Weak<Inner>, every: Duration) -> Result<(Sender<()>, JoinH
     Ok((tx, handle))
 }
 
-/// Replays every segment into `head`, truncating a bad tail of the last one.
-fn replay(head: &Head, wal_dir: &Path, segments: &[u64]) -> Result<ReplayCounts, Error> {
-    let mut counts = ReplayCounts::default();
-    for (i, &index) in segments.iter().enumerate() {
-        let path = wal_dir.join(wal::segment_name(index));
-        let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts))?;
-        let Some(reason) = end.corruption else {
-            continue;
-        };
-        if i + 1 == segments.len() {
-            tracing::warn!(
-                file = %path.display(),
-                offset = end.valid_len,
-                reason = %reason,
-                "torn or corrupt WAL tail: truncating the segment there"
-            );
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io("open WAL segment", &path, e))?;
-            f.set_len(end.valid_len)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| Error::io("truncate WAL segment", &path, e))?;
-        } else {
-            tracing::warn!(
-                file = %path.display(),
-                offset = end.valid_len,
-                reason = %reason,
-                "corrupt record inside an older WAL segment: skipping the rest of that segment"
-            );
-        }
-    }
-    Ok(counts)
-}
-
-fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts) {
-    match rec {
-        Record::Series(series) => {
-            for s in series {
-                match head.restore_series(s.id, &s.labels) {
-                    Ok(()) => counts.series += 1,
-                    Err(reason) => {
-                        counts.bad_series += 1;
-                        tracing::warn!(%reason, "inconsistent WAL series record ignored");
-                    }
+/// Starts the thread that runs a maintenance round every `every` until its sender is
+/// dropped.
+fn spawn_maintenance(
+    inner: Weak<Inner>,
+    every: Duration,
+) -> Result<(Sender<()>, JoinHandle<()>), Error> {
+    let (tx, rx) = mpsc::channel::<()>();
+    let handle = std::thread::Builder::new()
+        .name("tsdb-maintenance".to_string())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
+                let Some(inner) = inner.upgrade() else { return };
+                if inner.closed.load(Ordering::Acquire) {
+                    return;
+                }
+                if let Err(e) = compact::maintain(&inner) {
+                    tracing::error!(error = %e, "tsdb maintenance failed; retrying next round");
                 }
             }
-        }
-        Record::Samples(samples) => {
-            // Commits write a series' samples next to each other: apply them per run.
-            let mut run: Vec<Sample> = Vec::new();
-            let mut i = 0;
-            while i < samples.len() {
-                let id = samples[i].id;
-                run.clear();
-                while i < samples.len() && samples[i].id == id {
-                    run.push(Sample::new(samples[i].t, samples[i].v));
-                    i += 1;
-                }
-                match head.series_by_id(id) {
-                    Some(s) => {
-                        counts.conflicts += head.apply(&s, &run);
-                        counts.samples += run.len() as u64;
-                    }
-                    None => counts.unknown_series += run.len() as u64,
-                }
-            }
-        }
-        Record::Metadata(entries) => {
-            for (metric, meta) in entries {
-                head.set_metadata(metric, meta);
-            }
-        }
-    }
+        })
+        .map_err(Error::Thread)?;
+    Ok((tx, handle))
 }

@@ -27,19 +27,27 @@
 //! ```
 
 mod appender;
+pub mod block;
 pub mod chunk;
+mod compact;
 mod db;
 mod error;
 mod head;
 mod options;
+mod persisted;
 mod querier;
+mod replay;
 mod turnstile;
 mod wal;
 
+pub use compact::MaintenanceReport;
 pub use db::Db;
 pub use error::Error;
 pub use head::Stats;
-pub use options::{DEFAULT_OUT_OF_ORDER_WINDOW_MS, DEFAULT_WAL_SEGMENT_SIZE, FsyncPolicy, Options};
+pub use options::{
+    DEFAULT_BLOCK_RANGE_MS, DEFAULT_OUT_OF_ORDER_WINDOW_MS, DEFAULT_RETENTION_MS,
+    DEFAULT_WAL_SEGMENT_SIZE, FsyncPolicy, Options,
+};
 
 #[cfg(test)]
 mod tests {

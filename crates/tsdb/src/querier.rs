@@ -1,13 +1,20 @@
 //! The read path: select series by matchers over a time range, label names and values,
-//! metadata. Samples are copied out per series so ingestion is held up only briefly.
+//! metadata. The head is read first, then the blocks and the chunks in flight to a block
+//! (a sample moves head -> in flight -> block, so reading in that order never misses
+//! it); samples found in several places are kept once. Samples are copied out so
+//! ingestion is held up only briefly, and a select that would copy more than
+//! `max_samples_per_select` fails instead.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use model::{Matcher, MetricMetadata, Timestamp};
+use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use storage::{Querier, Queryable, SelectHints, Series, StorageError};
 
+use crate::block::{Block, BlockSeries};
+use crate::compact::encode;
 use crate::db::{Db, Inner};
+use crate::persisted::Persisted;
 
 impl Queryable for Db {
     fn querier(&self, mint: Timestamp, maxt: Timestamp) -> Result<Box<dyn Querier>, StorageError> {
@@ -23,7 +30,7 @@ impl Queryable for Db {
     }
 }
 
-/// A view of the head over `[mint, maxt]`.
+/// A view of the database over `[mint, maxt]`.
 struct DbQuerier {
     inner: Arc<Inner>,
     mint: Timestamp,
@@ -49,6 +56,59 @@ fn cap<T>(mut v: Vec<T>, limit: usize) -> Vec<T> {
     v
 }
 
+/// Counts samples against the per-select budget.
+struct Budget {
+    left: usize,
+    max: usize,
+}
+
+impl Budget {
+    fn take(&mut self, n: usize) -> Result<(), StorageError> {
+        match self.left.checked_sub(n) {
+            Some(rest) => {
+                self.left = rest;
+                Ok(())
+            }
+            None => Err(StorageError::Other(format!(
+                "query processing would load too many samples into memory: more than {} in one select",
+                self.max
+            ))),
+        }
+    }
+}
+
+/// Samples of a block series in `[mint, maxt]`, decoding only overlapping chunks.
+fn block_samples(
+    block: &Block,
+    series: &BlockSeries,
+    mint: Timestamp,
+    maxt: Timestamp,
+    budget: &mut Budget,
+) -> Result<Vec<Sample>, StorageError> {
+    let mut out = Vec::new();
+    for c in series
+        .chunks
+        .iter()
+        .filter(|c| c.min_t <= maxt && c.max_t >= mint)
+    {
+        budget.take(c.samples as usize)?;
+        let (enc, data) = block.chunk(c)?;
+        let from = out.len();
+        encode::decode(enc, data, &mut out).map_err(|e| {
+            StorageError::Other(
+                crate::Error::corrupt(block.dir().join("chunks"), c.offset, e.to_string())
+                    .to_string(),
+            )
+        })?;
+        // Keep only the part in range (chunks are sorted, so trim at both ends).
+        let keep_from = from + out[from..].partition_point(|s| s.t < mint);
+        let keep_to = from + out[from..].partition_point(|s| s.t <= maxt);
+        out.truncate(keep_to);
+        out.drain(from..keep_from);
+    }
+    Ok(out)
+}
+
 impl Querier for DbQuerier {
     fn select(
         &self,
@@ -56,21 +116,49 @@ impl Querier for DbQuerier {
         matchers: &[Matcher],
     ) -> Result<Vec<Series>, StorageError> {
         let (mint, maxt) = self.range(hints);
-        let mut out: Vec<Series> = self
-            .inner
-            .head
-            .select(matchers)
+        let max = self.inner.opts.max_samples_per_select;
+        let mut budget = Budget { left: max, max };
+        let head_series = self.inner.head.select(matchers);
+        let mut runs: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
+        for s in &head_series {
+            let samples = s.range(mint, maxt);
+            if !samples.is_empty() {
+                budget.take(samples.len())?;
+                runs.entry(s.to_labels()).or_default().push(samples);
+            }
+        }
+        // After the head, so that a sample moving out of it meanwhile is found here.
+        let persisted: Arc<Persisted> = self.inner.persisted();
+        if let Some(p) = &persisted.pending {
+            for s in &head_series {
+                let samples = p.samples(s.id, mint, maxt);
+                if !samples.is_empty() {
+                    budget.take(samples.len())?;
+                    runs.entry(s.to_labels()).or_default().push(samples);
+                }
+            }
+        }
+        for b in persisted.overlapping(mint, maxt) {
+            for s in b.select(matchers)? {
+                let samples = block_samples(b, &s, mint, maxt, &mut budget)?;
+                if !samples.is_empty() {
+                    runs.entry(s.labels).or_default().push(samples);
+                }
+            }
+        }
+        let limit = if hints.limit == 0 {
+            usize::MAX
+        } else {
+            hints.limit
+        };
+        Ok(runs
             .into_iter()
-            .filter_map(|s| {
-                let samples = s.range(mint, maxt);
-                (!samples.is_empty()).then(|| Series {
-                    labels: s.to_labels(),
-                    samples,
-                })
+            .take(limit)
+            .map(|(labels, runs)| Series {
+                labels,
+                samples: encode::merge(runs),
             })
-            .collect();
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(cap(out, hints.limit))
+            .collect())
     }
 
     fn series(
@@ -79,16 +167,24 @@ impl Querier for DbQuerier {
         matchers: &[Matcher],
     ) -> Result<Vec<model::Labels>, StorageError> {
         let (mint, maxt) = self.range(hints);
-        let mut out: Vec<model::Labels> = self
-            .inner
-            .head
-            .select(matchers)
-            .into_iter()
-            .filter(|s| s.has_range(mint, maxt))
+        let head_series = self.inner.head.select(matchers);
+        let persisted = self.inner.persisted();
+        let pending = persisted.pending.as_deref();
+        let mut out: BTreeSet<Labels> = head_series
+            .iter()
+            .filter(|s| {
+                s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
+            })
             .map(|s| s.to_labels())
             .collect();
-        out.sort();
-        Ok(cap(out, hints.limit))
+        for b in persisted.overlapping(mint, maxt) {
+            for s in b.select(matchers)? {
+                if s.chunks.iter().any(|c| c.min_t <= maxt && c.max_t >= mint) {
+                    out.insert(s.labels);
+                }
+            }
+        }
+        Ok(cap(out.into_iter().collect(), hints.limit))
     }
 
     fn label_names(
@@ -98,18 +194,30 @@ impl Querier for DbQuerier {
     ) -> Result<Vec<String>, StorageError> {
         let (mint, maxt) = self.range(hints);
         let head = &self.inner.head;
-        let out: Vec<String> = if matchers.is_empty() {
-            head.names_where(|s| s.has_range(mint, maxt))
+        let persisted = self.inner.persisted();
+        let pending = persisted.pending.as_deref();
+        let in_range = |s: &crate::head::series::MemSeries| {
+            s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
+        };
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        if matchers.is_empty() {
+            names.extend(head.names_where(in_range));
+            for b in persisted.overlapping(mint, maxt) {
+                names.extend(b.label_names());
+            }
         } else {
-            let mut names = BTreeSet::new();
             for s in head.select(matchers) {
-                if s.has_range(mint, maxt) {
-                    names.extend(s.labels.iter().map(|(n, _)| Arc::clone(n)));
+                if in_range(&s) {
+                    names.extend(s.labels.iter().map(|(n, _)| n.to_string()));
                 }
             }
-            names.into_iter().map(|n| n.to_string()).collect()
-        };
-        Ok(cap(out, hints.limit))
+            for b in persisted.overlapping(mint, maxt) {
+                for s in b.select(matchers)? {
+                    names.extend(s.labels.iter().map(|l| l.name.clone()));
+                }
+            }
+        }
+        Ok(cap(names.into_iter().collect(), hints.limit))
     }
 
     fn label_values(
@@ -120,20 +228,34 @@ impl Querier for DbQuerier {
     ) -> Result<Vec<String>, StorageError> {
         let (mint, maxt) = self.range(hints);
         let head = &self.inner.head;
-        let out: Vec<String> = if matchers.is_empty() {
-            head.values_where(name, |s| s.has_range(mint, maxt))
+        let persisted = self.inner.persisted();
+        let pending = persisted.pending.as_deref();
+        let in_range = |s: &crate::head::series::MemSeries| {
+            s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
+        };
+        let mut values: BTreeSet<String> = BTreeSet::new();
+        if matchers.is_empty() {
+            values.extend(head.values_where(name, in_range));
+            for b in persisted.overlapping(mint, maxt) {
+                values.extend(b.label_values(name));
+            }
         } else {
-            let mut values = BTreeSet::new();
             for s in head.select(matchers) {
                 if let Some(v) = s.label(name)
-                    && s.has_range(mint, maxt)
+                    && in_range(&s)
                 {
-                    values.insert(Arc::clone(v));
+                    values.insert(v.to_string());
                 }
             }
-            values.into_iter().map(|v| v.to_string()).collect()
-        };
-        Ok(cap(out, hints.limit))
+            for b in persisted.overlapping(mint, maxt) {
+                for s in b.select(matchers)? {
+                    if let Some(v) = s.labels.get(name) {
+                        values.insert(v.to_string());
+                    }
+                }
+            }
+        }
+        Ok(cap(values.into_iter().collect(), hints.limit))
     }
 
     fn metadata(&self, metric: Option<&str>, limit: usize) -> Vec<(String, MetricMetadata)> {

@@ -364,7 +364,8 @@ fn a_segment_of_the_first_format_is_refused_and_left_alone() {
         if position != "only" {
             let db = Db::open(dir.path(), opts()).expect("open");
             write_commits(&db, 2);
-            db.close().expect("close");
+            // Dropped, not closed: a close would checkpoint the WAL and delete its segments.
+            drop(db);
         }
         let wal = dir.path().join("wal");
         std::fs::create_dir_all(&wal).expect("mkdir");

@@ -1,5 +1,8 @@
 //! Random appends (in order, out of order, duplicates, staleness markers, rollbacks,
-//! reopens) checked against a naive model of Prometheus's head semantics.
+//! crashes, graceful restarts) interleaved with head compactions into blocks and block
+//! merges, checked against a naive model of Prometheus's head semantics: what a query
+//! returns never depends on where the samples live (head, in flight, blocks, merged
+//! blocks, checkpoint).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,10 +16,21 @@ const WINDOW: i64 = 50;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Append { series: u8, t: i64, v: u8 },
+    Append {
+        series: u8,
+        t: i64,
+        v: u8,
+    },
     Commit,
     Rollback,
+    /// Drop without close: like a crash.
     Reopen,
+    /// Graceful close (head written to blocks, checkpoint) and open.
+    Restart,
+    /// Head samples before this time go to blocks.
+    Persist(i64),
+    /// A maintenance round: head compaction when due, merges, checkpoint.
+    Compact,
 }
 
 fn value(code: u8) -> f64 {
@@ -34,6 +48,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Commit),
         1 => Just(Op::Rollback),
         1 => Just(Op::Reopen),
+        1 => Just(Op::Restart),
+        1 => (0i64..220).prop_map(Op::Persist),
+        1 => Just(Op::Compact),
     ]
 }
 
@@ -117,6 +134,11 @@ fn opts() -> Options {
         fsync: FsyncPolicy::Interval(Duration::from_secs(60)),
         wal_segment_size: 4096,
         out_of_order_window_ms: WINDOW,
+        // Tiny blocks, so that the op sequences cross many block and merge windows.
+        block_range_ms: 20,
+        retention_ms: 0,
+        maintenance_interval: None,
+        ..Options::default()
     }
 }
 
@@ -152,6 +174,24 @@ proptest! {
                     app.rollback();
                     model.pending.clear();
                     app = db.appender(&WriteIdentity::Anonymous);
+                }
+                Op::Persist(before) => {
+                    db.persist_head_before(before).expect("persist head");
+                    prop_assert_eq!(dump(&db), model.committed.clone());
+                }
+                Op::Compact => {
+                    db.compact().expect("compact");
+                    prop_assert_eq!(dump(&db), model.committed.clone());
+                }
+                Op::Restart => {
+                    // The open batch goes with the closed appender.
+                    drop(app);
+                    model.pending.clear();
+                    db.close().expect("close");
+                    drop(db);
+                    db = Db::open(dir.path(), opts()).expect("reopen");
+                    app = db.appender(&WriteIdentity::Anonymous);
+                    prop_assert_eq!(dump(&db), model.committed.clone());
                 }
                 Op::Reopen => {
                     drop(app);

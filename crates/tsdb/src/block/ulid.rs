@@ -21,19 +21,19 @@ const RANDOM_MASK: u128 = (1 << RANDOM_BITS) - 1;
 /// instead of being random, so several blocks cut in a burst still sort by creation.
 static LAST: Mutex<u128> = Mutex::new(0);
 
-/// A new id, greater than every id this process made before (unless the clock went back).
+/// A new id, greater than every id this process made before.
 pub(crate) fn new() -> String {
+    // The clock is read under the lock: read before it, a thread could take the lock
+    // after a later reader and go backwards.
+    let mut last = LAST.lock();
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
         & ((1 << 48) - 1);
-    let mut last = LAST.lock();
     let mut id = (u128::from(ms) << RANDOM_BITS) | (random_u128() & RANDOM_MASK);
-    if (*last >> RANDOM_BITS) == u128::from(ms)
-        && id <= *last
-        && (*last & RANDOM_MASK) != RANDOM_MASK
-    {
-        id = *last + 1;
+    if id <= *last {
+        // Same millisecond (or the clock went back): one more than the last id.
+        id = last.wrapping_add(1);
     }
     *last = id;
     encode(id)

@@ -260,8 +260,14 @@ mod tests {
         );
         let name = ix.intern("__name__");
         ix.remove(1, &[(&name, &up), (&job, &b), (&env, &prod)]);
-        assert_eq!(ix.resolve(&[m(MatchOp::Equal, "job", "b")]), Vec::<u64>::new());
-        assert_eq!(ix.resolve(&[m(MatchOp::Equal, "__name__", "up")]), vec![0, 2]);
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::Equal, "job", "b")]),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            ix.resolve(&[m(MatchOp::Equal, "__name__", "up")]),
+            vec![0, 2]
+        );
         assert_eq!(ix.resolve(&[]), vec![0, 2, 3]);
         assert!(ix.values("env").all(|(v, _)| v.as_ref() != "prod"));
     }

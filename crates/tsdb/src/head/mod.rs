@@ -206,7 +206,11 @@ impl Head {
     }
 
     /// Puts back chunks of `series` read from a checkpoint; returns the samples added.
-    pub(crate) fn restore_chunks(&self, series: &MemSeries, chunks: Vec<crate::chunk::XorChunk>) -> u64 {
+    pub(crate) fn restore_chunks(
+        &self,
+        series: &MemSeries,
+        chunks: Vec<crate::chunk::XorChunk>,
+    ) -> u64 {
         let o = series.restore(chunks);
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);

@@ -372,7 +372,8 @@ impl Chunks {
         out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
         let mut rest = encode(&samples[cut..]);
         self.open = rest.pop().unwrap_or_default();
-        self.closed.extend(rest.into_iter().map(XorAppender::finish));
+        self.closed
+            .extend(rest.into_iter().map(XorAppender::finish));
         out
     }
 

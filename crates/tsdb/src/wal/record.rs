@@ -593,10 +593,7 @@ mod tests {
         let b: Vec<Box<[u8]>> = vec![];
         let mut out = Vec::new();
         encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &b[..])]);
-        let want = Record::Chunks(vec![
-            (7, vec![vec![1, 2, 3], vec![9]]),
-            (3, vec![]),
-        ]);
+        let want = Record::Chunks(vec![(7, vec![vec![1, 2, 3], vec![9]]), (3, vec![])]);
         assert_eq!(decode(&out), Ok(want));
         // Every truncation is an error, never a panic or a longer chunk.
         for cut in 1..out.len() {

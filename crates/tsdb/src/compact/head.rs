@@ -1,0 +1,144 @@
+//! Head compaction: samples older than a boundary leave the head for level-1 blocks.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use model::{Sample, Timestamp};
+
+use super::encode;
+use crate::Error;
+use crate::block::{Block, BlockWriter};
+use crate::db::Inner;
+use crate::persisted::Pending;
+
+/// Moves every head sample older than `before` into level-1 blocks, one per block-range
+/// window it falls in, and publishes them; returns how many blocks were written. The
+/// caller holds the compaction lock.
+///
+/// Readers never miss a sample: each series hands its old chunks to a pending set while
+/// locked, the pending set is visible to readers until the blocks replace it. If writing
+/// fails, the samples go back into the head.
+pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Error> {
+    let pending = Arc::new(Pending::default());
+    inner.set_pending(Some(Arc::clone(&pending)));
+    // From here on appends before `before` also check the persisted data for duplicates.
+    inner.compacted_until.fetch_max(before, Ordering::AcqRel);
+    let series = inner.head.series_by_labels();
+    let mut removed = 0u64;
+    for s in &series {
+        s.take_before(before, |chunks| {
+            if !chunks.is_empty() {
+                removed += chunks.iter().map(|c| c.len() as u64).sum::<u64>();
+                pending.insert(s.id, chunks);
+            }
+        });
+    }
+    inner.head.samples_removed(removed);
+    let written = write_windows(inner, &series, &pending);
+    let blocks = match written {
+        Ok(blocks) => blocks,
+        Err(e) => {
+            // Nothing is lost: the samples return to the head (and are still in the WAL).
+            let mut back = 0u64;
+            for id in pending.ids() {
+                if let Some(s) = inner.head.series_by_id(id) {
+                    let samples = pending.all_samples(id);
+                    back += samples.len() as u64;
+                    inner.head.apply(&s, &samples);
+                }
+            }
+            inner.set_pending(None);
+            tracing::error!(error = %e, samples = back, "writing a block from the head failed; samples kept in the head");
+            return Err(e);
+        }
+    };
+    let n = blocks.len();
+    for b in &blocks {
+        tracing::info!(
+            block = %b.meta().id,
+            min_t = b.meta().min_t,
+            max_t = b.meta().max_t,
+            series = b.meta().stats.series,
+            samples = b.meta().stats.samples,
+            bytes = b.size_bytes(),
+            "wrote block from the head"
+        );
+    }
+    inner.publish(blocks, &[], None);
+    let dropped = inner.head.gc();
+    if dropped > 0 {
+        tracing::debug!(
+            series = dropped,
+            "dropped series with no samples left in the head"
+        );
+    }
+    Ok(n)
+}
+
+/// Writes the pending samples of `series` (sorted by labels) into one block per window.
+fn write_windows(
+    inner: &Inner,
+    series: &[Arc<crate::head::series::MemSeries>],
+    pending: &Pending,
+) -> Result<Vec<Arc<Block>>, Error> {
+    let r = inner.opts.block_range_ms;
+    let mut writers: BTreeMap<i64, BlockWriter> = BTreeMap::new();
+    for s in series {
+        let samples = pending.all_samples(s.id);
+        if samples.is_empty() {
+            continue;
+        }
+        let labels = s.to_labels();
+        for part in split_by_window(&samples, r) {
+            let w = part[0].t.div_euclid(r);
+            let writer = match writers.entry(w) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(BlockWriter::create(&inner.blocks_dir, 1, Vec::new())?)
+                }
+            };
+            let chunks = encode::encode(part);
+            let inputs: Vec<_> = chunks.iter().map(encode::EncodedChunk::input).collect();
+            writer.add_series(&labels, &inputs)?;
+        }
+    }
+    let mut out = Vec::new();
+    for (_, w) in writers {
+        if let Some(meta) = w.finish()? {
+            out.push(Arc::new(Block::open(&inner.blocks_dir.join(&meta.id))?));
+        }
+    }
+    Ok(out)
+}
+
+/// Sorted samples cut where they cross a multiple of `r`.
+fn split_by_window(samples: &[Sample], r: i64) -> Vec<&[Sample]> {
+    let mut out = Vec::new();
+    let mut rest = samples;
+    while let Some(first) = rest.first() {
+        let end = (first.t.div_euclid(r) + 1).saturating_mul(r);
+        let cut = rest.partition_point(|s| s.t < end);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_split_at_window_edges() {
+        let s: Vec<Sample> = [-5, -1, 0, 9, 10, 25]
+            .iter()
+            .map(|&t| Sample::new(t, 0.0))
+            .collect();
+        let parts: Vec<Vec<i64>> = split_by_window(&s, 10)
+            .iter()
+            .map(|p| p.iter().map(|x| x.t).collect())
+            .collect();
+        assert_eq!(parts, vec![vec![-5, -1], vec![0, 9], vec![10], vec![25]]);
+    }
+}

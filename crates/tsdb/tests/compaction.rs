@@ -1,0 +1,324 @@
+//! The database's life beyond the head: head compaction into blocks, WAL checkpoints,
+//! block merges, retention by time and size, graceful restarts, and damaged blocks.
+
+use std::path::Path;
+use std::time::Duration;
+
+use model::{Labels, Matcher, MetricMetadata, MetricType, Sample};
+use storage::{Appendable, Queryable, SelectHints, StorageError, WriteIdentity};
+use tsdb::{Db, FsyncPolicy, Options};
+
+const HOUR: i64 = 3_600_000;
+
+fn opts() -> Options {
+    Options {
+        fsync: FsyncPolicy::Interval(Duration::from_secs(60)),
+        wal_segment_size: 64 << 10,
+        maintenance_interval: None,
+        ..Options::default()
+    }
+}
+
+fn lbl(i: usize) -> Labels {
+    Labels::from_pairs([
+        ("__name__", "m".to_string()),
+        ("i", i.to_string()),
+        ("job", format!("j{}", i % 3)),
+    ])
+}
+
+/// `series` series with a sample every `step` ms over `[from, to)`; values vary so no
+/// encoding gets them for free.
+fn write(db: &Db, series: usize, from: i64, to: i64, step: i64) {
+    let mut t = from;
+    while t < to {
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        for i in 0..series {
+            let v = ((t / step) as f64 * 1.37 + i as f64).sqrt();
+            app.append(&lbl(i), t, v).expect("append");
+        }
+        app.commit().expect("commit");
+        t += step;
+    }
+}
+
+fn dump(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
+    let q = db.querier(mint, maxt).expect("querier");
+    q.select(&SelectHints::default(), &[Matcher::equal("__name__", "m")])
+        .expect("select")
+        .into_iter()
+        .map(|s| (s.labels, s.samples))
+        .collect()
+}
+
+fn bits(d: &[(Labels, Vec<Sample>)]) -> Vec<(Labels, Vec<(i64, u64)>)> {
+    d.iter()
+        .map(|(l, s)| (l.clone(), s.iter().map(|x| (x.t, x.v.to_bits())).collect()))
+        .collect()
+}
+
+fn wal_segments(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("wal"))
+        .expect("wal dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn head_compaction_writes_aligned_blocks_and_truncates_the_wal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    // 6 hours at 1-minute resolution: the boundary half a range behind the newest
+    // sample is 4h, so two blocks leave the head.
+    write(&db, 30, 0, 6 * HOUR, 60_000);
+    let before = bits(&dump(&db, i64::MIN, i64::MAX));
+    let segments_before = wal_segments(dir.path()).len();
+    let report = db.compact().expect("compact");
+    assert_eq!(report.head_blocks, 2, "[0,2h) and [2h,4h) leave the head");
+    assert!(report.checkpointed);
+    let blocks = db.blocks();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!((blocks[0].min_t, blocks[0].max_t), (0, 2 * HOUR - 60_000));
+    assert_eq!(
+        (blocks[1].min_t, blocks[1].max_t),
+        (2 * HOUR, 4 * HOUR - 60_000)
+    );
+    assert_eq!(blocks[0].stats.series, 30);
+    assert_eq!(blocks[0].stats.samples, 30 * 120);
+    let st = db.stats();
+    assert_eq!(st.min_time, Some(4 * HOUR));
+    assert_eq!(st.samples, 30 * 120);
+    // Same answers wherever the samples live, including ranges across the boundaries.
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), before);
+    let mid = dump(&db, 2 * HOUR - 120_000, 2 * HOUR + 60_000);
+    assert!(mid.iter().all(|(_, s)| s.len() == 4), "{mid:?}");
+    // The WAL now starts at a checkpoint.
+    let wal = wal_segments(dir.path());
+    assert!(wal.iter().any(|f| f.starts_with("checkpoint.")), "{wal:?}");
+    assert!(
+        wal.len() < segments_before + 1,
+        "{wal:?} vs {segments_before} segments"
+    );
+    // A crash now (no close) replays the checkpoint and later segments only.
+    write(&db, 30, 6 * HOUR, 6 * HOUR + 600_000, 60_000);
+    let all = bits(&dump(&db, i64::MIN, i64::MAX));
+    drop(db);
+    let db = Db::open(dir.path(), opts()).expect("reopen");
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), all);
+    assert_eq!(db.blocks().len(), 2);
+}
+
+#[test]
+fn graceful_close_persists_the_head_and_restart_replays_no_samples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    write(&db, 10, 0, HOUR, 15_000);
+    let mut app = db.appender(&WriteIdentity::Anonymous);
+    let meta = MetricMetadata {
+        metric_type: MetricType::Gauge,
+        help: "a gauge".into(),
+        unit: String::new(),
+    };
+    app.update_metadata("m", &meta).expect("metadata");
+    app.commit().expect("commit");
+    let before = bits(&dump(&db, i64::MIN, i64::MAX));
+    db.close().expect("close");
+    drop(db);
+    let wal = wal_segments(dir.path());
+    assert_eq!(wal.len(), 1, "only the checkpoint is left: {wal:?}");
+    let db = Db::open(dir.path(), opts()).expect("reopen");
+    assert_eq!(
+        db.stats().samples,
+        0,
+        "nothing to replay: the head went to a block"
+    );
+    assert_eq!(db.blocks().len(), 1);
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), before);
+    let q = db.querier(0, HOUR).expect("querier");
+    assert_eq!(q.metadata(Some("m"), 0), vec![("m".to_string(), meta)]);
+    // The out-of-order window still counts from the newest sample, now in a block.
+    let mut app = db.appender(&WriteIdentity::Anonymous);
+    let far = app.append(&lbl(0), -2 * 24 * HOUR, 1.0);
+    assert!(
+        matches!(far, Err(StorageError::OutOfBounds { .. })),
+        "{far:?}"
+    );
+    // Samples continue the series in the head; a late one lands in the block's window.
+    app.append(&lbl(0), HOUR, 7.0).expect("append");
+    app.append(&lbl(0), 7_500, 8.0).expect("late append");
+    app.commit().expect("commit");
+    let s = &dump(&db, 0, HOUR)[0].1;
+    assert_eq!(s.len(), 240 + 2);
+    assert_eq!(s[1], Sample::new(7_500, 8.0));
+}
+
+#[test]
+fn blocks_of_one_window_merge_once_the_window_is_complete() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Three restarts inside the first 2-hour window leave three small blocks there.
+    for k in 0..3 {
+        let db = Db::open(dir.path(), opts()).expect("open");
+        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
+        db.close().expect("close");
+    }
+    let db = Db::open(dir.path(), opts()).expect("open");
+    assert_eq!(db.blocks().len(), 3);
+    let before = bits(&dump(&db, i64::MIN, i64::MAX));
+    let r = db.compact().expect("compact");
+    assert_eq!(r.merges, 0, "the window is not complete yet");
+    // Data past 3 hours completes the first window: the head compaction cuts at 2h.
+    write(&db, 5, 90 * 60_000, 3 * HOUR + 60_000, 60_000);
+    let all = bits(&dump(&db, i64::MIN, i64::MAX));
+    assert!(all.len() == before.len());
+    let r = db.compact().expect("compact");
+    assert_eq!(r.head_blocks, 1);
+    assert_eq!(r.merges, 1, "{r:?}");
+    let blocks = db.blocks();
+    assert_eq!(blocks[0].level, 2);
+    assert_eq!(blocks[0].sources.len(), 4, "{blocks:?}");
+    assert_eq!((blocks[0].min_t, blocks[0].max_t), (0, 2 * HOUR - 60_000));
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), all);
+    // Source directories are gone.
+    let dirs = std::fs::read_dir(dir.path().join("blocks"))
+        .expect("blocks")
+        .count();
+    assert_eq!(dirs, blocks.len());
+}
+
+#[test]
+fn blocks_in_a_larger_window_merge_into_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    // 8 hours: blocks [0,2h) [2h,4h) [4h,6h) after compaction, then the 6-hour window
+    // [0,6h) is complete and its three blocks merge.
+    write(&db, 8, 0, 8 * HOUR, 120_000);
+    let all = bits(&dump(&db, i64::MIN, i64::MAX));
+    let r = db.compact().expect("compact");
+    assert_eq!(r.head_blocks, 3);
+    assert_eq!(r.merges, 1, "{r:?}");
+    let blocks = db.blocks();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].level, 2);
+    assert_eq!(blocks[0].stats.samples, 8 * 180);
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), all);
+}
+
+#[test]
+fn retention_by_time_and_by_size_deletes_the_oldest_blocks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = Options {
+        retention_ms: 5 * HOUR,
+        block_range_ms: HOUR,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), o.clone()).expect("open");
+    write(&db, 4, 0, 10 * HOUR, 300_000);
+    db.compact().expect("compact");
+    let blocks = db.blocks();
+    // Newest sample at ~10h: blocks ending before ~5h are gone.
+    assert!(
+        blocks
+            .iter()
+            .all(|b| b.max_t >= 10 * HOUR - 300_000 - 5 * HOUR),
+        "{blocks:?}"
+    );
+    assert!(!blocks.is_empty());
+    let oldest = dump(&db, i64::MIN, i64::MAX)[0].1[0].t;
+    assert!(oldest >= 4 * HOUR, "oldest sample {oldest}");
+    db.close().expect("close");
+    drop(db);
+
+    // A size limit below what is stored deletes blocks oldest first until it fits.
+    let total: u64 = dir_size(&dir.path().join("blocks"));
+    let limit = total / 2;
+    let o = Options {
+        retention_bytes: limit,
+        ..o
+    };
+    let db = Db::open(dir.path(), o).expect("reopen");
+    let n_before = db.blocks().len();
+    let r = db.compact().expect("compact");
+    assert!(r.deleted > 0 && db.blocks().len() < n_before, "{r:?}");
+    assert!(dir_size(&dir.path().join("blocks")) + dir_size(&dir.path().join("wal")) <= limit);
+    let newest = db.blocks().last().map(|b| b.max_t);
+    assert_eq!(newest, Some(10 * HOUR - 300_000), "the newest data is kept");
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir).expect("dir") {
+        let e = e.expect("entry");
+        let m = e.metadata().expect("metadata");
+        total += if m.is_dir() {
+            dir_size(&e.path())
+        } else {
+            m.len()
+        };
+    }
+    total
+}
+
+#[test]
+fn a_damaged_block_is_refused_loudly_never_served_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    write(&db, 5, 0, HOUR, 60_000);
+    db.close().expect("close");
+    drop(db);
+    let block = std::fs::read_dir(dir.path().join("blocks"))
+        .expect("blocks")
+        .map(|e| e.expect("entry").path())
+        .next()
+        .expect("one block");
+
+    // A flipped byte in the chunks file: the query that needs it fails with the file named.
+    let chunks = block.join("chunks");
+    let mut bytes = std::fs::read(&chunks).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&chunks, &bytes).expect("write");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    let q = db.querier(i64::MIN, i64::MAX).expect("querier");
+    let err = q
+        .select(&SelectHints::default(), &[Matcher::equal("__name__", "m")])
+        .expect_err("a damaged chunk is an error, not data");
+    assert!(err.to_string().contains("chunks"), "{err}");
+    db.close().expect("close");
+    drop(db);
+
+    // A flipped byte in the index: the block is moved aside at open, the rest is served.
+    let index = block.join("index");
+    let mut bytes = std::fs::read(&index).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&index, &bytes).expect("write");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    assert!(db.blocks().is_empty());
+    assert!(block.with_extension("corrupt").exists());
+    assert!(dump(&db, i64::MIN, i64::MAX).is_empty());
+}
+
+#[test]
+fn a_select_over_the_sample_budget_fails_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = Options {
+        max_samples_per_select: 1000,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), o).expect("open");
+    write(&db, 10, 0, 3 * HOUR, 60_000);
+    db.persist_head_before(2 * HOUR).expect("persist");
+    let q = db.querier(i64::MIN, i64::MAX).expect("querier");
+    let err = q
+        .select(&SelectHints::default(), &[Matcher::equal("__name__", "m")])
+        .expect_err("1,800 samples are over a budget of 1,000");
+    assert!(err.to_string().contains("too many samples"), "{err}");
+    // A narrower select fits.
+    let q = db.querier(0, 10 * 60_000).expect("querier");
+    assert!(
+        q.select(&SelectHints::default(), &[Matcher::equal("i", "1")])
+            .is_ok()
+    );
+}
