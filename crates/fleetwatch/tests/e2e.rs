@@ -542,8 +542,9 @@ fn hub_scrapes_its_own_jobs_including_federate_from_prometheus() {
 }
 
 /// Issue 3's crash test: SIGKILL the hub at pseudo-random moments while a writer pushes
-/// remote-write requests as fast as it can; after every restart each acknowledged sample
-/// is there with its exact value, and the store opens cleanly.
+/// remote-write requests as fast as it can and the store cuts blocks, merges them and
+/// checkpoints its WAL several times a second; after every restart each acknowledged
+/// sample is there exactly once with its exact value, and the store opens cleanly.
 #[test]
 fn hub_killed_repeatedly_during_heavy_ingestion_keeps_every_acknowledged_sample() {
     use prost::Message as _;
@@ -573,6 +574,12 @@ fn hub_killed_repeatedly_during_heavy_ingestion_keeps_every_acknowledged_sample(
     for round in 0..5 {
         let mut cmd = Command::new(fleetwatch_bin());
         cmd.args(["hub", "--listen", &addr, "--data"]).arg(&data);
+        // Tiny blocks and a busy maintenance thread: kills also land during head
+        // compaction, block merges and checkpoints.
+        cmd.args([
+            "--storage.tsdb.min-block-duration=5m",
+            "--storage.tsdb.maintenance-interval=100ms",
+        ]);
         let mut hub = Proc::start(&format!("hub round {round}"), cmd);
         hub.wait_listening(DEADLINE);
         let stop = Arc::new(AtomicBool::new(false));
@@ -656,6 +663,19 @@ fn hub_killed_repeatedly_during_heavy_ingestion_keeps_every_acknowledged_sample(
         );
         next_k = now_k;
     }
+    // The kills did hit a store that was cutting blocks and checkpointing.
+    let blocks = std::fs::read_dir(data.join("blocks"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let checkpoints = std::fs::read_dir(data.join("wal"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("checkpoint."))
+                .count()
+        })
+        .unwrap_or(0);
+    eprintln!("after the kills: {blocks} block directories, {checkpoints} checkpoints");
+    assert!(blocks > 0 && checkpoints > 0, "no compaction happened");
     let (_hub, hub_addr) = start_hub(&data, &[]);
     let acked_k = *acked.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
