@@ -1,13 +1,19 @@
-//! The embedded time-series database, first cut: an in-memory head (series, samples,
-//! inverted index, metadata) made durable by a write-ahead log.
+//! The embedded time-series database: an in-memory head made durable by a write-ahead
+//! log, persisted blocks that old data moves into, and the maintenance that keeps both in
+//! shape. Formats and the data path: FORMAT.md.
 //!
-//! - [`Db`]: open (replays the WAL), [`Db::stats`], [`Db::close`]; implements
-//!   [`storage::Appendable`] (in `appender`) and [`storage::Queryable`] (in `querier`).
-//! - [`Options`] / [`FsyncPolicy`]: durability and out-of-order window.
-//! - [`chunk`]: compressed chunks of samples (Gorilla-style XOR encoding).
+//! - [`Db`]: open (blocks, checkpoint, WAL), [`Db::compact`], [`Db::close`]; implements
+//!   [`storage::Appendable`] (in `appender`) and [`storage::Queryable`] (in `querier`,
+//!   which reads head, in-flight chunks and blocks).
+//! - [`Options`] / [`FsyncPolicy`]: durability, out-of-order window, block range,
+//!   retention, query sample budget.
+//! - [`chunk`]: XOR chunks (the head's) and cold chunks (the blocks').
 //! - `head`: series keyed by labels, interned strings, postings, samples in chunks.
 //! - `turnstile`: commits become visible in WAL order while their fsyncs are grouped.
-//! - `wal`: segment files of length+crc32c framed records (format in FORMAT.md).
+//! - `wal`: segments of framed records, and checkpoints of the head; `replay` reads them.
+//! - [`block`]: immutable block directories (meta.json, index, chunks) read through mmap.
+//! - `compact`: head compaction into blocks, merges, retention; `persisted` is what
+//!   readers see of the blocks.
 //!
 //! ```
 //! use std::sync::Arc;

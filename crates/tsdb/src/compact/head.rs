@@ -36,6 +36,8 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     }
     inner.head.samples_removed(removed);
     let written = write_windows(inner, &series, &pending);
+    // Our references would keep every series alive through the collection below.
+    drop(series);
     let blocks = match written {
         Ok(blocks) => blocks,
         Err(e) => {
