@@ -28,7 +28,10 @@ fn opts() -> Options {
 fn labels(i: usize) -> Labels {
     Labels::from_pairs([
         ("__name__", format!("metric_{}", i % 100)),
-        ("instance", format!("10.0.{}.{}:9100", i / 250 % 256, i % 250)),
+        (
+            "instance",
+            format!("10.0.{}.{}:9100", i / 250 % 256, i % 250),
+        ),
         ("job", format!("job_{}", i % 7)),
         ("cluster", format!("c{}", i % 10)),
         ("series", i.to_string()),
@@ -88,7 +91,12 @@ fn main() {
     report("open after a checkpoint", d, series, samples);
     let started = Instant::now();
     db.close().expect("close");
-    report("graceful close (head to blocks)", started.elapsed(), series, samples);
+    report(
+        "graceful close (head to blocks)",
+        started.elapsed(),
+        series,
+        samples,
+    );
     drop(db);
     let (db, d) = timed_open(dir.path());
     assert_eq!(db.stats().samples, 0);

@@ -130,7 +130,11 @@ fn graceful_close_persists_the_head_and_restart_replays_no_samples() {
     assert_eq!(wal.len(), 1, "only the checkpoint is left: {wal:?}");
     // Every series moved to the block, so the checkpoint holds only the metadata.
     let checkpoint = std::fs::metadata(dir.path().join("wal").join(&wal[0])).expect("stat");
-    assert!(checkpoint.len() < 100, "checkpoint of {} bytes", checkpoint.len());
+    assert!(
+        checkpoint.len() < 100,
+        "checkpoint of {} bytes",
+        checkpoint.len()
+    );
     let db = Db::open(dir.path(), opts()).expect("reopen");
     assert_eq!(
         db.stats().samples,
