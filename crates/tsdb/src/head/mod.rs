@@ -6,13 +6,13 @@ pub(crate) mod symbols;
 pub(crate) mod u64map;
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use parking_lot::RwLock;
 use storage::StorageError;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use self::index::Index;
 use self::series::{LabelPairs, MemSeries};
@@ -28,7 +28,9 @@ pub(crate) struct Head {
     max_t: AtomicI64,
     num_samples: AtomicU64,
     metadata: RwLock<BTreeMap<String, MetricMetadata>>,
-    hasher: std::collections::hash_map::RandomState,
+    // Per-process random seed of the label-set hash: keyed, so that label sets chosen to
+    // collide cannot be planned from outside.
+    seed: u64,
 }
 
 #[derive(Default)]
@@ -64,7 +66,7 @@ impl Head {
             max_t: AtomicI64::new(Timestamp::MIN),
             num_samples: AtomicU64::new(0),
             metadata: RwLock::new(BTreeMap::new()),
-            hasher: Default::default(),
+            seed: random_seed(),
         }
     }
 
@@ -98,16 +100,20 @@ impl Head {
     }
 
     /// The keyed hash of a label set given as pairs; `get_or_create` and `get_by_pairs`
-    /// agree on it. Each string is closed by 0xff, a byte UTF-8 never contains.
+    /// agree on it. Each string is hashed on its own (xxh3, seeded) and folded in by
+    /// position, so moving bytes between a name and a value changes the hash.
     fn hash_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
-        let mut h = self.hasher.build_hasher();
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = self.seed;
         for (n, v) in pairs {
-            h.write(n.as_bytes());
-            h.write_u8(0xff);
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
+            h = (h ^ xxh3_64_with_seed(n.as_bytes(), self.seed))
+                .wrapping_mul(K)
+                .rotate_left(29);
+            h = (h ^ xxh3_64_with_seed(v.as_bytes(), !self.seed))
+                .wrapping_mul(K)
+                .rotate_left(29);
         }
-        h.finish()
+        h
     }
 
     fn hash_labels(&self, labels: &Labels) -> u64 {
@@ -391,6 +397,12 @@ impl Table {
         self.by_id.insert(id, Arc::clone(&s));
         s
     }
+}
+
+/// 64 bits from the OS's random source, through std's randomly keyed hasher state.
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
 
 /// Refuses label sets the head cannot hold: empty, unsorted or repeated names, empty
