@@ -41,6 +41,7 @@ mod error;
 mod head;
 mod options;
 mod persisted;
+mod postings;
 mod querier;
 mod replay;
 mod turnstile;

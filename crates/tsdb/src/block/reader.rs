@@ -5,11 +5,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
-use model::{MatchOp, Matcher};
+use model::Matcher;
 
 use super::index::{self, Index};
 use super::{BlockMeta, BlockSeries, ChunkMeta, chunks, meta};
-use crate::Error;
+use crate::{Error, postings};
 
 /// An open block: files mapped, index checked.
 pub struct Block {
@@ -85,49 +85,17 @@ impl Block {
     /// Offsets of series matching all `matchers` (every series when there are none),
     /// ascending, which is label order.
     fn resolve(&self, matchers: &[Matcher]) -> Result<Vec<u64>, Error> {
-        let mut keep: Vec<Vec<u64>> = Vec::new();
-        let mut drop: Vec<u64> = Vec::new();
-        for m in matchers {
-            if m.matches_empty() {
-                // Matches series without the label too: take every series, minus those
-                // whose value of the label the matcher refuses (`a=""` drops all with `a`).
-                drop.extend(self.matching(m, false)?);
-            } else {
-                let list = self.matching(m, true)?;
-                if list.is_empty() {
-                    return Ok(Vec::new());
-                }
-                keep.push(list);
-            }
-        }
-        let mut out = if keep.is_empty() {
-            self.index.all_series()?
-        } else {
-            keep.sort_by_key(Vec::len);
-            let mut it = keep.into_iter();
-            let first = it.next().unwrap_or_default();
-            it.fold(first, |acc, next| intersect(&acc, &next))
-        };
-        if !drop.is_empty() {
-            drop.sort_unstable();
-            drop.dedup();
-            out.retain(|o| drop.binary_search(o).is_err());
-        }
-        Ok(out)
+        postings::resolve(
+            matchers,
+            |m, want| self.matching(m, want),
+            || self.index.all_series(),
+        )
     }
 
     /// Sorted union of the postings of values `v` of the matcher's label where
     /// `m.matches(v) == want`. Literal values are looked up; anything else scans values.
     fn matching(&self, m: &Matcher, want: bool) -> Result<Vec<u64>, Error> {
-        let literals: Option<Vec<&str>> = match (m.op, want) {
-            (MatchOp::Equal, true) | (MatchOp::NotEqual, false) => Some(vec![m.value.as_str()]),
-            (MatchOp::Regex, true) | (MatchOp::NotRegex, false) => m
-                .regex()
-                .and_then(|r| r.literal_alternatives())
-                .map(|l| l.iter().map(String::as_str).collect()),
-            _ => None,
-        };
-        let offsets: Vec<u64> = match literals {
+        let offsets: Vec<u64> = match postings::literals(m, want) {
             Some(lits) => lits
                 .iter()
                 .filter_map(|v| self.index.lookup(&m.name, v))
@@ -142,20 +110,11 @@ impl Block {
                 out
             }
         };
-        let mut lists = offsets
+        let lists = offsets
             .into_iter()
             .map(|p| self.index.postings(p))
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(match lists.len() {
-            0 => Vec::new(),
-            1 => lists.pop().unwrap_or_default(),
-            _ => {
-                let mut out: Vec<u64> = lists.into_iter().flatten().collect();
-                out.sort_unstable();
-                out.dedup();
-                out
-            }
-        })
+        Ok(postings::union(lists))
     }
 
     /// Every series in label order, read lazily (compaction walks blocks with this).
@@ -198,35 +157,5 @@ impl Block {
     /// The encoding byte and bytes of a chunk, after checking its CRC.
     pub fn chunk(&self, meta: &ChunkMeta) -> Result<(u8, &[u8]), Error> {
         chunks::read(&self.chunks_path, &self.chunks, meta.offset)
-    }
-}
-
-/// Offsets in both sorted lists.
-fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::intersect;
-
-    #[test]
-    fn intersection_of_sorted_lists() {
-        assert_eq!(intersect(&[1, 3, 5, 7], &[2, 3, 7, 9]), vec![3, 7]);
-        assert!(intersect(&[], &[1]).is_empty());
-        assert_eq!(intersect(&[4], &[4]), vec![4]);
     }
 }

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use model::{MatchOp, Matcher};
+use model::Matcher;
+
+use crate::postings;
 
 use super::symbols::Symbols;
 
@@ -123,32 +125,14 @@ impl Index {
 
     /// Sorted ids of series matching all `matchers` (all series when there are none).
     pub(crate) fn resolve(&self, matchers: &[Matcher]) -> Vec<u64> {
-        let mut keep: Vec<Vec<u64>> = Vec::new();
-        let mut drop: Vec<u64> = Vec::new();
-        for m in matchers {
-            if m.matches_empty() {
-                // Matches series without the label too: take every series, minus those whose
-                // value of the label the matcher refuses (so `a=""` drops all series with `a`).
-                drop.extend(self.matching(m, false));
-            } else {
-                keep.push(self.matching(m, true));
-            }
+        match postings::resolve(
+            matchers,
+            |m, want| Ok::<_, std::convert::Infallible>(self.matching(m, want)),
+            || Ok(self.all.clone()),
+        ) {
+            Ok(ids) => ids,
+            Err(never) => match never {},
         }
-        let mut out = match keep.len() {
-            0 => self.all.clone(),
-            _ => {
-                keep.sort_by_key(Vec::len);
-                let mut it = keep.into_iter();
-                let first = it.next().unwrap_or_default();
-                it.fold(first, |acc, next| intersect(&acc, &next))
-            }
-        };
-        if !drop.is_empty() {
-            drop.sort_unstable();
-            drop.dedup();
-            out.retain(|id| drop.binary_search(id).is_err());
-        }
-        out
     }
 
     /// Sorted union of postings of values `v` of the matcher's label where
@@ -157,23 +141,18 @@ impl Index {
         let Some(values) = self.postings.get(m.name.as_str()) else {
             return Vec::new();
         };
-        let literals: Option<Vec<&str>> = match (m.op, want) {
-            (MatchOp::Equal, true) | (MatchOp::NotEqual, false) => Some(vec![m.value.as_str()]),
-            (MatchOp::Regex, true) | (MatchOp::NotRegex, false) => m
-                .regex()
-                .and_then(|r| r.literal_alternatives())
-                .map(|l| l.iter().map(String::as_str).collect()),
-            _ => None,
-        };
-        let lists: Vec<&Vec<u64>> = match literals {
-            Some(lits) => lits.iter().filter_map(|l| values.get(*l)).collect(),
+        let lists: Vec<Vec<u64>> = match postings::literals(m, want) {
+            Some(lits) => lits
+                .iter()
+                .filter_map(|l| values.get(*l).cloned())
+                .collect(),
             None => values
                 .iter()
                 .filter(|(v, _)| m.matches(v) == want)
-                .map(|(_, p)| p)
+                .map(|(_, p)| p.clone())
                 .collect(),
         };
-        union(&lists)
+        postings::union(lists)
     }
 }
 
@@ -193,41 +172,10 @@ fn insert_sorted(v: &mut Vec<u64>, id: u64) {
     }
 }
 
-/// Ids in both sorted lists.
-fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
-}
-
-/// Ids in any of the sorted lists, sorted and unique.
-fn union(lists: &[&Vec<u64>]) -> Vec<u64> {
-    match lists {
-        [] => Vec::new(),
-        [one] => (*one).clone(),
-        _ => {
-            let mut out: Vec<u64> = lists.iter().flat_map(|l| l.iter().copied()).collect();
-            out.sort_unstable();
-            out.dedup();
-            out
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::MatchOp;
 
     fn index() -> Index {
         let mut ix = Index::default();
