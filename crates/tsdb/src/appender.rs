@@ -11,8 +11,8 @@ use crate::FsyncPolicy;
 use crate::db::{Db, Inner};
 use crate::head::series::{Fit, MemSeries};
 use crate::head::u64map::U64Map;
-use crate::wal::frame_with;
 use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
+use crate::wal::{frame_series, frame_with};
 
 impl Appendable for Db {
     /// An appender; the identity is not used by the TSDB yet.
@@ -225,39 +225,8 @@ fn encode(
 ) -> Vec<u8> {
     let n: usize = groups.iter().map(|(_, s)| s.len()).sum();
     let mut buf = Vec::with_capacity(n * 24 + 64);
-    let mut rest = unlogged;
-    while !rest.is_empty() {
-        // Close a series record once it passes the soft size (a series is at most 16 MiB).
-        let mut size = 0;
-        let mut take = 0;
-        while take < rest.len() && size <= SOFT_RECORD_BYTES {
-            size += 12
-                + rest[take]
-                    .labels
-                    .iter()
-                    .map(|(n, v)| 8 + n.len() + v.len())
-                    .sum::<usize>();
-            take += 1;
-        }
-        let (chunk, tail) = rest.split_at(take);
-        // The WAL encoder takes string pairs; the head keeps symbol ids.
-        let pairs: Vec<Vec<(Arc<str>, Arc<str>)>> = chunk
-            .iter()
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
-                    .collect()
-            })
-            .collect();
-        frame_with(&mut buf, |b| {
-            record::encode_series(
-                b,
-                chunk.iter().zip(&pairs).map(|(s, p)| (s.id, p.as_slice())),
-            )
-        });
-        rest = tail;
-    }
+    let unlogged: Vec<&MemSeries> = unlogged.iter().map(|s| &***s).collect();
+    frame_series(&mut buf, &unlogged);
     let mut all = groups
         .iter()
         .flat_map(|(s, samples)| {

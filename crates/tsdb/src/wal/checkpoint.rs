@@ -5,14 +5,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::Error;
 use crate::head::Head;
 use crate::head::series::MemSeries;
 
 use super::record::{self, SOFT_RECORD_BYTES};
-use super::{frame_with, segment_header, segment_name, sync_dir};
+use super::{frame_series, frame_with, segment_header, segment_name, sync_dir};
 
 /// File-name prefix of checkpoints; the suffix is the last segment index covered.
 const PREFIX: &str = "checkpoint.";
@@ -80,26 +79,10 @@ pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, 
     let mut stats = CheckpointStats::default();
     let series = head.all_series();
     let mut buf = Vec::with_capacity(SOFT_RECORD_BYTES + 4096);
-    for batch in batches(&series, |s| {
-        12 + s
-            .labels
-            .iter()
-            .map(|(n, v)| 8 + n.len() + v.len())
-            .sum::<usize>()
-    }) {
-        let pairs: Vec<Vec<(Arc<str>, Arc<str>)>> = batch
-            .iter()
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
-                    .collect()
-            })
-            .collect();
+    for batch in series.chunks(4096) {
+        let refs: Vec<&MemSeries> = batch.iter().map(|s| &**s).collect();
         buf.clear();
-        frame_with(&mut buf, |b| {
-            record::encode_series(b, batch.iter().zip(&pairs).map(|(s, p)| (s.id, &p[..])))
-        });
+        frame_series(&mut buf, &refs);
         out.write_all(&buf).map_err(io)?;
         stats.series += batch.len() as u64;
     }
@@ -182,26 +165,4 @@ fn flush_chunks(
     pending.clear();
     out.write_all(buf)
         .map_err(|e| Error::io("write checkpoint", path, e))
-}
-
-/// Splits `series` into runs whose estimated record size stays near the soft limit.
-fn batches<'a>(
-    series: &'a [Arc<MemSeries>],
-    size: impl Fn(&MemSeries) -> usize + 'a,
-) -> impl Iterator<Item = &'a [Arc<MemSeries>]> + 'a {
-    let mut rest = series;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut total = 0;
-        let mut take = 0;
-        while take < rest.len() && total <= SOFT_RECORD_BYTES {
-            total += size(&rest[take]);
-            take += 1;
-        }
-        let (batch, tail) = rest.split_at(take);
-        rest = tail;
-        Some(batch)
-    })
 }

@@ -50,6 +50,40 @@ pub(crate) fn frame_with(out: &mut Vec<u8>, fill: impl FnOnce(&mut Vec<u8>)) {
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Appends framed series records for `series` to `out`, closing a record once it passes
+/// the soft record size (a series' labels are at most 16 MiB).
+pub(crate) fn frame_series(out: &mut Vec<u8>, series: &[&crate::head::series::MemSeries]) {
+    let mut rest = series;
+    while !rest.is_empty() {
+        let mut size = 0;
+        let mut take = 0;
+        while take < rest.len() && size <= record::SOFT_RECORD_BYTES {
+            size += 12
+                + rest[take]
+                    .labels
+                    .iter()
+                    .map(|(n, v)| 8 + n.len() + v.len())
+                    .sum::<usize>();
+            take += 1;
+        }
+        let (batch, tail) = rest.split_at(take);
+        // The WAL encoder takes string pairs; the head keeps symbol ids.
+        let pairs: Vec<Vec<(Arc<str>, Arc<str>)>> = batch
+            .iter()
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
+                    .collect()
+            })
+            .collect();
+        frame_with(out, |b| {
+            record::encode_series(b, batch.iter().zip(&pairs).map(|(s, p)| (s.id, &p[..])))
+        });
+        rest = tail;
+    }
+}
+
 /// The file name of segment `index`.
 pub(crate) fn segment_name(index: u64) -> String {
     format!("{index:08}")
