@@ -33,12 +33,116 @@ pub(crate) struct ReplayCounts {
 /// writing it and deleting them) are deleted. Returns the counts and the index the next
 /// segment should take.
 pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<(ReplayCounts, u64), Error> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    std::thread::scope(|scope| {
+        let mut shards = Shards::start(scope, head, workers);
+        let res = replay_with(head, wal_dir, &mut shards);
+        let worker_counts = shards.finish();
+        res.map(|(mut counts, next)| {
+            for w in worker_counts {
+                counts.samples += w.samples;
+                counts.chunks += w.chunks;
+                counts.conflicts += w.conflicts;
+                counts.unknown_series += w.unknown_series;
+                counts.bad_chunks += w.bad_chunks;
+            }
+            (counts, next)
+        })
+    })
+}
+
+/// Samples and chunks go to worker threads by series id, so one series' records stay in
+/// log order (the first value written at a timestamp still wins) while series replay in
+/// parallel. Series and metadata records are applied in order by the reading thread,
+/// before any later record of theirs is handed out.
+struct Shards<'scope> {
+    senders: Vec<std::sync::mpsc::SyncSender<Vec<Work>>>,
+    pending: Vec<Vec<Work>>,
+    handles: Vec<std::thread::ScopedJoinHandle<'scope, ReplayCounts>>,
+}
+
+/// One series' run of samples, or its checkpointed chunks.
+enum Work {
+    Samples(u64, Vec<Sample>),
+    Chunks(u64, Vec<Vec<u8>>),
+}
+
+/// Work items handed to a worker at once: fewer channel operations.
+const BATCH: usize = 4096;
+
+impl<'scope> Shards<'scope> {
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        head: &'env Head,
+        workers: usize,
+    ) -> Self {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
+            senders.push(tx);
+            handles.push(scope.spawn(move || {
+                let mut counts = ReplayCounts::default();
+                for batch in rx {
+                    for w in batch {
+                        apply_work(head, w, &mut counts);
+                    }
+                }
+                counts
+            }));
+        }
+        Shards {
+            pending: (0..workers).map(|_| Vec::new()).collect(),
+            senders,
+            handles,
+        }
+    }
+
+    fn push(&mut self, id: u64, w: Work) {
+        let i = (id % self.senders.len() as u64) as usize;
+        self.pending[i].push(w);
+        if self.pending[i].len() >= BATCH {
+            self.flush(i);
+        }
+    }
+
+    fn flush(&mut self, i: usize) {
+        let batch = std::mem::take(&mut self.pending[i]);
+        if !batch.is_empty() && self.senders[i].send(batch).is_err() {
+            tracing::error!("a WAL replay worker stopped early");
+        }
+    }
+
+    /// Waits until every record handed out so far is applied.
+    fn finish(mut self) -> Vec<ReplayCounts> {
+        for i in 0..self.senders.len() {
+            self.flush(i);
+        }
+        self.senders.clear();
+        self.handles
+            .into_iter()
+            .filter_map(|h| match h.join() {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    tracing::error!("a WAL replay worker panicked");
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+fn replay_with(
+    head: &Head,
+    wal_dir: &Path,
+    shards: &mut Shards<'_>,
+) -> Result<(ReplayCounts, u64), Error> {
     let mut counts = ReplayCounts::default();
     let mut next = 0;
     if let Some((n, path)) = checkpoint::latest(wal_dir)? {
         counts.checkpoint = Some(n);
         next = n + 1;
-        let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts))?;
+        let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts, shards))?;
         if let Some(reason) = end.corruption {
             // Its segments are gone: what follows the damage cannot be recovered.
             tracing::error!(
@@ -58,7 +162,7 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<(ReplayCounts, u64),
     counts.segments = live.len();
     for (i, &index) in live.iter().enumerate() {
         let path = wal_dir.join(wal::segment_name(index));
-        let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts))?;
+        let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts, shards))?;
         next = index + 1;
         let Some(reason) = end.corruption else {
             continue;
@@ -89,7 +193,7 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<(ReplayCounts, u64),
     Ok((counts, next))
 }
 
-fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts) {
+fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts, shards: &mut Shards<'_>) {
     match rec {
         Record::Series(series) => {
             for s in series {
@@ -103,23 +207,16 @@ fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts) {
             }
         }
         Record::Samples(samples) => {
-            // Commits write a series' samples next to each other: apply them per run.
-            let mut run: Vec<Sample> = Vec::new();
+            // Commits write a series' samples next to each other: hand them out per run.
             let mut i = 0;
             while i < samples.len() {
                 let id = samples[i].id;
-                run.clear();
+                let mut run: Vec<Sample> = Vec::new();
                 while i < samples.len() && samples[i].id == id {
                     run.push(Sample::new(samples[i].t, samples[i].v));
                     i += 1;
                 }
-                match head.series_by_id(id) {
-                    Some(s) => {
-                        counts.conflicts += head.apply(&s, &run);
-                        counts.samples += run.len() as u64;
-                    }
-                    None => counts.unknown_series += run.len() as u64,
-                }
+                shards.push(id, Work::Samples(id, run));
             }
         }
         Record::Metadata(entries) => {
@@ -129,24 +226,38 @@ fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts) {
         }
         Record::Chunks(entries) => {
             for (id, raw) in entries {
-                let Some(s) = head.series_by_id(id) else {
-                    counts.unknown_series += 1;
-                    continue;
-                };
-                let mut chunks = Vec::with_capacity(raw.len());
-                for bytes in raw {
-                    match XorChunk::from_bytes(bytes) {
-                        Ok(c) => chunks.push(c),
-                        Err(e) => {
-                            counts.bad_chunks += 1;
-                            tracing::warn!(series = id, error = %e, "undecodable chunk in the WAL checkpoint skipped");
-                        }
+                shards.push(id, Work::Chunks(id, raw));
+            }
+        }
+    }
+}
+
+fn apply_work(head: &Head, w: Work, counts: &mut ReplayCounts) {
+    match w {
+        Work::Samples(id, run) => match head.series_by_id(id) {
+            Some(s) => {
+                counts.conflicts += head.apply(&s, &run);
+                counts.samples += run.len() as u64;
+            }
+            None => counts.unknown_series += run.len() as u64,
+        },
+        Work::Chunks(id, raw) => {
+            let Some(s) = head.series_by_id(id) else {
+                counts.unknown_series += 1;
+                return;
+            };
+            let mut chunks = Vec::with_capacity(raw.len());
+            for bytes in raw {
+                match XorChunk::from_bytes(bytes) {
+                    Ok(c) => chunks.push(c),
+                    Err(e) => {
+                        counts.bad_chunks += 1;
+                        tracing::warn!(series = id, error = %e, "undecodable chunk in the WAL checkpoint skipped");
                     }
                 }
-                counts.chunks += chunks.len() as u64;
-                let o = head.restore_chunks(&s, chunks);
-                counts.samples += o;
             }
+            counts.chunks += chunks.len() as u64;
+            counts.samples += head.restore_chunks(&s, chunks);
         }
     }
 }
