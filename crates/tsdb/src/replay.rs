@@ -2,6 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::path::Path;
+use std::sync::Arc;
 
 use model::Sample;
 
@@ -51,24 +52,16 @@ pub(crate) fn replay(head: &Head, wal_dir: &Path) -> Result<(ReplayCounts, u64),
     })
 }
 
-/// Samples and chunks go to worker threads by series id, so one series' records stay in
-/// log order (the first value written at a timestamp still wins) while series replay in
-/// parallel. Series and metadata records are applied in order by the reading thread,
-/// before any later record of theirs is handed out.
+/// Samples and chunks are applied by worker threads, each taking the series whose id
+/// falls in its shard, so one series' records stay in log order (the first value written
+/// at a timestamp still wins) while decoding and applying overlap and series replay in
+/// parallel. Every worker sees every record (shared, not copied) and skips what is not
+/// its own. Series and metadata records are applied in order by the reading thread,
+/// before any later record is handed out.
 struct Shards<'scope> {
-    senders: Vec<std::sync::mpsc::SyncSender<Vec<Work>>>,
-    pending: Vec<Vec<Work>>,
+    senders: Vec<std::sync::mpsc::SyncSender<Arc<Record>>>,
     handles: Vec<std::thread::ScopedJoinHandle<'scope, ReplayCounts>>,
 }
-
-/// One series' run of samples, or its checkpointed chunks.
-enum Work {
-    Samples(u64, Vec<Sample>),
-    Chunks(u64, Vec<Vec<u8>>),
-}
-
-/// Work items handed to a worker at once: fewer channel operations.
-const BATCH: usize = 4096;
 
 impl<'scope> Shards<'scope> {
     fn start<'env>(
@@ -78,46 +71,33 @@ impl<'scope> Shards<'scope> {
     ) -> Self {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for _ in 0..workers {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
+        let n = workers as u64;
+        for shard in 0..n {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Record>>(16);
             senders.push(tx);
             handles.push(scope.spawn(move || {
                 let mut counts = ReplayCounts::default();
-                for batch in rx {
-                    for w in batch {
-                        apply_work(head, w, &mut counts);
-                    }
+                let mut run: Vec<Sample> = Vec::new();
+                for rec in rx {
+                    apply_shard(head, &rec, shard, n, &mut run, &mut counts);
                 }
                 counts
             }));
         }
-        Shards {
-            pending: (0..workers).map(|_| Vec::new()).collect(),
-            senders,
-            handles,
-        }
+        Shards { senders, handles }
     }
 
-    fn push(&mut self, id: u64, w: Work) {
-        let i = (id % self.senders.len() as u64) as usize;
-        self.pending[i].push(w);
-        if self.pending[i].len() >= BATCH {
-            self.flush(i);
-        }
-    }
-
-    fn flush(&mut self, i: usize) {
-        let batch = std::mem::take(&mut self.pending[i]);
-        if !batch.is_empty() && self.senders[i].send(batch).is_err() {
-            tracing::error!("a WAL replay worker stopped early");
+    fn send(&self, rec: Record) {
+        let rec = Arc::new(rec);
+        for tx in &self.senders {
+            if tx.send(Arc::clone(&rec)).is_err() {
+                tracing::error!("a WAL replay worker stopped early");
+            }
         }
     }
 
     /// Waits until every record handed out so far is applied.
     fn finish(mut self) -> Vec<ReplayCounts> {
-        for i in 0..self.senders.len() {
-            self.flush(i);
-        }
         self.senders.clear();
         self.handles
             .into_iter()
@@ -206,58 +186,72 @@ fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts, shards: &mu
                 }
             }
         }
-        Record::Samples(samples) => {
-            // Commits write a series' samples next to each other: hand them out per run.
-            let mut i = 0;
-            while i < samples.len() {
-                let id = samples[i].id;
-                let mut run: Vec<Sample> = Vec::new();
-                while i < samples.len() && samples[i].id == id {
-                    run.push(Sample::new(samples[i].t, samples[i].v));
-                    i += 1;
-                }
-                shards.push(id, Work::Samples(id, run));
-            }
-        }
         Record::Metadata(entries) => {
             for (metric, meta) in entries {
                 head.set_metadata(metric, meta);
             }
         }
-        Record::Chunks(entries) => {
-            for (id, raw) in entries {
-                shards.push(id, Work::Chunks(id, raw));
-            }
-        }
+        rec @ (Record::Samples(_) | Record::Chunks(_)) => shards.send(rec),
     }
 }
 
-fn apply_work(head: &Head, w: Work, counts: &mut ReplayCounts) {
-    match w {
-        Work::Samples(id, run) => match head.series_by_id(id) {
-            Some(s) => {
-                counts.conflicts += head.apply(&s, &run);
-                counts.samples += run.len() as u64;
-            }
-            None => counts.unknown_series += run.len() as u64,
-        },
-        Work::Chunks(id, raw) => {
-            let Some(s) = head.series_by_id(id) else {
-                counts.unknown_series += 1;
-                return;
-            };
-            let mut chunks = Vec::with_capacity(raw.len());
-            for bytes in raw {
-                match XorChunk::from_bytes(bytes) {
-                    Ok(c) => chunks.push(c),
-                    Err(e) => {
-                        counts.bad_chunks += 1;
-                        tracing::warn!(series = id, error = %e, "undecodable chunk in the WAL checkpoint skipped");
+/// Applies the samples and chunks of `rec` whose series id is in shard `shard` of `n`.
+fn apply_shard(
+    head: &Head,
+    rec: &Record,
+    shard: u64,
+    n: u64,
+    run: &mut Vec<Sample>,
+    counts: &mut ReplayCounts,
+) {
+    match rec {
+        Record::Samples(samples) => {
+            // Commits write a series' samples next to each other: apply them per run.
+            let mut i = 0;
+            while i < samples.len() {
+                let id = samples[i].id;
+                let start = i;
+                while i < samples.len() && samples[i].id == id {
+                    i += 1;
+                }
+                if id % n != shard {
+                    continue;
+                }
+                run.clear();
+                run.extend(samples[start..i].iter().map(|s| Sample::new(s.t, s.v)));
+                match head.series_by_id(id) {
+                    Some(s) => {
+                        counts.conflicts += head.apply(&s, run);
+                        counts.samples += run.len() as u64;
                     }
+                    None => counts.unknown_series += run.len() as u64,
                 }
             }
-            counts.chunks += chunks.len() as u64;
-            counts.samples += head.restore_chunks(&s, chunks);
+        }
+        Record::Chunks(entries) => {
+            for (id, raw) in entries.iter().filter(|(id, _)| id % n == shard) {
+                restore_chunks(head, *id, raw, counts);
+            }
+        }
+        Record::Series(_) | Record::Metadata(_) => {}
+    }
+}
+
+fn restore_chunks(head: &Head, id: u64, raw: &[Vec<u8>], counts: &mut ReplayCounts) {
+    let Some(s) = head.series_by_id(id) else {
+        counts.unknown_series += 1;
+        return;
+    };
+    let mut chunks = Vec::with_capacity(raw.len());
+    for bytes in raw {
+        match XorChunk::from_bytes(bytes.as_slice()) {
+            Ok(c) => chunks.push(c),
+            Err(e) => {
+                counts.bad_chunks += 1;
+                tracing::warn!(series = id, error = %e, "undecodable chunk in the WAL checkpoint skipped");
+            }
         }
     }
+    counts.chunks += chunks.len() as u64;
+    counts.samples += head.restore_chunks(&s, chunks);
 }
