@@ -9,7 +9,6 @@ use parking_lot::Mutex;
 use crate::Error;
 use crate::block::Block;
 use crate::chunk::XorChunk;
-use crate::compact::encode;
 use crate::head::series::{Fit, MemSeries};
 use crate::head::u64map::U64Map;
 
@@ -53,14 +52,11 @@ impl Persisted {
                     if s.labels != labels {
                         continue;
                     }
+                    let mut samples = Vec::new();
                     for c in s.chunks.iter().filter(|c| c.min_t <= t && c.max_t >= t) {
-                        let (enc, data) = b.chunk(c)?;
-                        let mut samples = Vec::new();
-                        encode::decode(enc, data, &mut samples).map_err(|e| {
-                            Error::corrupt(b.dir().join("chunks"), c.offset, e.to_string())
-                        })?;
-                        found.extend(samples.into_iter().filter(|x| x.t == t));
+                        b.decode_chunk(c, &mut samples)?;
                     }
+                    found.extend(samples.into_iter().filter(|x| x.t == t));
                 }
                 if !found.is_empty() {
                     break;

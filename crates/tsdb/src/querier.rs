@@ -92,14 +92,8 @@ fn block_samples(
         .filter(|c| c.min_t <= maxt && c.max_t >= mint)
     {
         budget.take(c.samples as usize)?;
-        let (enc, data) = block.chunk(c)?;
         let from = out.len();
-        encode::decode(enc, data, &mut out).map_err(|e| {
-            StorageError::Other(
-                crate::Error::corrupt(block.dir().join("chunks"), c.offset, e.to_string())
-                    .to_string(),
-            )
-        })?;
+        block.decode_chunk(c, &mut out)?;
         // Keep only the part in range (chunks are sorted, so trim at both ends).
         let keep_from = from + out[from..].partition_point(|s| s.t < mint);
         let keep_to = from + out[from..].partition_point(|s| s.t <= maxt);

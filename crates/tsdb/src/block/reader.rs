@@ -158,4 +158,16 @@ impl Block {
     pub fn chunk(&self, meta: &ChunkMeta) -> Result<(u8, &[u8]), Error> {
         chunks::read(&self.chunks_path, &self.chunks, meta.offset)
     }
+
+    /// Appends the samples of a chunk to `out`, after checking its CRC; a chunk that
+    /// does not decode is [`Error::Corrupt`] naming the chunks file and the chunk's offset.
+    pub fn decode_chunk(
+        &self,
+        meta: &ChunkMeta,
+        out: &mut Vec<model::Sample>,
+    ) -> Result<(), Error> {
+        let (encoding, data) = self.chunk(meta)?;
+        crate::chunk::decode_any(encoding, data, out)
+            .map_err(|e| Error::corrupt(&self.chunks_path, meta.offset, e.to_string()))
+    }
 }

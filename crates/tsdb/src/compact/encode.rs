@@ -2,7 +2,7 @@
 
 use model::{Sample, Timestamp};
 
-use crate::chunk::{COLD_CHUNK_SAMPLES, ChunkError, ENCODING_COLD, cold};
+use crate::chunk::{COLD_CHUNK_SAMPLES, ENCODING_COLD, cold};
 
 /// One encoded chunk ready for a block.
 pub(crate) struct EncodedChunk {
@@ -45,11 +45,6 @@ pub(crate) fn encode(samples: &[Sample]) -> Vec<EncodedChunk> {
             })
         })
         .collect()
-}
-
-/// Appends the samples of a block chunk to `out`.
-pub(crate) fn decode(encoding: u8, data: &[u8], out: &mut Vec<Sample>) -> Result<(), ChunkError> {
-    crate::chunk::decode_any(encoding, data, out)
 }
 
 /// Merges sorted runs of samples into one sorted run; at a timestamp present in several,
@@ -110,7 +105,7 @@ mod tests {
         let chunks = encode(&samples);
         let mut back = Vec::new();
         for c in &chunks {
-            decode(c.encoding, &c.data, &mut back).expect("decodes");
+            crate::chunk::decode_any(c.encoding, &c.data, &mut back).expect("decodes");
         }
         assert_eq!(back, samples);
         assert_eq!(

@@ -128,9 +128,7 @@ fn merge(inner: &Inner, group: &[Arc<Block>]) -> Result<Arc<Block>, Error> {
 fn samples_of(b: &Block, series: &BlockSeries) -> Result<Vec<model::Sample>, Error> {
     let mut out = Vec::new();
     for c in &series.chunks {
-        let (enc, data) = b.chunk(c)?;
-        encode::decode(enc, data, &mut out)
-            .map_err(|e| Error::corrupt(b.dir().join("chunks"), c.offset, e.to_string()))?;
+        b.decode_chunk(c, &mut out)?;
     }
     // Chunks are sorted and disjoint; a merge keeps duplicates out of later blocks.
     Ok(out)
