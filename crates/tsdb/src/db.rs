@@ -269,7 +269,7 @@ impl Db {
             compact_lock: Mutex::new(()),
             compacted_until: AtomicI64::new(compacted_until),
             blocks_max_t: AtomicI64::new(persisted_max.unwrap_or(i64::MIN)),
-            last_checkpoint_bytes: AtomicU64::new(dir_bytes(&wal_dir)),
+            last_checkpoint_bytes: AtomicU64::new(counts.checkpoint_bytes),
             blocks_dir,
             sync_lock: Mutex::new(()),
             durable,

@@ -27,6 +27,8 @@ pub(crate) struct ReplayCounts {
     pub segments: usize,
     /// The last segment a checkpoint covers, if there is one.
     pub checkpoint: Option<u64>,
+    /// Size of that checkpoint file.
+    pub checkpoint_bytes: u64,
 }
 
 /// Replays the newest checkpoint and the segments after it into `head`, truncating a bad
@@ -121,6 +123,7 @@ fn replay_with(
     let mut next = 0;
     if let Some((n, path)) = checkpoint::latest(wal_dir)? {
         counts.checkpoint = Some(n);
+        counts.checkpoint_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
         next = n + 1;
         let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts, shards))?;
         if let Some(reason) = end.corruption {

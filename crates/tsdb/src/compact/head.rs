@@ -26,15 +26,17 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     inner.compacted_until.fetch_max(before, Ordering::AcqRel);
     let series = inner.head.series_by_labels();
     let mut removed = 0u64;
+    let mut oldest_left: Option<Timestamp> = None;
     for s in &series {
-        s.take_before(before, |chunks| {
+        let left = s.take_before(before, |chunks| {
             if !chunks.is_empty() {
                 removed += chunks.iter().map(|c| c.len() as u64).sum::<u64>();
                 pending.insert(s.id, chunks);
             }
         });
+        oldest_left = oldest_left.into_iter().chain(left).min();
     }
-    inner.head.samples_removed(removed);
+    inner.head.samples_removed(removed, oldest_left);
     let written = write_windows(inner, &series, &pending);
     // Our references would keep every series alive through the collection below.
     drop(series);

@@ -175,16 +175,11 @@ impl Head {
         self.table.read().by_id.values().cloned().collect()
     }
 
-    /// Accounts for `removed` samples moved out of the head, and recomputes the oldest
-    /// sample time from what is left.
-    pub(crate) fn samples_removed(&self, removed: u64) {
+    /// Accounts for `removed` samples moved out of the head; `oldest_left` is the oldest
+    /// sample time that remains, if any.
+    pub(crate) fn samples_removed(&self, removed: u64, oldest_left: Option<Timestamp>) {
         self.num_samples.fetch_sub(removed, Ordering::Relaxed);
-        let min = self
-            .all_series()
-            .iter()
-            .filter_map(|s| s.min_time())
-            .min()
-            .unwrap_or(Timestamp::MAX);
+        let min = oldest_left.unwrap_or(Timestamp::MAX);
         self.min_t.store(min, Ordering::Release);
         if min == Timestamp::MAX {
             // Nothing left: the head's range starts again with the next sample.

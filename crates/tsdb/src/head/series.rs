@@ -124,11 +124,17 @@ impl MemSeries {
 
     /// Moves the samples before `b` out of the series, as chunks, oldest first (a chunk
     /// that straddles `b` is split), and hands them to `keep` while the series is still
-    /// locked: a reader sees them either here or wherever `keep` puts them.
-    pub(crate) fn take_before(&self, b: Timestamp, keep: impl FnOnce(Vec<XorChunk>)) {
+    /// locked: a reader sees them either here or wherever `keep` puts them. Returns the
+    /// oldest sample time left, if any.
+    pub(crate) fn take_before(
+        &self,
+        b: Timestamp,
+        keep: impl FnOnce(Vec<XorChunk>),
+    ) -> Option<Timestamp> {
         let mut c = self.chunks.lock();
         let taken = c.take_before(b);
         keep(taken);
+        c.min_t()
     }
 
     /// True when the series holds no sample.
@@ -138,12 +144,9 @@ impl MemSeries {
     }
 
     /// The oldest sample time, if any.
+    #[cfg(test)]
     pub(crate) fn min_time(&self) -> Option<Timestamp> {
-        let c = self.chunks.lock();
-        match c.closed.first() {
-            Some(first) => Some(first.min_t()),
-            None => (!c.open.is_empty()).then(|| c.open.min_t()),
-        }
+        self.chunks.lock().min_t()
     }
 
     /// Copies of the encoded chunks, oldest first (the open one last), for a checkpoint.
@@ -274,6 +277,14 @@ struct Chunks {
 }
 
 impl Chunks {
+    /// The oldest time held, if any.
+    fn min_t(&self) -> Option<Timestamp> {
+        match self.closed.first() {
+            Some(first) => Some(first.min_t()),
+            None => (!self.open.is_empty()).then(|| self.open.min_t()),
+        }
+    }
+
     /// The newest time held (i64::MIN when empty).
     fn max_t(&self) -> Timestamp {
         if self.open.is_empty() {

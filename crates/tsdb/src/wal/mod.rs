@@ -224,16 +224,6 @@ impl WalWriter {
         Ok(finished)
     }
 
-    /// Bytes of the segments in the WAL directory (checkpoints excluded).
-    pub(crate) fn segments_bytes(&self) -> u64 {
-        list_segments(&self.dir)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|i| std::fs::metadata(self.dir.join(segment_name(*i))).ok())
-            .map(|m| m.len())
-            .sum()
-    }
-
     /// Finishes the current segment (fsynced, so everything before a cut is durable) and
     /// starts the next one.
     fn cut(&mut self) -> io::Result<()> {
