@@ -14,6 +14,7 @@ use storage::{Querier, Queryable, SelectHints, Series, StorageError};
 use crate::block::{Block, BlockSeries};
 use crate::compact::encode;
 use crate::db::{Db, Inner};
+use crate::head::series::MemSeries;
 use crate::persisted::Persisted;
 
 impl Queryable for Db {
@@ -103,6 +104,46 @@ fn block_samples(
     Ok(out)
 }
 
+/// Whether a head series has samples in `[mint, maxt]`, in the head or in flight to a block.
+fn head_in_range(
+    persisted: &Persisted,
+    mint: Timestamp,
+    maxt: Timestamp,
+) -> impl Fn(&MemSeries) -> bool + '_ {
+    let pending = persisted.pending.as_deref();
+    move |s| s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
+}
+
+impl DbQuerier {
+    /// Calls `visit` with every label pair of every series matching `matchers`: head
+    /// series with samples in `[mint, maxt]`, and series of blocks overlapping it.
+    fn each_matching(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        matchers: &[Matcher],
+        mut visit: impl FnMut(&str, &str),
+    ) -> Result<(), StorageError> {
+        let persisted = self.inner.persisted();
+        let in_range = head_in_range(&persisted, mint, maxt);
+        for s in self.inner.head.select(matchers) {
+            if in_range(&s) {
+                for (n, v) in s.labels.iter() {
+                    visit(n, v);
+                }
+            }
+        }
+        for b in persisted.overlapping(mint, maxt) {
+            for s in b.select(matchers)? {
+                for l in s.labels.iter() {
+                    visit(&l.name, &l.value);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Querier for DbQuerier {
     fn select(
         &self,
@@ -163,12 +204,10 @@ impl Querier for DbQuerier {
         let (mint, maxt) = self.range(hints);
         let head_series = self.inner.head.select(matchers);
         let persisted = self.inner.persisted();
-        let pending = persisted.pending.as_deref();
+        let in_range = head_in_range(&persisted, mint, maxt);
         let mut out: BTreeSet<Labels> = head_series
             .iter()
-            .filter(|s| {
-                s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
-            })
+            .filter(|s| in_range(s))
             .map(|s| s.to_labels())
             .collect();
         for b in persisted.overlapping(mint, maxt) {
@@ -187,29 +226,21 @@ impl Querier for DbQuerier {
         matchers: &[Matcher],
     ) -> Result<Vec<String>, StorageError> {
         let (mint, maxt) = self.range(hints);
-        let head = &self.inner.head;
-        let persisted = self.inner.persisted();
-        let pending = persisted.pending.as_deref();
-        let in_range = |s: &crate::head::series::MemSeries| {
-            s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
-        };
         let mut names: BTreeSet<String> = BTreeSet::new();
         if matchers.is_empty() {
-            names.extend(head.names_where(in_range));
+            let persisted = self.inner.persisted();
+            names.extend(
+                self.inner
+                    .head
+                    .names_where(head_in_range(&persisted, mint, maxt)),
+            );
             for b in persisted.overlapping(mint, maxt) {
                 names.extend(b.label_names());
             }
         } else {
-            for s in head.select(matchers) {
-                if in_range(&s) {
-                    names.extend(s.labels.iter().map(|(n, _)| n.to_string()));
-                }
-            }
-            for b in persisted.overlapping(mint, maxt) {
-                for s in b.select(matchers)? {
-                    names.extend(s.labels.iter().map(|l| l.name.clone()));
-                }
-            }
+            self.each_matching(mint, maxt, matchers, |n, _| {
+                names.insert(n.to_string());
+            })?;
         }
         Ok(cap(names.into_iter().collect(), hints.limit))
     }
@@ -221,33 +252,23 @@ impl Querier for DbQuerier {
         matchers: &[Matcher],
     ) -> Result<Vec<String>, StorageError> {
         let (mint, maxt) = self.range(hints);
-        let head = &self.inner.head;
-        let persisted = self.inner.persisted();
-        let pending = persisted.pending.as_deref();
-        let in_range = |s: &crate::head::series::MemSeries| {
-            s.has_range(mint, maxt) || pending.is_some_and(|p| p.has_range(s.id, mint, maxt))
-        };
         let mut values: BTreeSet<String> = BTreeSet::new();
         if matchers.is_empty() {
-            values.extend(head.values_where(name, in_range));
+            let persisted = self.inner.persisted();
+            values.extend(
+                self.inner
+                    .head
+                    .values_where(name, head_in_range(&persisted, mint, maxt)),
+            );
             for b in persisted.overlapping(mint, maxt) {
                 values.extend(b.label_values(name));
             }
         } else {
-            for s in head.select(matchers) {
-                if let Some(v) = s.label(name)
-                    && in_range(&s)
-                {
+            self.each_matching(mint, maxt, matchers, |n, v| {
+                if n == name {
                     values.insert(v.to_string());
                 }
-            }
-            for b in persisted.overlapping(mint, maxt) {
-                for s in b.select(matchers)? {
-                    if let Some(v) = s.labels.get(name) {
-                        values.insert(v.to_string());
-                    }
-                }
-            }
+            })?;
         }
         Ok(cap(values.into_iter().collect(), hints.limit))
     }

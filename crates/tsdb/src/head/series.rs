@@ -28,6 +28,7 @@ impl LabelPairs {
     }
 
     /// Name and value of pair `i`.
+    #[cfg(test)]
     pub(crate) fn get(&self, i: usize) -> (&Arc<str>, &Arc<str>) {
         let (n, v) = self.ids[i];
         (self.symbols.get(n), self.symbols.get(v))
@@ -229,6 +230,7 @@ impl MemSeries {
     }
 
     /// The value of label `name`, if present.
+    #[cfg(test)]
     pub(crate) fn label(&self, name: &str) -> Option<&Arc<str>> {
         let (mut lo, mut hi) = (0, self.labels.len());
         while lo < hi {
