@@ -100,13 +100,10 @@ impl Inner {
                 .cloned()
                 .chain(added)
                 .collect();
-            blocks.sort_by(|a, b| {
-                (a.meta().min_t, &a.meta().id).cmp(&(b.meta().min_t, &b.meta().id))
-            });
-            let newest = blocks.iter().map(|b| b.meta().max_t).max();
+            let next = Persisted::new(blocks, pending);
             self.blocks_max_t
-                .store(newest.unwrap_or(i64::MIN), Ordering::Release);
-            *p = Arc::new(Persisted { blocks, pending });
+                .store(next.max_time().unwrap_or(i64::MIN), Ordering::Release);
+            *p = Arc::new(next);
         }
         // Readers still holding a removed block keep its mapped files until they finish.
         for b in removed {
@@ -250,13 +247,7 @@ impl Db {
             .map(|b| b.meta().max_t.saturating_add(1))
             .max()
             .unwrap_or(i64::MIN);
-        let mut persisted = Persisted {
-            blocks,
-            pending: None,
-        };
-        persisted
-            .blocks
-            .sort_by(|a, b| (a.meta().min_t, &a.meta().id).cmp(&(b.meta().min_t, &b.meta().id)));
+        let persisted = Persisted::new(blocks, None);
         let persisted_max = persisted.max_time();
         let inner = Arc::new(Inner {
             head,

@@ -22,6 +22,12 @@ pub(crate) struct Persisted {
 }
 
 impl Persisted {
+    /// A set of `blocks` (in any order) and in-flight chunks.
+    pub(crate) fn new(mut blocks: Vec<Arc<Block>>, pending: Option<Arc<Pending>>) -> Self {
+        blocks.sort_by(|a, b| (a.meta().min_t, &a.meta().id).cmp(&(b.meta().min_t, &b.meta().id)));
+        Persisted { blocks, pending }
+    }
+
     /// Blocks with samples in `[mint, maxt]`.
     pub(crate) fn overlapping(
         &self,
