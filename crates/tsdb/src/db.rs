@@ -93,7 +93,7 @@ impl Inner {
     ) {
         {
             let mut p = self.persisted.write();
-            let mut blocks: Vec<Arc<Block>> = p
+            let blocks: Vec<Arc<Block>> = p
                 .blocks
                 .iter()
                 .filter(|b| !removed.iter().any(|r| Arc::ptr_eq(r, b)))
