@@ -1,0 +1,23 @@
+//! PromQL evaluation with Prometheus 3's semantics over the storage traits.
+//!
+//! Data path: text → [`parse`] (AST from `promql-parser`, node positions,
+//! matchers with Prometheus's regex anchoring) → [`Engine`] (limits, steps) →
+//! [`eval`] (selectors, subqueries, range windows) → the operators:
+//! [`aggregate`], [`binary`], [`functions`] → [`value`] results with
+//! [`annotations`].
+
+pub mod aggregate;
+pub mod annotations;
+pub mod binary;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod functions;
+pub mod parse;
+pub mod value;
+
+pub use annotations::{Annotations, Pos};
+pub use engine::{Engine, EngineOptions, QueryResult};
+pub use error::{EvalError, EvalResult};
+pub use parse::{ParsedQuery, parse, parse_metric_selector};
+pub use value::{QueryValue, Series, Steps, Value, VectorSample};
