@@ -4,7 +4,8 @@
 //! matchers with Prometheus's regex anchoring) → [`Engine`] (limits, steps) →
 //! [`eval`] (selectors, subqueries, range windows) → the operators:
 //! [`aggregate`], [`binary`], [`functions`] → [`value`] results with
-//! [`annotations`].
+//! [`annotations`]. [`grouping`] holds the label keys aggregations and vector
+//! matching share; [`promqltest`] runs Prometheus's PromQL test scripts.
 
 pub mod aggregate;
 pub mod annotations;
@@ -13,7 +14,9 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod functions;
+pub mod grouping;
 pub mod parse;
+pub mod promqltest;
 pub mod value;
 
 pub use annotations::{Annotations, Pos};

@@ -1,0 +1,1 @@
+//! A runner for Prometheus's PromQL test scripts (`promqltest` format).
