@@ -1,16 +1,503 @@
-//! Functions of a range vector.
+//! Functions of a range vector, for float samples.
+//!
+//! Each function is one computation over the samples of one series in one
+//! step's window `(end - range, end]`. This file walks every series' windows
+//! once over all steps (two indexes that only move forward), evaluates the
+//! scalar arguments once, names the output series, and raises the
+//! annotations and errors Prometheus raises. The computations live in:
+//!
+//! - [`rate`]: `rate`, `increase`, `delta` (extrapolated), `irate`, `idelta`;
+//! - [`over_time`]: the `*_over_time` aggregations, `changes`, `resets`;
+//! - [`regression`]: `deriv`, `predict_linear`;
+//! - [`smoothing`]: `double_exponential_smoothing`;
+//! - [`numeric`]: Kahan summation, quantiles, Go-style number formatting.
 
-use promql_parser::parser::Call;
+mod numeric;
+mod over_time;
+mod rate;
+mod regression;
+mod smoothing;
+
+use std::collections::HashSet;
+
+use model::{Labels, LabelsBuilder, METRIC_NAME_LABEL, Sample, Timestamp};
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{Call, Expr};
 
 use crate::error::{EvalError, EvalResult};
-use crate::eval::Evaluator;
-use crate::value::Value;
+use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
+use crate::value::{Series, Value};
 
-/// Evaluates a range-vector function.
+/// A range-vector function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Func {
+    Rate,
+    Increase,
+    Delta,
+    Irate,
+    Idelta,
+    Deriv,
+    PredictLinear,
+    Smoothing,
+    Changes,
+    Resets,
+    Avg,
+    Min,
+    Max,
+    Sum,
+    Count,
+    Stddev,
+    Stdvar,
+    Last,
+    First,
+    Present,
+    Absent,
+    Quantile,
+    Mad,
+    TsOfFirst,
+    TsOfLast,
+    TsOfMax,
+    TsOfMin,
+}
+
+impl Func {
+    fn from_name(name: &str) -> Option<Func> {
+        Some(match name {
+            "rate" => Func::Rate,
+            "increase" => Func::Increase,
+            "delta" => Func::Delta,
+            "irate" => Func::Irate,
+            "idelta" => Func::Idelta,
+            "deriv" => Func::Deriv,
+            "predict_linear" => Func::PredictLinear,
+            "double_exponential_smoothing" => Func::Smoothing,
+            "changes" => Func::Changes,
+            "resets" => Func::Resets,
+            "avg_over_time" => Func::Avg,
+            "min_over_time" => Func::Min,
+            "max_over_time" => Func::Max,
+            "sum_over_time" => Func::Sum,
+            "count_over_time" => Func::Count,
+            "stddev_over_time" => Func::Stddev,
+            "stdvar_over_time" => Func::Stdvar,
+            "last_over_time" => Func::Last,
+            "first_over_time" => Func::First,
+            "present_over_time" => Func::Present,
+            "absent_over_time" => Func::Absent,
+            "quantile_over_time" => Func::Quantile,
+            "mad_over_time" => Func::Mad,
+            "ts_of_first_over_time" => Func::TsOfFirst,
+            "ts_of_last_over_time" => Func::TsOfLast,
+            "ts_of_max_over_time" => Func::TsOfMax,
+            "ts_of_min_over_time" => Func::TsOfMin,
+            _ => return None,
+        })
+    }
+
+    /// Position of the range-vector argument.
+    fn matrix_index(self) -> usize {
+        if self == Func::Quantile { 1 } else { 0 }
+    }
+
+    /// Number of scalar arguments besides the range vector.
+    fn scalar_args(self) -> usize {
+        match self {
+            Func::Smoothing => 2,
+            Func::PredictLinear | Func::Quantile => 1,
+            _ => 0,
+        }
+    }
+
+    /// `last_over_time` and `first_over_time` act like `offset` and keep the
+    /// metric name; every other function drops it.
+    fn keeps_name(self) -> bool {
+        matches!(self, Func::Last | Func::First)
+    }
+
+    /// Whether the result depends on the step's time beyond its window.
+    fn uses_step_time(self) -> bool {
+        self == Func::PredictLinear
+    }
+}
+
+/// What one step's computation sees.
+struct Win<'a> {
+    samples: &'a [Sample],
+    /// Exclusive start of the window, ms.
+    start: Timestamp,
+    /// Inclusive end of the window, ms.
+    end: Timestamp,
+    /// The step's time, ms.
+    t: Timestamp,
+    /// The range in seconds, as Go's `Duration.Seconds()` gives it.
+    range_secs: f64,
+    /// The scalar arguments at this step.
+    params: [f64; 2],
+}
+
+/// Evaluates a range-vector function over all steps.
 pub fn call(ev: &Evaluator<'_>, c: &Call) -> EvalResult<Value> {
-    let _ = ev;
-    Err(EvalError::exec(format!(
-        "function {}: in progress",
-        c.func.name
-    )))
+    let name = c.func.name;
+    let func = Func::from_name(name)
+        .ok_or_else(|| EvalError::exec(format!("unknown range function {name}")))?;
+    let args = &c.args.args;
+    if args.len() != func.scalar_args() + 1 {
+        return Err(EvalError::exec(format!(
+            "function {name} expects {} arguments, got {}",
+            func.scalar_args() + 1,
+            args.len()
+        )));
+    }
+    let matrix_node: &Expr = &args[func.matrix_index()];
+    let arg = ev.range_arg(matrix_node)?;
+    if func == Func::Absent {
+        return Ok(Value::Vector(absent_over_time(ev, matrix_node, &arg)?));
+    }
+    let mut params = Vec::with_capacity(func.scalar_args());
+    for (i, a) in args.iter().enumerate() {
+        if i != func.matrix_index() {
+            params.push(ev.eval_scalar(a)?);
+        }
+    }
+    let out = eval_windows(ev, c, func, matrix_node, &arg, &params)?;
+    Ok(Value::Vector(out))
+}
+
+/// Runs `func` over every window of every series of `arg`.
+fn eval_windows(
+    ev: &Evaluator<'_>,
+    c: &Call,
+    func: Func,
+    matrix_node: &Expr,
+    arg: &RangeArg,
+    params: &[Vec<f64>],
+) -> EvalResult<Vec<Series>> {
+    let n_steps = arg.ends.len();
+    let range_secs = numeric::duration_seconds(arg.range);
+    let param_at = |k: usize, step: usize| {
+        params
+            .get(k)
+            .and_then(|p| p.get(step))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let mut scratch = Vec::new();
+    // Quantile values already warned about, so the text is built once each.
+    let mut warned_quantiles: Vec<u64> = Vec::new();
+    let mut out = Vec::with_capacity(arg.series.len());
+    for s in &arg.series {
+        ev.check_deadline()?;
+        let mut points: Vec<Sample> = Vec::new();
+        let mut walker = Walker::new(&s.samples, arg.range);
+        // With `@` every step sees the same window: compute it once.
+        let mut cache: Option<(CacheKey, Option<f64>)> = None;
+        for (step, &end) in arg.ends.iter().enumerate() {
+            let (lo, hi) = walker.advance(end);
+            if lo >= hi {
+                continue;
+            }
+            let p = [param_at(0, step), param_at(1, step)];
+            match func {
+                Func::Smoothing => smoothing::check_factors(p[0], p[1])?,
+                Func::Quantile if (p[0].is_nan() || !(0.0..=1.0).contains(&p[0])) => {
+                    if !warned_quantiles.contains(&p[0].to_bits()) {
+                        warned_quantiles.push(p[0].to_bits());
+                        let text = format!(
+                            "quantile value should be between 0 and 1, got {}",
+                            numeric::go_g(p[0])
+                        );
+                        ev.warn(&text, &c.args.args[0]);
+                    }
+                }
+                _ => {}
+            }
+            let t = arg.steps.at(step);
+            let key = CacheKey {
+                lo,
+                hi,
+                end,
+                t: if func.uses_step_time() { t } else { 0 },
+                params: [p[0].to_bits(), p[1].to_bits()],
+            };
+            let value = match &cache {
+                Some((k, v)) if *k == key => *v,
+                _ => {
+                    let w = Win {
+                        samples: &s.samples[lo..hi],
+                        start: end.saturating_sub(arg.range),
+                        end,
+                        t,
+                        range_secs,
+                        params: p,
+                    };
+                    let v = compute(func, &w, &mut scratch);
+                    cache = Some((key, v));
+                    v
+                }
+            };
+            if let Some(v) = value {
+                if points.capacity() == 0 {
+                    points.reserve_exact(n_steps - step);
+                }
+                points.push(Sample::new(t, v));
+            }
+        }
+        if points.is_empty() {
+            continue;
+        }
+        if matches!(func, Func::Rate | Func::Increase) {
+            note_possible_non_counter(ev, s, matrix_node);
+        }
+        let mut series = Series {
+            labels: s.labels.clone(),
+            samples: points,
+            drop_name: s.drop_name,
+        };
+        if !func.keeps_name() {
+            ev.drop_name(&mut series);
+        }
+        out.push(series);
+    }
+    if func.keeps_name() {
+        return Ok(out);
+    }
+    if ev.opts().delayed_name_removal {
+        return ev.dedup(out);
+    }
+    // Prometheus refuses a range function's output with two equal label sets
+    // even when they never share a step.
+    let mut seen = HashSet::with_capacity(out.len());
+    if out.iter().any(|s| !seen.insert(&s.labels)) {
+        return Err(duplicate_labelset());
+    }
+    Ok(out)
+}
+
+/// Identifies a computation's inputs, to reuse the result for the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CacheKey {
+    lo: usize,
+    hi: usize,
+    end: Timestamp,
+    t: Timestamp,
+    params: [u64; 2],
+}
+
+/// One window's result; `None` for no output sample.
+fn compute(func: Func, w: &Win<'_>, scratch: &mut Vec<f64>) -> Option<f64> {
+    let s = w.samples;
+    let rate = |counter, per_second| {
+        rate::extrapolated_rate(s, w.start, w.end, w.range_secs, counter, per_second)
+    };
+    let first = s.first()?;
+    let last = s.last()?;
+    Some(match func {
+        Func::Rate => return rate(true, true),
+        Func::Increase => return rate(true, false),
+        Func::Delta => return rate(false, false),
+        Func::Irate => return rate::instant_value(s, true),
+        Func::Idelta => return rate::instant_value(s, false),
+        Func::Deriv => return regression::deriv(s),
+        Func::PredictLinear => return regression::predict_linear(s, w.t, w.params[0]),
+        Func::Smoothing => {
+            return smoothing::double_exponential_smoothing(s, w.params[0], w.params[1]);
+        }
+        Func::Changes => over_time::changes(s),
+        Func::Resets => over_time::resets(s),
+        Func::Avg => over_time::avg(s),
+        Func::Min => over_time::extreme(s, false, false),
+        Func::Max => over_time::extreme(s, true, false),
+        Func::TsOfMin => over_time::extreme(s, false, true),
+        Func::TsOfMax => over_time::extreme(s, true, true),
+        Func::Sum => over_time::sum(s),
+        Func::Count => s.len() as f64,
+        Func::Stddev => over_time::variance(s, true),
+        Func::Stdvar => over_time::variance(s, false),
+        Func::Last => last.v,
+        Func::First => first.v,
+        Func::TsOfFirst => first.t as f64 / 1000.0,
+        Func::TsOfLast => last.t as f64 / 1000.0,
+        Func::Present | Func::Absent => 1.0,
+        Func::Quantile => over_time::quantile_of(s, w.params[0], scratch),
+        Func::Mad => over_time::mad(s, scratch),
+    })
+}
+
+/// `rate`/`increase` of a named series whose name does not look like a
+/// counter's: Prometheus's info annotation, raised once per such series.
+fn note_possible_non_counter(ev: &Evaluator<'_>, s: &Series, node: &Expr) {
+    let Some(name) = s.labels.metric_name().filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let counter_like = ["_total", "_sum", "_count", "_bucket"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
+    if !counter_like {
+        let text = format!(
+            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
+            numeric::go_quote(name)
+        );
+        ev.info(&text, node);
+    }
+}
+
+/// `absent_over_time`: one series, valued 1 at the steps where no series has
+/// a sample in its window, labelled from the selector's equality matchers.
+fn absent_over_time(ev: &Evaluator<'_>, node: &Expr, arg: &RangeArg) -> EvalResult<Vec<Series>> {
+    let mut present = vec![false; arg.ends.len()];
+    for s in &arg.series {
+        ev.check_deadline()?;
+        let mut walker = Walker::new(&s.samples, arg.range);
+        for (step, &end) in arg.ends.iter().enumerate() {
+            let (lo, hi) = walker.advance(end);
+            present[step] |= lo < hi;
+        }
+    }
+    let points: Vec<Sample> = present
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !**p)
+        .map(|(i, _)| Sample::new(arg.steps.at(i), 1.0))
+        .collect();
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Series::new(absent_labels(node), points)])
+}
+
+/// The labels `absent`/`absent_over_time` give their output: each equality
+/// matcher's value, except `__name__` and names matched more than once or by
+/// other operators (as Prometheus has always done). Nothing for anything but
+/// a plain selector.
+pub(crate) fn absent_labels(node: &Expr) -> Labels {
+    let vs = match node {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vs,
+        _ => return Labels::empty(),
+    };
+    let mut b = LabelsBuilder::new(Labels::empty());
+    let mut has: HashSet<&str> = HashSet::new();
+    for m in &vs.matchers.matchers {
+        if m.name == METRIC_NAME_LABEL {
+            continue;
+        }
+        if matches!(m.op, MatchOp::Equal) && !has.contains(m.name.as_str()) {
+            b.set(m.name.as_str(), m.value.as_str());
+            has.insert(m.name.as_str());
+        } else {
+            b.del(&m.name);
+        }
+    }
+    b.build()
+}
+
+/// The windows of one series over steps whose ends do not decrease (they are
+/// step times minus a fixed offset, or one fixed time with `@`): both edges
+/// only move forward, so a series costs O(samples + steps).
+struct Walker<'a> {
+    samples: &'a [Sample],
+    range: i64,
+    /// Samples at or before the current window's (exclusive) start.
+    lo: usize,
+    /// Samples at or before the current window's (inclusive) end.
+    hi: usize,
+    last_end: Timestamp,
+}
+
+impl<'a> Walker<'a> {
+    fn new(samples: &'a [Sample], range: i64) -> Self {
+        Walker {
+            samples,
+            range,
+            lo: 0,
+            hi: 0,
+            last_end: Timestamp::MIN,
+        }
+    }
+
+    /// The index range of the samples in `(end - range, end]`.
+    fn advance(&mut self, end: Timestamp) -> (usize, usize) {
+        if end < self.last_end {
+            // Not expected, but stay correct: start over.
+            self.lo = 0;
+            self.hi = 0;
+        }
+        self.last_end = end;
+        let start = end.saturating_sub(self.range);
+        let n = self.samples.len();
+        while self.hi < n && self.samples[self.hi].t <= end {
+            self.hi += 1;
+        }
+        while self.lo < n && self.samples[self.lo].t <= start {
+            self.lo += 1;
+        }
+        (self.lo.min(self.hi), self.hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(ts: &[i64]) -> Vec<Sample> {
+        ts.iter().map(|&t| Sample::new(t, t as f64)).collect()
+    }
+
+    #[test]
+    fn walker_matches_left_open_windows() {
+        let s = samples(&[10, 20, 30, 40, 50]);
+        let mut w = Walker::new(&s, 20);
+        assert_eq!(w.advance(5), (0, 0));
+        assert_eq!(w.advance(10), (0, 1));
+        // (10, 30]: 20, 30
+        assert_eq!(w.advance(30), (1, 3));
+        assert_eq!(w.advance(30), (1, 3));
+        // (35, 55]: 40, 50
+        assert_eq!(w.advance(55), (3, 5));
+        assert_eq!(w.advance(100), (5, 5));
+        // Going back starts over.
+        assert_eq!(w.advance(20), (0, 2));
+    }
+
+    #[test]
+    fn walker_zero_range_is_empty() {
+        let s = samples(&[10, 20]);
+        let mut w = Walker::new(&s, 0);
+        let (lo, hi) = w.advance(10);
+        assert!(lo >= hi);
+    }
+
+    fn parse_arg(q: &str) -> Expr {
+        let p = crate::parse::parse(q).expect("parses");
+        match p.expr {
+            Expr::Call(c) => (*c.args.args[0]).clone(),
+            other => other,
+        }
+    }
+
+    #[test]
+    fn absent_labels_from_matchers() {
+        let l = absent_labels(&parse_arg(
+            r#"absent_over_time(foo{a="1",b=~"x",c="3"}[5m])"#,
+        ));
+        assert_eq!(l, Labels::from_pairs([("a", "1"), ("c", "3")]));
+        // A label matched twice is left out.
+        let l = absent_labels(&parse_arg(r#"absent_over_time(foo{a="1",a="2"}[5m])"#));
+        assert_eq!(l, Labels::empty());
+        let l = absent_labels(&parse_arg(
+            r#"absent_over_time({__name__="foo",x="y"}[5m])"#,
+        ));
+        assert_eq!(l, Labels::from_pairs([("x", "y")]));
+        let l = absent_labels(&parse_arg(r#"absent_over_time(foo{a="1"}[5m:1m])"#));
+        assert_eq!(l, Labels::empty());
+    }
+
+    #[test]
+    fn function_table() {
+        for name in crate::functions::RANGE_FUNCTIONS {
+            assert!(Func::from_name(name).is_some(), "{name}");
+        }
+        assert!(Func::Last.keeps_name() && !Func::Rate.keeps_name());
+        assert_eq!(Func::Quantile.matrix_index(), 1);
+    }
 }
