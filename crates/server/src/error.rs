@@ -111,6 +111,26 @@ impl ApiError {
     }
 }
 
+impl From<promql::EvalError> for ApiError {
+    /// Prometheus's mapping: parse and type errors are `bad_data` naming the
+    /// `query` parameter, timeouts `timeout`, storage failures `internal`, the
+    /// rest `execution`.
+    fn from(e: promql::EvalError) -> Self {
+        use promql::EvalError;
+        match e {
+            EvalError::Parse(m) => ApiError::invalid_param("query", m),
+            EvalError::Timeout(_) => ApiError::new(ErrorType::Timeout, e.to_string()),
+            // The store's own sample budget is the same limit as the engine's, so it
+            // reads as Prometheus's too-many-samples error: `execution`, not a fault.
+            EvalError::Storage(m) if m.contains("too many samples") => ApiError::execution(m),
+            EvalError::Storage(m) => ApiError::internal(m),
+            EvalError::TooManySamples(_) | EvalError::Execution(_) => {
+                ApiError::execution(e.to_string())
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (

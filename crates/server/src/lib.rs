@@ -2,19 +2,18 @@
 //!
 //! - [`state`]: [`ApiState`], what every handler shares.
 //! - [`router`]: the routes; the binary serves it and may merge more.
-//! - [`handlers`]: the endpoints (query, metadata, write, health).
-//! - [`selector`] and [`eval`]: the PromQL subset evaluated so far (vector and
-//!   range-vector selectors with `offset` and `@`).
+//! - [`handlers`]: the endpoints (query, metadata, status, targets, federation,
+//!   write, health); queries are evaluated by the `promql` engine.
+//! - [`info`]: what the process tells the status and targets endpoints.
 //! - [`params`] and [`parse`]: request parameters as Prometheus reads them, bounded.
 //! - [`json`] and [`error`]: Prometheus's response and error shapes, byte for byte.
 
 pub mod error;
-pub mod eval;
 pub mod handlers;
+pub mod info;
 pub mod json;
 pub mod params;
 pub mod parse;
-pub mod selector;
 pub mod state;
 pub mod write_metrics;
 
@@ -24,13 +23,17 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorType};
+pub use info::{NoInfo, ServerInfo};
 pub use params::RequestLimits;
 pub use state::ApiState;
 pub use write_metrics::WriteMetrics;
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
-    use handlers::{health, metadata, metric_metadata, query, status, write};
+    use handlers::{
+        federate, health, metadata, metric_metadata, query, query_tools, status, targets,
+        tsdb_status, write,
+    };
     Router::new()
         .route("/api/v1/write", post(write::remote_write))
         .route(
@@ -40,6 +43,14 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/api/v1/query_range",
             get(query::range_query).post(query::range_query),
+        )
+        .route(
+            "/api/v1/query_exemplars",
+            get(query_tools::query_exemplars).post(query_tools::query_exemplars),
+        )
+        .route(
+            "/api/v1/format_query",
+            get(query_tools::format_query).post(query_tools::format_query),
         )
         .route(
             "/api/v1/series",
@@ -54,7 +65,17 @@ pub fn router(state: ApiState) -> Router {
             get(metadata::label_values).post(metadata::label_values),
         )
         .route("/api/v1/metadata", get(metric_metadata::metadata))
-        .route("/api/v1/status/tsdb", get(status::tsdb))
+        .route("/api/v1/targets", get(targets::targets))
+        .route("/api/v1/scrape_pools", get(targets::scrape_pools))
+        .route("/api/v1/status/tsdb", get(tsdb_status::tsdb))
+        .route("/api/v1/status/buildinfo", get(status::buildinfo))
+        .route("/api/v1/status/config", get(status::config))
+        .route("/api/v1/status/flags", get(status::flags))
+        .route("/api/v1/status/runtimeinfo", get(status::runtimeinfo))
+        .route(
+            "/federate",
+            get(federate::federate).post(federate::federate),
+        )
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .route("/metrics", get(health::metrics))

@@ -5,9 +5,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use model::Timestamp;
+use promql::{Engine, EngineOptions};
 use remote::receive::ReceiveLimits;
 use storage::{Appendable, Queryable};
 
+use crate::info::{NoInfo, ServerInfo};
 use crate::params::RequestLimits;
 
 /// Renders the process's own metrics in the text exposition format.
@@ -28,12 +30,11 @@ pub struct ApiState {
     pub metrics: MetricsFn,
     /// Set once the process is ready to serve (`/-/ready`).
     pub ready: Arc<AtomicBool>,
-    /// How far back an instant selector looks for a sample, ms (Prometheus: 5m).
-    pub lookback_delta_ms: i64,
-    /// Longest a query may run; a smaller `timeout` parameter shortens it (Prometheus: 2m).
-    pub query_timeout: Duration,
-    /// Most samples one query result may hold (Prometheus: 50,000,000).
-    pub max_samples: usize,
+    /// The PromQL engine; its options hold the lookback delta, the timeout (also
+    /// the bound on metadata lookups) and the sample limit.
+    pub engine: Arc<Engine>,
+    /// Configuration, flags, runtime facts and scrape targets of the process.
+    pub info: Arc<dyn ServerInfo>,
     /// Size bounds on API parameters and form bodies.
     pub request_limits: RequestLimits,
     /// The clock; `time` defaults to it.
@@ -56,13 +57,35 @@ impl ApiState {
             receive_limits: ReceiveLimits::default(),
             metrics,
             ready,
-            lookback_delta_ms: 5 * 60 * 1000,
-            query_timeout: Duration::from_secs(120),
-            max_samples: 50_000_000,
+            engine: Arc::new(Engine::new(EngineOptions::default())),
+            info: Arc::new(NoInfo),
             request_limits: RequestLimits::default(),
             now_ms: Arc::new(system_now_ms),
             write_metrics: Arc::default(),
         }
+    }
+}
+
+impl ApiState {
+    /// Replaces the engine with one using `opts`.
+    pub fn with_engine_options(mut self, opts: EngineOptions) -> Self {
+        self.engine = Arc::new(Engine::new(opts));
+        self
+    }
+
+    /// The engine's settings.
+    pub fn engine_options(&self) -> &EngineOptions {
+        self.engine.options()
+    }
+
+    /// The longest any request may take (`--query.timeout`).
+    pub fn query_timeout(&self) -> Duration {
+        self.engine.options().timeout
+    }
+
+    /// How far back an instant lookup reaches, ms (`--query.lookback-delta`).
+    pub fn lookback_delta_ms(&self) -> i64 {
+        self.engine.options().lookback_delta_ms
     }
 }
 

@@ -179,8 +179,8 @@ fn bad_data(msg: &str) -> String {
 }
 
 #[tokio::test]
-async fn unsupported_expressions_are_bad_data() {
-    for q in ["sum(up)", "rate(up[5m])", "up + 1", "up[5m:1m]", "-up"] {
+async fn parse_errors_are_bad_data_naming_query() {
+    for q in ["up{", "", "sum(", "up[5m"] {
         let r = instant(q, "120").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
         assert_eq!(r.content_type, "application/json");
@@ -191,16 +191,56 @@ async fn unsupported_expressions_are_bad_data() {
             "{q}: {}",
             r.body
         );
-        assert!(r.body.contains("not supported yet"), "{q}: {}", r.body);
     }
-    let r = instant("up{", "120").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn scalar_and_string_results() {
+    let r = instant("1.5", "100").await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"resultType":"scalar","result":[100,"1.5"]}}"#
+    );
+    let r = instant(r#""a<b""#, "100.5").await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"resultType":"string","result":[100.500,"a\u003cb"]}}"#
+    );
+    // A scalar over a range is one series without labels.
+    let r = get(&format!(
+        "/api/v1/query_range?query={}&start=0&end=2&step=1",
+        enc("-1")
+    ))
+    .await;
+    assert_eq!(
+        r.body,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[0,"-1"],[1,"-1"],[2,"-1"]]}]}}"#
+    );
+}
+
+#[tokio::test]
+async fn stats_on_request() {
+    let r = get("/api/v1/query?query=up&time=120&stats=true").await;
+    assert_eq!(r.status, StatusCode::OK);
     assert!(
-        r.body
-            .contains(r#"invalid parameter \"query\": parse error"#),
+        r.body.contains(r#","stats":{"timings":{"evalTotalTime":"#),
         "{}",
         r.body
     );
+    assert!(
+        r.body.contains(r#""samples":{"totalQueryableSamples":"#),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("warnings"), "{}", r.body);
+    let r = get("/api/v1/query?query=up&time=120&stats=yes").await;
+    assert!(
+        r.body.ends_with(r#"}},"warnings":["value \"yes\" for parameter \"stats\" is deprecated and will be rejected in the next major release, use \"true\" or \"all\""]}"#),
+        "{}",
+        r.body
+    );
+    let r = get("/api/v1/query?query=up&time=120").await;
+    assert!(!r.body.contains("stats"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -263,8 +303,10 @@ async fn oversized_form_body_is_refused() {
 
 #[tokio::test]
 async fn too_many_samples_is_an_execution_error() {
-    let mut st = common::state(common::fixture(), true);
-    st.max_samples = 2;
+    let st = common::state(common::fixture(), true).with_engine_options(promql::EngineOptions {
+        max_samples: 2,
+        ..promql::EngineOptions::default()
+    });
     let r = common::send(
         server::router(st),
         axum::http::Request::get("/api/v1/query?query=up%5B1m%5D&time=130")

@@ -14,7 +14,6 @@ use crate::handlers::{json_ok, respond, run_blocking, time_param};
 use crate::json;
 use crate::params::Params;
 use crate::parse::{MAX_TIME, MIN_TIME, parse_limit};
-use crate::selector::parse_metric_selector;
 use crate::state::ApiState;
 
 /// `GET|POST /api/v1/series`.
@@ -78,7 +77,8 @@ fn matcher_sets(values: &[&str]) -> Result<Vec<Vec<Matcher>>, String> {
     for v in values {
         // Prometheus parses match[] without the expression checks, so a selector
         // of only empty-matching matchers fails on this API's own check instead.
-        let set = parse_metric_selector(v).map_err(|e| {
+        let set = promql::parse_metric_selector(v).map_err(|e| {
+            let e = e.to_string();
             if e.contains("at least one non-empty matcher") {
                 EMPTY.to_string()
             } else {
@@ -111,7 +111,7 @@ async fn series_inner(st: Arc<ApiState>, req: Request) -> Result<Response, ApiEr
     let limit = w.limit;
     let sets = matcher_sets(&matches).map_err(|e| ApiError::invalid_param("match[]", e))?;
     let state = st.clone();
-    let mut found: Vec<Labels> = run_blocking(st.query_timeout, move || {
+    let mut found: Vec<Labels> = run_blocking(st.query_timeout(), move || {
         let q = w.open(&state)?;
         let mut all = BTreeSet::new();
         for set in &sets {
@@ -141,7 +141,7 @@ async fn label_names_inner(st: Arc<ApiState>, req: Request) -> Result<Response, 
     let limit = w.limit;
     let sets = matcher_sets(&p.all("match[]")).map_err(ApiError::bad_data)?;
     let state = st.clone();
-    let mut names: Vec<String> = run_blocking(st.query_timeout, move || {
+    let mut names: Vec<String> = run_blocking(st.query_timeout(), move || {
         let q = w.open(&state)?;
         collect_union(&sets, |m| q.label_names(&w.hints(), m))
     })
@@ -169,7 +169,7 @@ async fn label_values_inner(
     let limit = w.limit;
     let sets = matcher_sets(&p.all("match[]")).map_err(ApiError::bad_data)?;
     let state = st.clone();
-    let mut values: Vec<String> = run_blocking(st.query_timeout, move || {
+    let mut values: Vec<String> = run_blocking(st.query_timeout(), move || {
         let q = w.open(&state)?;
         collect_union(&sets, |m| q.label_values(&w.hints(), &name, m))
     })

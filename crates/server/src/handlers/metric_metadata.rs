@@ -37,7 +37,7 @@ async fn metadata_inner(st: Arc<ApiState>, req: Request) -> Result<Response, Api
     let per_metric = count_param(&p, "limit_per_metric")?;
     let metric = p.get("metric").to_string();
     let state = st.clone();
-    let mut found = run_blocking(st.query_timeout, move || {
+    let mut found = run_blocking(st.query_timeout(), move || {
         let q = state
             .queryable
             .querier(i64::MIN, i64::MAX)

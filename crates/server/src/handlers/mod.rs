@@ -1,10 +1,14 @@
 //! The HTTP handlers, one module per group of endpoints, and what they share.
 
+pub mod federate;
 pub mod health;
 pub mod metadata;
 pub mod metric_metadata;
 pub mod query;
+pub mod query_tools;
 pub mod status;
+pub mod targets;
+pub mod tsdb_status;
 pub mod write;
 
 use std::time::Duration;

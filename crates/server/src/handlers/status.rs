@@ -1,81 +1,82 @@
-//! `/api/v1/status/tsdb`: cardinality statistics of the head.
+//! `/api/v1/status/{buildinfo,config,flags,runtimeinfo}`: what the process is,
+//! how it was started and configured, in Prometheus's shapes.
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::response::Response;
 
-use crate::error::{ApiError, ErrorType};
-use crate::handlers::{json_ok, respond, run_blocking};
+use crate::handlers::json_ok;
+use crate::info::PROMETHEUS_COMPAT_VERSION;
 use crate::json;
-use crate::params::Params;
 use crate::state::ApiState;
 
-/// `GET /api/v1/status/tsdb?limit=N` (default 10), in Prometheus's shape.
-pub async fn tsdb(State(st): State<Arc<ApiState>>, req: Request) -> Response {
-    respond(tsdb_inner(st, req).await)
+/// `GET /api/v1/status/buildinfo`. `version` is the Prometheus API level served
+/// ([`PROMETHEUS_COMPAT_VERSION`]) because clients such as Grafana pick features
+/// from it; Fleetwatch's own version is in `revision` (`fleetwatch-<version>`).
+/// There is deliberately no `application`/`features` field: Grafana reads those
+/// as Mimir/Cortex and would then look for a ruler API.
+pub async fn buildinfo() -> Response {
+    let mut data = String::from(r#"{"version":"#);
+    json::write_str(&mut data, PROMETHEUS_COMPAT_VERSION);
+    data.push_str(r#","revision":"#);
+    json::write_str(&mut data, concat!("fleetwatch-", env!("CARGO_PKG_VERSION")));
+    data.push_str(r#","branch":"","buildUser":"","buildDate":"","goVersion":""}"#);
+    json_ok(json::success(&data, &[]))
 }
 
-async fn tsdb_inner(st: Arc<ApiState>, req: Request) -> Result<Response, ApiError> {
-    let p = Params::from_request(req, &st.request_limits).await?;
-    let limit = match p.get("limit") {
-        "" => 10,
-        v => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| ApiError::bad_data("limit must be a positive number"))?,
-    };
-    let state = st.clone();
-    let status = run_blocking(st.query_timeout, move || {
-        state.queryable.status(limit).ok_or_else(|| {
-            ApiError::new(ErrorType::Unavailable, "TSDB statistics are not available")
-        })
-    })
-    .await?;
-    let list = |out: &mut String, key: &str, items: &[(String, u64)]| {
-        out.push_str(",\"");
-        out.push_str(key);
-        out.push_str("\":[");
-        for (i, (name, value)) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"name\":");
-            json::write_str(out, name);
-            out.push_str(&format!(",\"value\":{value}}}"));
-        }
-        out.push(']');
-    };
-    // Prometheus reports an empty head's times as the extremes of int64.
-    let mut data = format!(
-        "{{\"headStats\":{{\"numSeries\":{},\"numLabelPairs\":{},\"chunkCount\":{},\"minTime\":{},\"maxTime\":{}}}",
-        status.num_series,
-        status.num_label_pairs,
-        status.chunk_count,
-        status.min_time.unwrap_or(i64::MAX),
-        status.max_time.unwrap_or(i64::MIN),
-    );
-    list(
-        &mut data,
-        "seriesCountByMetricName",
-        &status.series_count_by_metric_name,
-    );
-    list(
-        &mut data,
-        "labelValueCountByLabelName",
-        &status.label_value_count_by_label_name,
-    );
-    list(
-        &mut data,
-        "memoryInBytesByLabelName",
-        &status.memory_in_bytes_by_label_name,
-    );
-    list(
-        &mut data,
-        "seriesCountByLabelValuePair",
-        &status.series_count_by_label_value_pair,
-    );
+/// `GET /api/v1/status/config`: `{"yaml": "..."}`.
+pub async fn config(State(st): State<Arc<ApiState>>) -> Response {
+    let mut data = String::from(r#"{"yaml":"#);
+    json::write_str(&mut data, &st.info.config_yaml());
     data.push('}');
-    Ok(json_ok(json::success(&data, &[])))
+    json_ok(json::success(&data, &[]))
+}
+
+/// `GET /api/v1/status/flags`: every flag's value as a string, keys sorted.
+pub async fn flags(State(st): State<Arc<ApiState>>) -> Response {
+    let mut flags = st.info.flags();
+    flags.sort();
+    flags.dedup_by(|a, b| a.0 == b.0);
+    let mut data = String::from("{");
+    for (i, (k, v)) in flags.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        json::write_str(&mut data, k);
+        data.push(':');
+        json::write_str(&mut data, v);
+    }
+    data.push('}');
+    json_ok(json::success(&data, &[]))
+}
+
+/// `GET /api/v1/status/runtimeinfo`. Go-only fields get the nearest Rust fact:
+/// `goroutineCount` is the thread count, `GOMAXPROCS` the available parallelism,
+/// `GOMEMLIMIT` Go's "no limit" value, `GOGC`/`GODEBUG` empty.
+pub async fn runtimeinfo(State(st): State<Arc<ApiState>>) -> Response {
+    let r = st.info.runtime();
+    let mut d = String::from(r#"{"startTime":"#);
+    json::write_go_time(&mut d, r.start_time);
+    d.push_str(r#","CWD":"#);
+    json::write_str(&mut d, &r.cwd);
+    d.push_str(r#","hostname":"#);
+    json::write_str(&mut d, &r.hostname);
+    d.push_str(r#","serverTime":"#);
+    json::write_go_time(&mut d, std::time::SystemTime::now());
+    d.push_str(&format!(
+        r#","reloadConfigSuccess":{},"lastConfigTime":"#,
+        r.reload_config_success
+    ));
+    json::write_go_time(&mut d, r.last_config_time);
+    d.push_str(&format!(
+        r#","corruptionCount":{},"goroutineCount":{},"GOMAXPROCS":{},"GOMEMLIMIT":{},"GOGC":"","GODEBUG":"","storageRetention":"#,
+        r.corruption_count,
+        r.thread_count,
+        r.parallelism,
+        i64::MAX
+    ));
+    json::write_str(&mut d, &r.storage_retention);
+    d.push('}');
+    json_ok(json::success(&d, &[]))
 }
