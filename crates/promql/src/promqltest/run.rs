@@ -302,3 +302,119 @@ impl Runner {
         compare_result(case, &as_instant, times).map_err(|m| format!("{label}{m}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = r#"
+load 1m
+    m{job="a"} 0+10x4 stale
+    m{job="b"} 1 _ 3
+    h{job="a"} 1 {{count:1}} 2
+
+eval instant at 2m m
+    m{job="a"} 20
+    m{job="b"} 3
+
+eval instant at 2m m{job="a"}
+    m{job="a"} 21
+
+eval range from 0 to 5m step 1m m{job="b"}
+    m{job="b"} 1 1 3 3 3 3
+
+eval instant at 5m m{job="a"}
+
+eval instant at 1m h
+
+eval instant at 0 m[1m] @ 60
+    expect range vector from 0 to 1m step 1m
+    m{job="a"} _ 10
+
+eval instant at 0 1
+    expect fail
+
+eval instant at 0 "x"
+    expect string "x"
+
+eval instant at 0 foo[1m+1m]
+
+clear
+
+eval instant at 2m m
+"#;
+
+    fn outcomes(opts: RunOptions) -> Vec<(usize, Outcome)> {
+        let r = run_script("x.test", SCRIPT, opts);
+        assert_eq!(r.error, None);
+        r.cases.into_iter().map(|c| (c.line, c.outcome)).collect()
+    }
+
+    #[test]
+    fn runs_compares_and_skips() {
+        for extra in [true, false] {
+            let got = outcomes(RunOptions {
+                extra_checks: extra,
+            });
+            let kinds: Vec<(usize, &str)> = got
+                .iter()
+                .map(|(l, o)| {
+                    let k = match o {
+                        Outcome::Pass => "pass",
+                        Outcome::Fail(_) => "fail",
+                        Outcome::Skip(SkipReason::NativeHistogram) => "nh",
+                        Outcome::Skip(SkipReason::Unparsed) => "unparsed",
+                        Outcome::Skip(SkipReason::StartTimestamps) => "st",
+                    };
+                    (*l, k)
+                })
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    (7, "pass"),
+                    (11, "fail"),
+                    (14, "pass"),
+                    // Stale marker ends the series.
+                    (17, "pass"),
+                    (19, "nh"),
+                    (21, "pass"),
+                    // A literal does not fail.
+                    (25, "fail"),
+                    (28, "pass"),
+                    (31, "unparsed"),
+                    (35, "pass"),
+                ],
+                "extra checks {extra}"
+            );
+        }
+        let got = outcomes(RunOptions::default());
+        let Outcome::Fail(msg) = &got[1].1 else {
+            panic!("fails")
+        };
+        assert!(
+            msg.contains("expected 21") && msg.contains("got 20"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn failure_labels_and_script_errors() {
+        let at = Check::AtRerun {
+            query: "m @ 60.000",
+            t: -600_000,
+        };
+        assert_eq!(at.label(false), "[at-rerun at t=-600000ms: m @ 60.000] ");
+        assert_eq!(Check::Main.label(true), "[range-mode] ");
+        let text = "load 1m\n  m 1 2\n\neval instant at 1m m offset 1m\n  m 1\n";
+        let r = run_script("x.test", text, RunOptions::default());
+        assert_eq!(r.cases[0].outcome, Outcome::Pass);
+        let st = run_script("start_timestamps.test", text, RunOptions::default());
+        assert_eq!(
+            st.cases[0].outcome,
+            Outcome::Skip(SkipReason::StartTimestamps)
+        );
+        let broken = run_script("x.test", "load 1m\n  m 1 x\n", RunOptions::default());
+        assert_eq!(broken.error.map(|e| e.0), Some(2));
+    }
+}
