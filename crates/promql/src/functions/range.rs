@@ -6,12 +6,14 @@
 //! scalar arguments once, names the output series, and raises the
 //! annotations and errors Prometheus raises. The computations live in:
 //!
-//! - [`rate`]: `rate`, `increase`, `delta` (extrapolated), `irate`, `idelta`;
-//! - [`over_time`]: the `*_over_time` aggregations, `changes`, `resets`;
-//! - [`regression`]: `deriv`, `predict_linear`;
-//! - [`smoothing`]: `double_exponential_smoothing`;
-//! - [`numeric`]: Kahan summation, quantiles, Go-style number formatting.
+//! - [`rate`] has `rate`, `increase`, `delta` (extrapolated), `irate`, `idelta`;
+//! - [`over_time`] has the `*_over_time` aggregations, `changes`, `resets`;
+//! - [`regression`] has `deriv`, `predict_linear`;
+//! - [`smoothing`] has `double_exponential_smoothing`;
+//! - [`numeric`] has Kahan summation, quantiles, Go-style number formatting.
 
+#[cfg(test)]
+mod engine_tests;
 mod numeric;
 mod over_time;
 mod rate;
@@ -199,15 +201,17 @@ fn eval_windows(
             let p = [param_at(0, step), param_at(1, step)];
             match func {
                 Func::Smoothing => smoothing::check_factors(p[0], p[1])?,
-                Func::Quantile if (p[0].is_nan() || !(0.0..=1.0).contains(&p[0])) => {
-                    if !warned_quantiles.contains(&p[0].to_bits()) {
-                        warned_quantiles.push(p[0].to_bits());
-                        let text = format!(
-                            "quantile value should be between 0 and 1, got {}",
-                            numeric::go_g(p[0])
-                        );
-                        ev.warn(&text, &c.args.args[0]);
-                    }
+                Func::Quantile
+                    if !(0.0..=1.0).contains(&p[0])
+                        && !warned_quantiles.contains(&p[0].to_bits()) =>
+                {
+                    // NaN is outside the range too.
+                    warned_quantiles.push(p[0].to_bits());
+                    let text = format!(
+                        "quantile value should be between 0 and 1, got {}",
+                        numeric::go_g(p[0])
+                    );
+                    ev.warn(&text, &c.args.args[0]);
                 }
                 _ => {}
             }
