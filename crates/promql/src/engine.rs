@@ -216,6 +216,7 @@ impl Engine {
             samples_loaded: Cell::new(0),
             query_start: steps.start,
             query_end: steps.end,
+            query_step: steps.step,
         };
         let ev = Evaluator::new(&shared, steps);
         let value = match ev.eval(&parsed.expr)? {

@@ -39,6 +39,8 @@ pub(crate) struct Shared<'a> {
     /// The query's own start and end, for `@ start()` / `@ end()`.
     pub query_start: Timestamp,
     pub query_end: Timestamp,
+    /// The query's step, ms (1 for an instant query), for `step()`.
+    pub query_step: i64,
 }
 
 /// Evaluates nodes over a set of steps. Cheap to copy: subqueries make one
@@ -215,6 +217,24 @@ impl<'a> Evaluator<'a> {
     /// The query's start and end (for `start()`/`end()` style uses).
     pub fn query_bounds(&self) -> (Timestamp, Timestamp) {
         (self.sh.query_start, self.sh.query_end)
+    }
+
+    /// The query's step, ms (subqueries have their own; this is the outer one).
+    pub fn query_step(&self) -> i64 {
+        self.sh.query_step
+    }
+
+    /// An instant selection of `matchers` at each step's time minus `offset`
+    /// (or at `at`), where each point's value is the time (ms) of the sample
+    /// picked rather than its value: `timestamp(selector)` and `info()` need
+    /// the samples' own times, which an evaluated vector no longer carries.
+    pub fn select_sample_times(
+        &self,
+        matchers: &[model::Matcher],
+        offset: i64,
+        at: Option<Timestamp>,
+    ) -> EvalResult<Vec<Series>> {
+        selector::select_sample_times(self, matchers, offset, at)
     }
 }
 

@@ -77,6 +77,37 @@ pub(crate) fn eval_vector_selector(ev: &Evaluator<'_>, vs: &VectorSelector) -> E
     Ok(Value::Vector(out))
 }
 
+/// See [`Evaluator::select_sample_times`].
+pub(crate) fn select_sample_times(
+    ev: &Evaluator<'_>,
+    matchers: &[Matcher],
+    offset: i64,
+    at: Option<Timestamp>,
+) -> EvalResult<Vec<Series>> {
+    let lookback = ev.opts().lookback_delta_ms;
+    let (lo, hi) = bounds(ref_times(ev, offset, at));
+    let raw = select(
+        ev,
+        matchers,
+        lo.saturating_sub(lookback).saturating_add(1),
+        hi,
+    )?;
+    let mut out = Vec::with_capacity(raw.len());
+    for s in raw {
+        let points: Vec<Sample> = ref_times(ev, offset, at)
+            .enumerate()
+            .filter_map(|(i, ref_t)| {
+                let p = lookback_sample(&s.samples, ref_t, lookback)?;
+                Some(Sample::new(ev.steps.at(i), p.t as f64))
+            })
+            .collect();
+        if !points.is_empty() {
+            out.push(Series::new(s.labels, points));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn eval_matrix_selector(
     ev: &Evaluator<'_>,
     ms: &MatrixSelector,
