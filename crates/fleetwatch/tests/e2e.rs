@@ -3,6 +3,8 @@
 //! (`common::serial`) and wait on conditions with deadlines.
 
 mod common;
+#[path = "e2e_promql/mod.rs"]
+mod promql;
 
 use std::collections::BTreeMap;
 use std::process::Command;
