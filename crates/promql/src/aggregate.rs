@@ -4,11 +4,11 @@
 //! in order of first appearance, as Prometheus orders them); the steps are
 //! then walked with flat per-group accumulators.
 //!
-//! - [`simple`]: `sum`, `avg`, `min`, `max`, `count`, `group`, `stddev`, `stdvar`;
-//! - [`quantile`]: `quantile`;
-//! - [`topk`]: `topk`, `bottomk`, `limitk`, `limit_ratio`;
-//! - [`count_values`]: `count_values`;
-//! - [`gofmt`]: numbers and strings printed as Prometheus prints them.
+//! - [`simple`] does `sum`, `avg`, `min`, `max`, `count`, `group`, `stddev`, `stdvar`;
+//! - [`quantile`] does `quantile`;
+//! - [`topk`] does `topk`, `bottomk`, `limitk`, `limit_ratio`;
+//! - [`count_values`] does `count_values`;
+//! - [`gofmt`] prints numbers and strings as Prometheus prints them.
 
 mod count_values;
 pub(crate) mod gofmt;

@@ -9,7 +9,7 @@
 mod matching;
 mod set;
 
-use model::Sample;
+use model::{LabelsBuilder, METRIC_NAME_LABEL, Sample};
 use promql_parser::label::Labels as ParserLabels;
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
@@ -278,11 +278,34 @@ fn vector_scalar(
             keep
         });
         if drops_name {
-            ev.drop_name(s);
+            drop_metadata(ev, s);
         }
     }
     v.retain(|s| !s.samples.is_empty());
     if drops_name { ev.dedup(v) } else { Ok(v) }
+}
+
+/// Labels that describe the metric rather than the series (`__type__` and
+/// `__unit__` come with Prometheus's type-and-unit feature); an operator that
+/// changes what the values mean drops all of them together.
+pub(crate) const METADATA_LABELS: [&str; 3] = [METRIC_NAME_LABEL, "__type__", "__unit__"];
+
+/// Drops the metadata labels of an operator's result now, or marks the series
+/// for the end of the query with delayed name removal.
+fn drop_metadata(ev: &Evaluator<'_>, s: &mut Series) {
+    if ev.opts().delayed_name_removal {
+        s.drop_name = true;
+    } else if s
+        .labels
+        .iter()
+        .any(|l| METADATA_LABELS.contains(&l.name.as_str()))
+    {
+        let mut b = LabelsBuilder::new(std::mem::take(&mut s.labels));
+        for name in METADATA_LABELS {
+            b.del(name);
+        }
+        s.labels = b.build();
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +320,7 @@ mod tests {
         assert_eq!(Op::Pow.apply(1.0, f64::NAN), 1.0);
         assert_eq!(Op::Pow.apply(-1.0, f64::INFINITY), 1.0);
         assert_eq!(Op::Gt.elem(3.0, 2.0), (3.0, true));
-        assert_eq!(Op::Eq.elem(f64::NAN, f64::NAN).1, false);
+        assert!(!Op::Eq.elem(f64::NAN, f64::NAN).1);
         assert_eq!(Op::Ne.apply(f64::NAN, f64::NAN), 1.0);
         assert!((Op::Atan2.apply(10.0, 20.0) - 0.4636476090008061).abs() < 1e-15);
         assert!(Op::Add.is_arithmetic() && !Op::Le.is_arithmetic() && !Op::Or.is_arithmetic());

@@ -22,7 +22,7 @@ pub(super) fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Vec<Seri
     let label = ev.eval_string(param)?;
     // Go strings may hold bytes that are not UTF-8; the parser we use turns
     // `\xNN` into a character, so look at how the literal was written.
-    let raw = literal_bytes(ev, param).unwrap_or_else(|| label.as_bytes().to_vec());
+    let raw = literal_bytes(ev, param, &label).unwrap_or_else(|| label.as_bytes().to_vec());
     if raw.is_empty() || std::str::from_utf8(&raw).is_err() {
         return Err(EvalError::exec(format!(
             "invalid label name {}",
@@ -35,7 +35,7 @@ pub(super) fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Vec<Seri
     // `without` it is dropped again when listed there (or when it is `__name__`).
     let (base, keeps_value) = match &a.modifier {
         Some(LabelModifier::Exclude(l)) => {
-            let listed = l.labels.iter().any(|n| *n == label) || label == METRIC_NAME_LABEL;
+            let listed = l.labels.contains(&label) || label == METRIC_NAME_LABEL;
             let mut names = l.labels.clone();
             names.push(label.clone());
             (LabelSubset::all_but(&names), !listed)
@@ -105,46 +105,73 @@ pub(crate) fn format_value(v: f64) -> String {
     }
 }
 
-/// The bytes a string literal's Go source text stands for, if the literal can
-/// be found in the query text.
-fn literal_bytes(ev: &Evaluator<'_>, node: &Expr) -> Option<Vec<u8>> {
+/// The bytes the string literal `node` (whose parsed value is `parsed`) stands
+/// for in Go, from its text in the query: at its known position, else the
+/// first literal in the text that the parser reads as `parsed`.
+fn literal_bytes(ev: &Evaluator<'_>, node: &Expr, parsed: &str) -> Option<Vec<u8>> {
     let node = match node {
-        Expr::Paren(p) => return literal_bytes(ev, &p.expr),
+        Expr::Paren(p) => return literal_bytes(ev, &p.expr, parsed),
         Expr::StringLiteral(_) => node,
         _ => return None,
     };
     let q = ev.sh.query;
-    let pos = q.pos(node)?;
-    let line_start: usize = q
-        .text
-        .split_inclusive('\n')
-        .take(pos.line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    unquote_go(
-        q.text
-            .as_bytes()
-            .get(line_start + pos.col.checked_sub(1)?..)?,
-    )
+    let text = q.text.as_bytes();
+    if let Some(pos) = q.pos(node) {
+        let line_start: usize = q
+            .text
+            .split_inclusive('\n')
+            .take(pos.line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        return unquote_go(text.get(line_start + pos.col.checked_sub(1)?..)?, false);
+    }
+    let mut i = 0;
+    while i < text.len() {
+        if matches!(text[i], b'"' | b'\'' | b'`') {
+            let (bytes, len) = unquote_go_len(&text[i..], false)?;
+            let as_parsed = unquote_go(&text[i..], true)?;
+            if as_parsed == parsed.as_bytes() {
+                return Some(bytes);
+            }
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
-/// Decodes the Go string literal at the start of `s` into bytes.
-fn unquote_go(s: &[u8]) -> Option<Vec<u8>> {
+/// Decodes the Go string literal at the start of `s` into bytes. With
+/// `byte_chars`, `\xNN` and octal escapes give the character U+00NN, as the
+/// PromQL parser we use reads them.
+fn unquote_go(s: &[u8], byte_chars: bool) -> Option<Vec<u8>> {
+    unquote_go_len(s, byte_chars).map(|(b, _)| b)
+}
+
+/// [`unquote_go`] and the length of the literal in `s`.
+fn unquote_go_len(s: &[u8], byte_chars: bool) -> Option<(Vec<u8>, usize)> {
     let quote = *s.first()?;
-    let mut out = Vec::new();
-    let mut i = 1;
     if quote == b'`' {
         let end = s[1..].iter().position(|&b| b == b'`')?;
-        return Some(s[1..1 + end].to_vec());
+        return Some((s[1..1 + end].to_vec(), end + 2));
     }
     if quote != b'"' && quote != b'\'' {
         return None;
     }
     let hex = |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok();
+    let mut out = Vec::new();
+    let push_byte = |out: &mut Vec<u8>, b: u8| {
+        if byte_chars {
+            out.extend_from_slice(char::from(b).encode_utf8(&mut [0; 4]).as_bytes());
+        } else {
+            out.push(b);
+        }
+    };
+    let mut i = 1;
     while i < s.len() {
         let b = s[i];
         if b == quote {
-            return Some(out);
+            return Some((out, i + 1));
         }
         if b != b'\\' {
             out.push(b);
@@ -170,12 +197,15 @@ fn unquote_go(s: &[u8]) -> Option<Vec<u8>> {
         }
         match e {
             b'x' => {
-                out.push(hex(s.get(i..i + 2)?)? as u8);
+                push_byte(&mut out, hex(s.get(i..i + 2)?)? as u8);
                 i += 2;
             }
             b'0'..=b'7' => {
                 let oct = std::str::from_utf8(s.get(i - 1..i + 2)?).ok()?;
-                out.push(u8::try_from(u32::from_str_radix(oct, 8).ok()?).ok()?);
+                push_byte(
+                    &mut out,
+                    u8::try_from(u32::from_str_radix(oct, 8).ok()?).ok()?,
+                );
                 i += 2;
             }
             b'u' | b'U' => {
@@ -206,12 +236,22 @@ mod tests {
 
     #[test]
     fn go_literals() {
-        assert_eq!(unquote_go(br#""a\xc5z", x"#), Some(b"a\xc5z".to_vec()));
         assert_eq!(
-            unquote_go(br#"'\u00e5\101'"#),
+            unquote_go(br#""a\xc5z", x"#, false),
+            Some(b"a\xc5z".to_vec())
+        );
+        assert_eq!(
+            unquote_go(br#""a\xc5z""#, true),
+            Some("aÅz".as_bytes().to_vec())
+        );
+        assert_eq!(
+            unquote_go(br#"'\u00e5\101'"#, false),
             Some("å\x41".as_bytes().to_vec())
         );
-        assert_eq!(unquote_go(b"`a\\x`"), Some(b"a\\x".to_vec()));
-        assert_eq!(unquote_go(b"\"open"), None);
+        assert_eq!(
+            unquote_go_len(b"`a\\x`, y", false),
+            Some((b"a\\x".to_vec(), 5))
+        );
+        assert_eq!(unquote_go(b"\"open", false), None);
     }
 }

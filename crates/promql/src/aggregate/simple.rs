@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn avg_switches_to_incremental_on_overflow() {
-        let big = 9.988465674311579e307;
+        let big = 9.988_465_674_311_58e307;
         let a: Avg = fold(&[big, big, big, big]);
         assert_eq!(a.value(), big);
         let a: Avg = fold(&[-big, -big, big, big]);

@@ -29,9 +29,9 @@ pub(crate) enum Kind {
     Ratio,
 }
 
-/// `float64(math.MaxInt64)` and `float64(math.MinInt64)`.
-const MAX_INT64: f64 = 9.223_372_036_854_775_807e18;
-const MIN_INT64: f64 = -9.223_372_036_854_775_808e18;
+/// `float64(math.MaxInt64)` and `float64(math.MinInt64)` (both 2^63 in size).
+const MAX_INT64: f64 = i64::MAX as f64;
+const MIN_INT64: f64 = i64::MIN as f64;
 
 /// Evaluates the selection with parameter `param` (k or the ratio) per step.
 pub(super) fn eval(

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use model::{Labels, LabelsBuilder, METRIC_NAME_LABEL, Sample, Timestamp};
+use model::{Labels, LabelsBuilder, Sample, Timestamp};
 
-use super::{Card, Matching, Op};
+use super::{Card, METADATA_LABELS, Matching, Op};
 use crate::aggregate::gofmt::go_labels;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset};
@@ -18,9 +18,6 @@ use crate::value::Series;
 
 /// No series: the side is a fill value.
 const NONE: u32 = u32::MAX;
-
-/// Labels the type-and-unit feature adds; dropped with the name, as Prometheus does.
-const METADATA_LABELS: [&str; 3] = [METRIC_NAME_LABEL, "__type__", "__unit__"];
 
 /// Evaluates `lhs op rhs` for an arithmetic or comparison operator.
 pub(super) fn eval(
