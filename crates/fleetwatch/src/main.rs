@@ -10,6 +10,7 @@ mod check;
 mod demo;
 mod hub;
 mod procmetrics;
+mod promqltest;
 mod scraping;
 mod serve;
 mod targetmetrics;
@@ -35,6 +36,8 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Run a hub and agents for two simulated clusters on loopback.
     Demo(demo::DemoArgs),
+    /// Run Prometheus's PromQL test scripts against the query engine.
+    Promqltest(promqltest::PromqltestArgs),
     /// Validate files offline.
     Check {
         #[command(subcommand)]
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Hub(args) => run(hub::run(args)),
         Command::Agent(args) => run(agent::run(args)),
         Command::Demo(args) => run(demo::run(args)),
+        Command::Promqltest(args) => promqltest::run(args),
     }
 }
 
