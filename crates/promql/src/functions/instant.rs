@@ -116,3 +116,93 @@ fn map_samples(
     }
     Ok(Value::Vector(ev.dedup(out)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use model::Labels;
+
+    use crate::engine::{Engine, EngineOptions};
+    use crate::promqltest::store::MemStore;
+    use crate::value::QueryValue;
+
+    fn store() -> MemStore {
+        let mut s = MemStore::new();
+        // A classic histogram whose `le="1"` count dips below `le="0.1"`.
+        for (le, step) in [("0.1", 2.0), ("1", 1.0), ("+Inf", 4.0)] {
+            let l = Labels::from_pairs([("__name__", "h_bucket"), ("le", le)]);
+            for k in 0..=10 {
+                s.add(&l, k * 60_000, step * k as f64);
+            }
+        }
+        s
+    }
+
+    fn range(q: &str, start: i64, end: i64, step: i64) -> crate::QueryResult {
+        Engine::new(EngineOptions::default())
+            .range_query(&store(), q, start, end, step, None)
+            .expect("query runs")
+    }
+
+    fn values(r: &crate::QueryResult) -> Vec<f64> {
+        match &r.value {
+            QueryValue::Matrix(m) => m
+                .iter()
+                .flat_map(|s| s.samples.iter().map(|p| p.v))
+                .collect(),
+            other => panic!("matrix expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn step_is_the_outer_query_step_inside_subqueries() {
+        let r = range(
+            "max_over_time(vector(step())[1m:10s])",
+            60_000,
+            120_000,
+            30_000,
+        );
+        assert_eq!(values(&r), [30.0, 30.0, 30.0]);
+    }
+
+    #[test]
+    fn calendar_without_argument_truncates_negative_times_like_go() {
+        let r = Engine::new(EngineOptions::default())
+            .instant_query(&store(), "minute() + hour() * 100", -1_500, None)
+            .expect("query runs");
+        let QueryValue::Vector(v) = r.value else {
+            panic!("vector expected")
+        };
+        // Go's -1500/1000 is -1: 23:59:59 on 1969-12-31.
+        assert_eq!(v[0].v, 2359.0);
+    }
+
+    #[test]
+    fn monotonicity_info_is_merged_over_steps() {
+        let r = range("histogram_quantile(0.5, h_bucket)", 60_000, 180_000, 60_000);
+        let infos: Vec<&String> = r.annotations.infos.iter().collect();
+        assert_eq!(infos.len(), 1, "{infos:?}");
+        assert!(
+            infos[0].contains(
+                "from buckets 1 to 1, with a max diff of 3, over 3 samples from 1970-01-01T00:01:00Z to 1970-01-01T00:03:00Z"
+            ),
+            "{}",
+            infos[0]
+        );
+    }
+
+    #[test]
+    fn label_replace_refuses_bad_regex_before_evaluating() {
+        let err = Engine::new(EngineOptions::default())
+            .instant_query(
+                &store(),
+                r#"label_replace(h_bucket, "a", "b", "le", "(")"#,
+                0,
+                None,
+            )
+            .expect_err("invalid regex");
+        assert_eq!(
+            err.to_string(),
+            "invalid regular expression in label_replace(): ("
+        );
+    }
+}
