@@ -3,7 +3,7 @@
 
 use model::is_stale_nan;
 
-use super::script::{EvalCase, ExpectKind, RangeSpec, TextMatch};
+use super::case::{EvalCase, ExpectKind, RangeSpec, TextMatch};
 use super::series::SeqValue;
 use crate::annotations::Annotations;
 use crate::error::EvalError;

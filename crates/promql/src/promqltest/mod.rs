@@ -1,6 +1,7 @@
 //! A runner for Prometheus's PromQL test scripts (`promqltest` format).
 //!
-//! - [`script`]: lines, blocks and commands;
+//! - [`script`]: lines, blocks, `clear` and `load`;
+//! - [`case`]: `eval` commands and their expectations;
 //! - [`series`]: series descriptions, numbers and durations;
 //! - [`store`]: the in-memory store scripts load into;
 //! - [`compare`]: errors, annotations and values against expectations;
@@ -10,6 +11,7 @@
 //! [`run_files`] runs scripts and prints one line per failing or skipped
 //! case (`FILE:LINE: QUERY: what differs`), the skip counts and a total.
 
+pub mod case;
 pub mod compare;
 pub mod rewrite;
 pub mod run;

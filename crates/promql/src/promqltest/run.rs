@@ -8,11 +8,12 @@ use std::time::Duration;
 use model::Labels;
 use regex::Regex;
 
+use super::case::{EvalCase, RangeSpec};
 use super::compare::{
     assert_sorted, check_annotations, check_expected_failure, compare_result, points_at,
 };
 use super::rewrite::{at_rerun_times, pin_at, selects_any};
-use super::script::{Command, EvalCase, Load, RangeSpec, parse_script};
+use super::script::{Command, Load, parse_script};
 use super::series::SeqValue;
 use super::store::MemStore;
 use crate::engine::{Engine, EngineOptions};
