@@ -147,3 +147,6 @@ mod tests {
         assert_eq!((r.min, r.max), (-1.0, 2.0));
     }
 }
+
+#[cfg(test)]
+mod engine_tests;

@@ -347,3 +347,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+pub(crate) mod engine_tests;
