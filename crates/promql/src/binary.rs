@@ -256,6 +256,8 @@ fn vector_scalar(
     let n = ev.steps.len();
     let steps = ev.steps;
     let drops_name = op.is_arithmetic() || return_bool;
+    let mut relabeled = false;
+    let mut mixed_marks = [false; 2];
     for (k, s) in v.iter_mut().enumerate() {
         if k % 1024 == 0 {
             ev.check_deadline()?;
@@ -278,11 +280,19 @@ fn vector_scalar(
             keep
         });
         if drops_name {
-            drop_metadata(ev, s);
+            // With delayed removal, a marked and an unmarked series of equal
+            // labels become one identity; without, a dropped name can collide.
+            mixed_marks[usize::from(s.drop_name)] = true;
+            relabeled |= drop_metadata(ev, s);
         }
     }
     v.retain(|s| !s.samples.is_empty());
-    if drops_name { ev.dedup(v) } else { Ok(v) }
+    // Only series whose labels changed can collide now.
+    if relabeled || mixed_marks == [true; 2] {
+        ev.dedup(v)
+    } else {
+        Ok(v)
+    }
 }
 
 /// Labels that describe the metric rather than the series (`__type__` and
@@ -291,21 +301,21 @@ fn vector_scalar(
 pub(crate) const METADATA_LABELS: [&str; 3] = [METRIC_NAME_LABEL, "__type__", "__unit__"];
 
 /// Drops the metadata labels of an operator's result now, or marks the series
-/// for the end of the query with delayed name removal.
-fn drop_metadata(ev: &Evaluator<'_>, s: &mut Series) {
+/// for the end of the query with delayed name removal. True when the labels
+/// changed.
+fn drop_metadata(ev: &Evaluator<'_>, s: &mut Series) -> bool {
     if ev.opts().delayed_name_removal {
         s.drop_name = true;
-    } else if s
-        .labels
-        .iter()
-        .any(|l| METADATA_LABELS.contains(&l.name.as_str()))
-    {
-        let mut b = LabelsBuilder::new(std::mem::take(&mut s.labels));
-        for name in METADATA_LABELS {
-            b.del(name);
-        }
-        s.labels = b.build();
+        return false;
     }
+    let has = |l: &model::Label| METADATA_LABELS.contains(&l.name.as_str());
+    if !s.labels.iter().any(has) {
+        return false;
+    }
+    let mut b = LabelsBuilder::new(std::mem::take(&mut s.labels));
+    b.retain(|l| !has(l));
+    s.labels = b.build();
+    true
 }
 
 #[cfg(test)]
