@@ -9,7 +9,7 @@
 mod matching;
 mod set;
 
-use model::{LabelsBuilder, METRIC_NAME_LABEL, Sample};
+use model::Sample;
 use promql_parser::label::Labels as ParserLabels;
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
@@ -295,10 +295,7 @@ fn vector_scalar(
     }
 }
 
-/// Labels that describe the metric rather than the series (`__type__` and
-/// `__unit__` come with Prometheus's type-and-unit feature); an operator that
-/// changes what the values mean drops all of them together.
-pub(crate) const METADATA_LABELS: [&str; 3] = [METRIC_NAME_LABEL, "__type__", "__unit__"];
+pub(crate) use crate::eval::METADATA_LABELS;
 
 /// Drops the metadata labels of an operator's result now, or marks the series
 /// for the end of the query with delayed name removal. True when the labels
@@ -308,14 +305,9 @@ fn drop_metadata(ev: &Evaluator<'_>, s: &mut Series) -> bool {
         s.drop_name = true;
         return false;
     }
-    let has = |l: &model::Label| METADATA_LABELS.contains(&l.name.as_str());
-    if !s.labels.iter().any(has) {
-        return false;
-    }
-    let mut b = LabelsBuilder::new(std::mem::take(&mut s.labels));
-    b.retain(|l| !has(l));
-    s.labels = b.build();
-    true
+    let before = s.labels.len();
+    crate::eval::drop_metadata_labels(&mut s.labels);
+    s.labels.len() != before
 }
 
 #[cfg(test)]

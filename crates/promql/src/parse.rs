@@ -200,14 +200,14 @@ impl Scanner<'_> {
     fn seek(&mut self, mut pred: impl FnMut(&[u8], usize) -> Option<usize>) -> Option<usize> {
         let mut i = self.cursor;
         while i < self.text.len() {
+            if let Some(len) = pred(self.text, i) {
+                self.cursor = i + len;
+                return Some(i);
+            }
             let b = self.text[i];
             if b == b'"' || b == b'\'' || b == b'`' {
                 i = self.string_end(i);
                 continue;
-            }
-            if let Some(len) = pred(self.text, i) {
-                self.cursor = i + len;
-                return Some(i);
             }
             i += 1;
         }
@@ -402,6 +402,21 @@ mod tests {
         };
         assert_eq!(pos_of(&q, &r.lhs), Some((1, 42)));
         assert_eq!(pos_of(&q, &r.rhs), Some((1, 46)));
+    }
+
+    #[test]
+    fn string_literal_positions() {
+        let q = parse(r#"label_replace(up, "a", "b", "c", "d")"#).expect("parses");
+        let Expr::Call(c) = &q.expr else {
+            panic!("call")
+        };
+        let cols: Vec<_> = c
+            .args
+            .args
+            .iter()
+            .map(|a| q.pos(a).map(|p| p.col))
+            .collect();
+        assert_eq!(cols, [Some(15), Some(19), Some(24), Some(29), Some(34)]);
     }
 
     #[test]

@@ -193,8 +193,8 @@ impl<'a> Evaluator<'a> {
     pub fn drop_name(&self, s: &mut Series) {
         if self.sh.opts.delayed_name_removal {
             s.drop_name = true;
-        } else if s.labels.has(METRIC_NAME_LABEL) {
-            s.labels = s.labels.without_metric_name();
+        } else {
+            drop_metadata_labels(&mut s.labels);
         }
     }
 
@@ -259,13 +259,32 @@ fn system_time_ms(t: SystemTime) -> Timestamp {
     }
 }
 
-/// Labels as they will be shown: without `__name__` when it is to be dropped.
-fn shown_labels(s: &Series) -> Labels {
-    if s.drop_name {
-        s.labels.without_metric_name()
-    } else {
-        s.labels.clone()
+/// Labels that describe the metric rather than the series; dropping the name
+/// drops them all, as Prometheus's `DropReserved(IsMetadataLabel)` does.
+pub const METADATA_LABELS: [&str; 3] = [METRIC_NAME_LABEL, "__type__", "__unit__"];
+
+/// Removes `__name__`, `__type__` and `__unit__`.
+pub fn drop_metadata_labels(labels: &mut Labels) {
+    if labels
+        .iter()
+        .any(|l| METADATA_LABELS.contains(&l.name.as_str()))
+    {
+        let kept = labels
+            .iter()
+            .filter(|l| !METADATA_LABELS.contains(&l.name.as_str()))
+            .cloned()
+            .collect();
+        *labels = Labels::from_sorted(kept);
     }
+}
+
+/// Labels as they will be shown: without the metadata labels when the name is to be dropped.
+fn shown_labels(s: &Series) -> Labels {
+    let mut l = s.labels.clone();
+    if s.drop_name {
+        drop_metadata_labels(&mut l);
+    }
+    l
 }
 
 /// See [`Evaluator::dedup`]. With delayed name removal, series differing only
