@@ -496,6 +496,101 @@ mod tests {
         assert_eq!(l, Labels::empty());
     }
 
+    const ALL: &[Func] = &[
+        Func::Rate,
+        Func::Increase,
+        Func::Delta,
+        Func::Irate,
+        Func::Idelta,
+        Func::Deriv,
+        Func::PredictLinear,
+        Func::Smoothing,
+        Func::Changes,
+        Func::Resets,
+        Func::Avg,
+        Func::Min,
+        Func::Max,
+        Func::Sum,
+        Func::Count,
+        Func::Stddev,
+        Func::Stdvar,
+        Func::Last,
+        Func::First,
+        Func::Present,
+        Func::Quantile,
+        Func::Mad,
+        Func::TsOfFirst,
+        Func::TsOfLast,
+        Func::TsOfMax,
+        Func::TsOfMin,
+    ];
+
+    fn value_strategy() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            -1e6..1e6f64,
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::MAX),
+            Just(0.0),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn walker_agrees_with_binary_search(
+            gaps in proptest::collection::vec(1i64..50, 0..40),
+            steps in proptest::collection::vec(0i64..60, 1..30),
+            range in 0i64..200,
+        ) {
+            let mut t = 0;
+            let ts: Vec<i64> = gaps.iter().map(|g| { t += g; t }).collect();
+            let s = samples(&ts);
+            let mut end = 0;
+            let mut w = Walker::new(&s, range);
+            for step in steps {
+                end += step;
+                let lo = s.partition_point(|p| p.t <= end - range);
+                let hi = s.partition_point(|p| p.t <= end);
+                let (a, b) = w.advance(end);
+                proptest::prop_assert_eq!(&s[a..b], &s[lo.min(hi)..hi]);
+            }
+        }
+
+        #[test]
+        fn every_function_takes_any_window(
+            values in proptest::collection::vec(value_strategy(), 1..12),
+            p0 in value_strategy(),
+            p1 in value_strategy(),
+        ) {
+            let s: Vec<Sample> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Sample::new(1000 * i as i64 + 1, v))
+                .collect();
+            let w = Win {
+                samples: &s,
+                start: 0,
+                end: 20_000,
+                t: 20_000,
+                range_secs: 20.0,
+                params: [p0, p1],
+            };
+            let mut scratch = Vec::new();
+            for &f in ALL {
+                let v = compute(f, &w, &mut scratch);
+                // Only the functions that need two samples may give nothing.
+                let needs_two = matches!(
+                    f,
+                    Func::Rate | Func::Increase | Func::Delta | Func::Irate | Func::Idelta
+                        | Func::Deriv | Func::PredictLinear | Func::Smoothing
+                );
+                proptest::prop_assert!(v.is_some() || (needs_two && s.len() < 2), "{f:?}");
+            }
+        }
+    }
+
     #[test]
     fn function_table() {
         for name in crate::functions::RANGE_FUNCTIONS {
