@@ -174,7 +174,6 @@ fn eval_windows(
     arg: &RangeArg,
     params: &[Vec<f64>],
 ) -> EvalResult<Vec<Series>> {
-    let n_steps = arg.ends.len();
     let range_secs = numeric::duration_seconds(arg.range);
     let param_at = |k: usize, step: usize| {
         params
@@ -240,9 +239,9 @@ fn eval_windows(
                 }
             };
             if let Some(v) = value {
-                if points.capacity() == 0 {
-                    points.reserve_exact(n_steps - step);
-                }
+                // Grown as needed rather than sized for every step: a sparse
+                // series in a long range query would otherwise hold a full
+                // step-length buffer.
                 points.push(Sample::new(t, v));
             }
         }
