@@ -397,7 +397,7 @@ fn run_variable_query(http: &Http, base: &str, q: &str, now: i64) -> Result<Vec<
     }
     Ok(a.json["data"]
         .as_array()
-        .map(|v| v.iter().map(|s| super::compare::labels_key(s)).collect())
+        .map(|v| v.iter().map(super::compare::labels_key).collect())
         .unwrap_or_default())
 }
 
@@ -509,6 +509,8 @@ fn promql_every_kube_prometheus_dashboard_query_evaluates_on_the_demo() {
     let mut failures: Vec<Failure> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let (mut queries, mut non_empty, mut variable_queries) = (0usize, 0usize, 0usize);
+    // A few queries as sent, to show the substitution at work.
+    let mut samples: Vec<String> = Vec::new();
     for (file, dash) in &dashboards {
         let title = format!("{} ({file})", dash["title"].as_str().unwrap_or("?"));
         // Variables, in order: later ones may use earlier ones.
@@ -541,6 +543,9 @@ fn promql_every_kube_prometheus_dashboard_query_evaluates_on_the_demo() {
         for t in targets {
             let (b, interval_ms) = builtins(t.interval.as_deref());
             let expr = interpolate(&t.expr, &vars, &b, &mut unknown);
+            if samples.len() < 3 && expr.contains("demo-") && t.expr.contains("$__rate_interval") {
+                samples.push(expr.clone());
+            }
             let step_ms = interval_ms * t.interval_factor;
             let end = now.div_euclid(step_ms) * step_ms;
             let start = (now - RANGE_MS).div_euclid(step_ms) * step_ms;
@@ -576,6 +581,9 @@ fn promql_every_kube_prometheus_dashboard_query_evaluates_on_the_demo() {
     }
     unknown.sort();
     unknown.dedup();
+    for s in &samples {
+        eprintln!("as sent: {}", truncate(s, 300));
+    }
     eprintln!(
         "{} dashboards, {variable_queries} templating queries, {queries} panel evaluations: {non_empty} non-empty, {} failures; unknown variables: {unknown:?}",
         dashboards.len(),

@@ -144,8 +144,10 @@ impl Dataset {
             for (ci, code) in ["200", "500"].into_iter().enumerate() {
                 for (mi, method) in ["GET", "POST"].into_iter().enumerate() {
                     let ss = s + seed(code) + seed(method);
-                    // Distinct per series, so that no two rates tie (sort, topk).
-                    let unique = 0.0625 * (ti * 4 + ci * 2 + mi) as f64;
+                    // Distinct per series, so that no two rates, nor sums of them, tie
+                    // (sort, topk, bottomk): square roots of distinct integers are
+                    // linearly independent over the rationals.
+                    let unique = ((ti * 4 + ci * 2 + mi + 2) as f64).sqrt() / 64.0;
                     // Far from zero: see `COUNTER_BASE`.
                     let mut v = COUNTER_BASE + (ti * 4 + ci * 2 + mi) as f64;
                     let mut samples = Vec::new();
@@ -155,7 +157,7 @@ impl Dataset {
                         } else if t.cluster == "east" && t.job == "api" {
                             2 + (k as u64 + ss) % 5
                         } else {
-                            u64::from((k as u64 * 3 + ss) % 4 == 0)
+                            u64::from((k as u64 * 3 + ss).is_multiple_of(4))
                         };
                         let reset = (t.is("east", "api", 0) && k == 100)
                             || (t.is("west", "db", 1) && k == 150);

@@ -66,6 +66,8 @@ fn promql_answers_identical_to_prometheus_on_the_same_data() {
     let mut evaluations = 0usize;
     let mut reference_non_empty = 0usize;
     let mut reference_errors = 0usize;
+    // Queries Prometheus refuses (the corpus's deliberate error cases), with its error.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
     for raw in &queries {
         let q = subst(raw);
         let ordered = q.starts_with("sort(") || q.starts_with("sort_desc(");
@@ -82,6 +84,9 @@ fn promql_answers_identical_to_prometheus_on_the_same_data() {
                 }
             } else {
                 reference_errors += 1;
+                refused
+                    .entry(q.clone())
+                    .or_insert_with(|| reference.error_line());
             }
             if let Err(detail) = compare(&reference, &hub, ordered) {
                 mismatches.push(Mismatch {
@@ -121,6 +126,9 @@ fn promql_answers_identical_to_prometheus_on_the_same_data() {
         "{} queries, {evaluations} evaluations; Prometheus: {reference_non_empty} of {instant_evaluations} instant answers non-empty, {reference_errors} errors",
         queries.len()
     );
+    for (q, e) in &refused {
+        eprintln!("  Prometheus refuses {q}: {}", truncate(e, 120));
+    }
     assert!(
         reference_non_empty * 10 >= instant_evaluations * 6,
         "Prometheus answered too few instant queries with data ({reference_non_empty} of {instant_evaluations}): the dataset did not load?"

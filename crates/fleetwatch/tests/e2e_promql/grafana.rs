@@ -267,10 +267,10 @@ fn metadata_shape(p: &Answer, h: &Answer) -> Result<(), String> {
             }
         }
     }
-    if let Some(e) = data.get("http_requests_total") {
-        if e[0]["type"] != "counter" {
-            return Err(format!("http_requests_total metadata {e}"));
-        }
+    if let Some(e) = data.get("http_requests_total")
+        && e[0]["type"] != "counter"
+    {
+        return Err(format!("http_requests_total metadata {e}"));
     }
     Ok(())
 }
