@@ -1,6 +1,8 @@
 //! `fleetwatch hub`: receive remote write, store in the embedded TSDB, answer the
 //! Prometheus HTTP API, and scrape the targets of its own configuration.
 
+mod info;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,7 @@ use clap::{Args, ValueEnum};
 
 use crate::scraping::{self, Scraping};
 use crate::{procmetrics, serve};
+use info::HubInfo;
 
 /// When the write-ahead log is fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,7 +24,64 @@ pub enum FsyncMode {
     Interval,
 }
 
-/// Flags of `fleetwatch hub`.
+/// Every flag of `fleetwatch hub`: storage and serving, then the query engine's.
+#[derive(Args, Debug, Clone)]
+pub struct HubCli {
+    /// Storage and serving.
+    #[command(flatten)]
+    pub hub: HubArgs,
+    /// The query engine.
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+/// The query engine's flags, named as Prometheus names them.
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct QueryArgs {
+    /// Longest a query may run before it is cancelled.
+    #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_positive_duration)]
+    pub timeout: Duration,
+    /// Most samples a query may load into memory (also the store's bound per select).
+    #[arg(long = "query.max-samples", default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_samples: u64,
+    /// Queries evaluated at once; more wait for a slot (until their timeout).
+    #[arg(long = "query.max-concurrency", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrency: u64,
+    /// How far back an instant lookup reaches for a sample.
+    #[arg(long = "query.lookback-delta", default_value = "5m", value_parser = parse_positive_duration)]
+    pub lookback_delta: Duration,
+}
+
+impl Default for QueryArgs {
+    /// The flags' defaults (Prometheus's).
+    fn default() -> Self {
+        QueryArgs {
+            timeout: Duration::from_secs(120),
+            max_samples: 50_000_000,
+            max_concurrency: 20,
+            lookback_delta: Duration::from_secs(300),
+        }
+    }
+}
+
+impl QueryArgs {
+    fn max_samples(&self) -> usize {
+        usize::try_from(self.max_samples).unwrap_or(usize::MAX)
+    }
+
+    /// The engine's settings.
+    pub fn engine_options(&self) -> server::EngineOptions {
+        server::EngineOptions {
+            lookback_delta_ms: millis(self.lookback_delta),
+            max_samples: self.max_samples(),
+            timeout: self.timeout,
+            max_concurrency: usize::try_from(self.max_concurrency).unwrap_or(usize::MAX),
+            ..server::EngineOptions::default()
+        }
+    }
+}
+
+/// Flags of `fleetwatch hub` for storage and serving.
 #[derive(Args, Debug, Clone)]
 pub struct HubArgs {
     /// Address to serve the API and the write endpoint on (port 0 picks one).
@@ -100,6 +160,51 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Parses a Prometheus duration flag that must be above zero.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be greater than 0s".to_string());
+    }
+    Ok(d)
+}
+
+/// Every flag's value as a string, under its long name, for `/api/v1/status/flags`.
+fn flag_values(a: &HubArgs, q: &QueryArgs) -> Vec<(String, String)> {
+    let dur = info::duration_string;
+    let path = |p: &std::path::Path| p.display().to_string();
+    let fsync = match a.wal_fsync {
+        FsyncMode::Always => "always",
+        FsyncMode::Interval => "interval",
+    };
+    [
+        ("listen", a.listen.clone()),
+        ("data", path(&a.data)),
+        ("config", a.config.as_deref().map(path).unwrap_or_default()),
+        ("cluster", a.cluster.clone()),
+        ("wal.fsync", fsync.to_string()),
+        ("wal.fsync-interval", dur(a.wal_fsync_interval)),
+        ("storage.tsdb.retention.time", dur(a.retention_time)),
+        ("storage.tsdb.retention.size", a.retention_size.to_string()),
+        (
+            "storage.tsdb.out-of-order-time-window",
+            dur(a.out_of_order_window),
+        ),
+        ("storage.tsdb.min-block-duration", dur(a.min_block_duration)),
+        (
+            "storage.tsdb.maintenance-interval",
+            dur(a.maintenance_interval),
+        ),
+        ("query.timeout", dur(q.timeout)),
+        ("query.max-samples", q.max_samples.to_string()),
+        ("query.max-concurrency", q.max_concurrency.to_string()),
+        ("query.lookback-delta", dur(q.lookback_delta)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// A hub that is up: its address and how to stop it (used by the demo).
 pub struct RunningHub {
     /// The bound address.
@@ -109,14 +214,23 @@ pub struct RunningHub {
 }
 
 /// Runs the hub until SIGINT/SIGTERM.
-pub async fn run(args: HubArgs) -> anyhow::Result<()> {
-    let hub = start(args, serve::shutdown_signal()).await?;
+pub async fn run(cli: HubCli) -> anyhow::Result<()> {
+    let hub = start_with(cli.hub, cli.query, serve::shutdown_signal()).await?;
     hub.done.await.context("hub task panicked")?
 }
 
-/// Starts the hub; it stops when `shutdown` completes.
+/// Starts the hub with the default query settings; it stops when `shutdown` completes.
 pub async fn start(
     args: HubArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningHub> {
+    start_with(args, QueryArgs::default(), shutdown).await
+}
+
+/// Starts the hub; it stops when `shutdown` completes.
+pub async fn start_with(
+    args: HubArgs,
+    query: QueryArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningHub> {
     let started = procmetrics::now_secs();
@@ -124,6 +238,7 @@ pub async fn start(
         Some(path) => Some(scraping::load_config(path)?),
         None => None,
     };
+    let config_text = args.config.as_deref().map(info::read_config_text);
 
     let fsync = match args.wal_fsync {
         FsyncMode::Always => tsdb::FsyncPolicy::Always,
@@ -136,6 +251,8 @@ pub async fn start(
         out_of_order_window_ms: millis(args.out_of_order_window),
         block_range_ms: millis(args.min_block_duration),
         maintenance_interval: Some(args.maintenance_interval).filter(|d| !d.is_zero()),
+        // One select may load no more than a whole query may.
+        max_samples_per_select: query.max_samples(),
         ..tsdb::Options::default()
     };
     std::fs::create_dir_all(&args.data)
@@ -161,9 +278,15 @@ pub async fn start(
             storage::WriteIdentity::Local,
         ))
     });
+    let hub_info = Arc::new(HubInfo::new(
+        flag_values(&args, &query),
+        info::retention_string(args.retention_time, args.retention_size),
+        args.cluster.clone(),
+        scraper.clone(),
+        config_text.as_deref().zip(loaded.as_ref()),
+    ));
     if let (Some(path), Some(s)) = (&args.config, &scraper) {
-        let s = s.clone();
-        scraping::reload_on_sighup(path.clone(), move |cfg| s.reload(cfg));
+        reload_on_sighup(path.clone(), s.clone(), hub_info.clone());
     }
 
     let ready = Arc::new(AtomicBool::new(false));
@@ -174,7 +297,9 @@ pub async fn start(
         render_db_metrics(&mut out, &metrics_db.stats(), &metrics_db.blocks());
         out
     });
-    let state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone());
+    let mut state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone())
+        .with_engine_options(query.engine_options());
+    state.info = hub_info;
     let router = server::router(state);
 
     let (listener, addr) = serve::bind(&args.listen, "hub").await?;
@@ -191,6 +316,34 @@ pub async fn start(
         res
     });
     Ok(RunningHub { addr, done })
+}
+
+/// Reloads the configuration on SIGHUP: applies it to scraping and records the
+/// outcome for `/api/v1/status/runtimeinfo` and `/api/v1/status/config`.
+fn reload_on_sighup(path: PathBuf, scraper: Arc<Scraping>, hub_info: Arc<HubInfo>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: configuration reload disabled");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match scraping::load_config(&path) {
+                Ok(cfg) => {
+                    scraper.reload(&cfg);
+                    hub_info.reloaded(&info::read_config_text(&path), &cfg);
+                    tracing::info!("reloaded configuration from {}", path.display());
+                }
+                Err(e) => {
+                    hub_info.reload_failed();
+                    tracing::error!("configuration reload failed, keeping the previous one: {e:#}")
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (path, scraper, hub_info);
 }
 
 fn render_db_metrics(out: &mut String, s: &tsdb::Stats, blocks: &[tsdb::block::BlockMeta]) {
@@ -241,7 +394,54 @@ fn render_db_metrics(out: &mut String, s: &tsdb::Stats, blocks: &[tsdb::block::B
 
 #[cfg(test)]
 mod tests {
-    use super::parse_bytes;
+    use super::*;
+
+    #[test]
+    fn query_defaults_match_the_flags() {
+        let cmd = HubCli::augment_args(clap::Command::new("hub"));
+        let m = cmd
+            .try_get_matches_from(["hub", "--data", "d"])
+            .expect("parses");
+        let cli = <HubCli as clap::FromArgMatches>::from_arg_matches(&m).expect("builds");
+        assert_eq!(cli.query, QueryArgs::default());
+        let o = cli.query.engine_options();
+        assert_eq!((o.lookback_delta_ms, o.max_concurrency), (300_000, 20));
+    }
+
+    #[test]
+    fn every_flag_is_listed() {
+        let cmd = HubCli::augment_args(clap::Command::new("hub"));
+        let listed: Vec<String> = flag_values(
+            &HubArgs {
+                listen: String::new(),
+                data: PathBuf::new(),
+                config: None,
+                cluster: String::new(),
+                wal_fsync: FsyncMode::Always,
+                wal_fsync_interval: Duration::ZERO,
+                retention_time: Duration::ZERO,
+                retention_size: 0,
+                out_of_order_window: Duration::ZERO,
+                min_block_duration: Duration::ZERO,
+                maintenance_interval: Duration::ZERO,
+            },
+            &QueryArgs::default(),
+        )
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+        for a in cmd.get_arguments() {
+            if let Some(long) = a.get_long() {
+                assert!(listed.iter().any(|k| k == long), "--{long} not in flags");
+            }
+        }
+    }
+
+    #[test]
+    fn zero_durations_are_refused_for_queries() {
+        assert!(parse_positive_duration("0s").is_err());
+        assert_eq!(parse_positive_duration("2m"), Ok(Duration::from_secs(120)));
+    }
 
     #[test]
     fn byte_sizes_parse_as_prometheus_does() {

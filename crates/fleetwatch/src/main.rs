@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub: receive, store, query.
-    Hub(hub::HubArgs),
+    Hub(hub::HubCli),
     /// Run an agent in one cluster: scrape and push to the hub.
     Agent(agent::AgentArgs),
     /// Run a hub and agents for two simulated clusters on loopback.

@@ -157,4 +157,44 @@ mod tests {
             r#"invalid parameter "time": boom"#
         );
     }
+
+    #[test]
+    fn engine_errors_map_as_prometheus() {
+        use promql::EvalError;
+        let cases = [
+            (EvalError::Parse("parse error: x".into()), 400, "bad_data"),
+            (EvalError::Timeout("query queue"), 503, "timeout"),
+            (
+                EvalError::TooManySamples("query execution"),
+                422,
+                "execution",
+            ),
+            (
+                EvalError::Execution("vector cannot contain metrics with the same labelset".into()),
+                422,
+                "execution",
+            ),
+            (EvalError::Storage("disk on fire".into()), 500, "internal"),
+            (
+                EvalError::Storage(
+                    "query processing would load too many samples into memory: more than 5".into(),
+                ),
+                422,
+                "execution",
+            ),
+        ];
+        for (e, status, kind) in cases {
+            let a = ApiError::from(e);
+            assert_eq!(
+                (a.status().as_u16(), a.kind.as_str()),
+                (status, kind),
+                "{}",
+                a.message
+            );
+        }
+        assert_eq!(
+            ApiError::from(EvalError::Parse("parse error: x".into())).message,
+            r#"invalid parameter "query": parse error: x"#
+        );
+    }
 }

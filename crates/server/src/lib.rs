@@ -25,13 +25,16 @@ use axum::routing::{get, post};
 pub use error::{ApiError, ErrorType};
 pub use info::{NoInfo, ServerInfo};
 pub use params::RequestLimits;
+/// The engine settings, re-exported so that the binary configures them without
+/// depending on the engine crate.
+pub use promql::EngineOptions;
 pub use state::ApiState;
 pub use write_metrics::WriteMetrics;
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
     use handlers::{
-        federate, health, metadata, metric_metadata, query, query_tools, status, targets,
+        federate, health, metadata, metric_metadata, query, query_tools, rules, status, targets,
         tsdb_status, write,
     };
     Router::new()
@@ -67,6 +70,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/metadata", get(metric_metadata::metadata))
         .route("/api/v1/targets", get(targets::targets))
         .route("/api/v1/scrape_pools", get(targets::scrape_pools))
+        .route("/api/v1/rules", get(rules::rules))
+        .route("/api/v1/alerts", get(rules::alerts))
         .route("/api/v1/status/tsdb", get(tsdb_status::tsdb))
         .route("/api/v1/status/buildinfo", get(status::buildinfo))
         .route("/api/v1/status/config", get(status::config))

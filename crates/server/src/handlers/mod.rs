@@ -6,6 +6,7 @@ pub mod metadata;
 pub mod metric_metadata;
 pub mod query;
 pub mod query_tools;
+pub mod rules;
 pub mod status;
 pub mod targets;
 pub mod tsdb_status;
