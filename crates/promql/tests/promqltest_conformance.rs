@@ -17,7 +17,6 @@ fn testdata_dir() -> PathBuf {
 }
 
 #[test]
-#[ignore = "until the engine passes every case"]
 fn every_script_passes() {
     let dir = testdata_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -40,4 +39,7 @@ fn every_script_passes() {
     .expect("writing to memory");
     let report = String::from_utf8_lossy(&report);
     assert_eq!(summary.failed, 0, "{report}\n{}", totals_line(&summary));
+    // Skips are allowed for three reasons only; a runner that skipped far more
+    // would pass vacuously. 1,107 cases ran at v3.14.0.
+    assert!(summary.passed >= 1_100, "{}", totals_line(&summary));
 }

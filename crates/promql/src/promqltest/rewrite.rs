@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use model::METRIC_NAME_LABEL;
+use model::Labels;
 use promql_parser::parser::{AtModifier, Expr, VectorSelector};
 
 use crate::parse::selector_matchers;
@@ -47,46 +47,87 @@ fn children(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-/// True when some selector of `e` selects one of `metrics`: its metric name
-/// is one of them, or all its `__name__` matchers match one.
-pub fn selects_any(e: &Expr, metrics: &BTreeSet<String>) -> bool {
-    if metrics.is_empty() {
+/// True when some selector of `e` selects one of `series`: all its matchers
+/// match that label set (a missing label matching as ""). Selecting by labels
+/// only (`{job="x"}`) counts, since the histogram samples reach the engine.
+pub fn selects_any(e: &Expr, series: &BTreeSet<Labels>) -> bool {
+    if series.is_empty() {
         return false;
     }
     let hit = match e {
-        Expr::VectorSelector(vs) => selector_selects(vs, metrics),
-        Expr::MatrixSelector(ms) => selector_selects(&ms.vs, metrics),
+        Expr::VectorSelector(vs) => selector_selects(vs, series),
+        Expr::MatrixSelector(ms) => selector_selects(&ms.vs, series),
         _ => false,
     };
-    hit || children(e).into_iter().any(|c| selects_any(c, metrics))
+    hit || children(e).into_iter().any(|c| selects_any(c, series))
 }
 
-fn selector_selects(vs: &VectorSelector, metrics: &BTreeSet<String>) -> bool {
-    if vs.name.as_ref().is_some_and(|n| metrics.contains(n)) {
-        return true;
-    }
+fn selector_selects(vs: &VectorSelector, series: &BTreeSet<Labels>) -> bool {
     let Ok(matchers) = selector_matchers(vs) else {
         return false;
     };
-    let names: Vec<_> = matchers
+    series
         .iter()
-        .filter(|m| m.name == METRIC_NAME_LABEL)
-        .collect();
-    !names.is_empty()
-        && metrics
-            .iter()
-            .any(|metric| names.iter().all(|m| m.matches(metric)))
+        .any(|l| matchers.iter().all(|m| m.matches(l.get_or_empty(&m.name))))
 }
 
 /// The query with every selector and subquery outside subqueries pinned
 /// with `@ t` where it has no `@`, re-printed; `None` when the query calls
 /// a function whose result depends on the evaluation time.
-pub fn pin_at(e: &Expr, t: i64) -> Option<String> {
+///
+/// String literals written with `\x` escapes are put back as written in
+/// `original`: the parser decodes `"\xff"` to U+00FF, while Go keeps the raw
+/// byte, so printing the decoded text would change the query's meaning.
+pub fn pin_at(e: &Expr, t: i64, original: &str) -> Option<String> {
     let mut e = e.clone();
     let at = at_modifier(t);
     let mut unsafe_call = false;
     pin(&mut e, &at, &mut unsafe_call);
-    (!unsafe_call).then(|| e.to_string())
+    (!unsafe_call).then(|| restore_hex_escapes(&e.to_string(), original))
+}
+
+/// Byte ranges of the quoted strings of a query, in order.
+fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let q = b[i];
+        if matches!(q, b'"' | b'\'' | b'`') {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != q {
+                j += if b[j] == b'\\' && q != b'`' { 2 } else { 1 };
+            }
+            let end = (j + 1).min(b.len());
+            out.push((i, end));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn restore_hex_escapes(printed: &str, original: &str) -> String {
+    let orig = quoted_spans(original);
+    let new = quoted_spans(printed);
+    if orig.len() != new.len() || !orig.iter().any(|&(a, b)| original[a..b].contains("\\x")) {
+        return printed.to_string();
+    }
+    let mut out = String::with_capacity(printed.len());
+    let mut last = 0;
+    for (&(oa, ob), &(na, nb)) in orig.iter().zip(&new) {
+        out.push_str(&printed[last..na]);
+        let raw = &original[oa..ob];
+        out.push_str(if raw.contains("\\x") {
+            raw
+        } else {
+            &printed[na..nb]
+        });
+        last = nb;
+    }
+    out.push_str(&printed[last..]);
+    out
 }
 
 fn at_modifier(t: i64) -> AtModifier {
@@ -150,7 +191,7 @@ mod tests {
     use crate::parse::parse;
 
     fn pinned(q: &str, t: i64) -> Option<String> {
-        pin_at(&parse(q).expect("parses").expr, t)
+        pin_at(&parse(q).expect("parses").expr, t, q)
     }
 
     #[test]
@@ -169,19 +210,25 @@ mod tests {
         // The re-printed text parses again.
         let text = pinned(r#"foo{a=~"x|y", b!="z"}[1m] offset -1m"#, 1500).expect("pinned");
         assert!(parse(&text).is_ok(), "{text}");
+        let q = r#"label_replace(m, "\xff", "", "src", "(.*)")"#;
+        let text = pin_at(&parse(q).expect("parses").expr, 0, q).expect("pinned");
+        assert!(text.contains(r#""\xff""#), "{text}");
+        assert!(parse(&text).is_ok(), "{text}");
         assert_eq!(at_rerun_times(0), [-1000, 0, 1000]);
         assert_eq!(at_rerun_times(10), [-100, 0, 2, 10, 100]);
     }
 
     #[test]
     fn selected_metrics() {
-        let hist: BTreeSet<String> = ["h".to_string()].into();
+        let hist: BTreeSet<Labels> = [Labels::from_pairs([("__name__", "h"), ("job", "a")])].into();
         let sel = |q: &str| selects_any(&parse(q).expect("parses").expr, &hist);
         assert!(sel("rate(h[5m])"));
         assert!(sel(r#"sum({__name__=~"h|x"})"#));
         assert!(sel("1 + h offset 1m"));
         assert!(!sel("hh + x"));
         assert!(!sel(r#"{job="h"}"#));
+        assert!(sel(r#"{job="a"}"#));
+        assert!(!sel(r#"h{job="b"}"#));
         assert!(!sel(r#"{__name__=~"x.*"}"#));
     }
 }

@@ -118,7 +118,7 @@ pub fn run_script(file_name: &str, text: &str, opts: RunOptions) -> ScriptResult
     let mut runner = Runner {
         engine: Engine::new(test_engine_options()),
         store: MemStore::new(),
-        histogram_metrics: BTreeSet::new(),
+        histogram_series: BTreeSet::new(),
         opts,
         start_timestamps: file_name == "start_timestamps.test",
     };
@@ -139,8 +139,8 @@ pub fn run_script(file_name: &str, text: &str, opts: RunOptions) -> ScriptResult
 struct Runner {
     engine: Engine,
     store: MemStore,
-    /// Metrics with native-histogram samples since the last `clear`.
-    histogram_metrics: BTreeSet<String>,
+    /// Series with native-histogram samples since the last `clear`.
+    histogram_series: BTreeSet<Labels>,
     opts: RunOptions,
     start_timestamps: bool,
 }
@@ -168,13 +168,13 @@ impl Check<'_> {
 impl Runner {
     fn clear(&mut self) {
         self.store.clear();
-        self.histogram_metrics.clear();
+        self.histogram_series.clear();
     }
 
     /// Stores the float samples of a block; histogram slots keep their time
     /// but are not stored (the engine has no native histograms).
     fn load(&mut self, l: &Load) {
-        self.histogram_metrics.extend(l.histogram_metrics());
+        self.histogram_series.extend(l.histogram_series());
         for (labels, values) in &l.series {
             for (k, v) in values.iter().enumerate() {
                 if let SeqValue::Float(f) = v {
@@ -196,7 +196,7 @@ impl Runner {
             Err(EvalError::Parse(_)) => return Outcome::Skip(SkipReason::Unparsed),
             Err(e) => return Outcome::Fail(format!("cannot parse: {e}")),
         };
-        if selects_any(&parsed.expr, &self.histogram_metrics) {
+        if selects_any(&parsed.expr, &self.histogram_series) {
             return Outcome::Skip(SkipReason::NativeHistogram);
         }
         let checked = match case.range {
@@ -233,7 +233,7 @@ impl Runner {
         if !self.opts.extra_checks {
             return Ok(());
         }
-        let Some(text) = pin_at(&parsed.expr, case.at) else {
+        let Some(text) = pin_at(&parsed.expr, case.at, &case.query) else {
             return Ok(());
         };
         let pinned = parse(&text).map_err(|e| {

@@ -58,22 +58,24 @@ pub struct Load {
 }
 
 impl Load {
-    /// Metric names that get native histogram samples from this block: those
-    /// with `{{...}}` values and, for `load_with_nhcb`, the base names of
-    /// `_bucket`/`_sum`/`_count` series.
-    pub fn histogram_metrics(&self) -> BTreeSet<String> {
+    /// Label sets that get native histogram samples from this block: series
+    /// with `{{...}}` values and, for `load_with_nhcb`, the series built from
+    /// `_bucket`/`_sum`/`_count` (base name, no `le`).
+    pub fn histogram_series(&self) -> BTreeSet<Labels> {
         let mut out = BTreeSet::new();
         for (labels, values) in &self.series {
+            if values.contains(&SeqValue::Histogram) {
+                out.insert(labels.clone());
+            }
             let Some(name) = labels.metric_name() else {
                 continue;
             };
-            if values.contains(&SeqValue::Histogram) {
-                out.insert(name.to_string());
-            }
             if self.with_nhcb {
                 for suffix in ["_bucket", "_sum", "_count"] {
                     if let Some(base) = name.strip_suffix(suffix) {
-                        out.insert(base.to_string());
+                        let mut b = model::LabelsBuilder::new(labels.clone());
+                        b.set(model::METRIC_NAME_LABEL, base).del("le");
+                        out.insert(b.build());
                     }
                 }
             }
@@ -291,7 +293,8 @@ clear
             panic!("load")
         };
         assert_eq!((l.line, l.interval, l.series.len()), (3, 300_000, 2));
-        assert_eq!(l.histogram_metrics().into_iter().collect::<Vec<_>>(), ["h"]);
+        let hist: Vec<String> = l.histogram_series().iter().map(|l| l.to_string()).collect();
+        assert_eq!(hist, ["h"]);
         let e = eval(&cmds, 1);
         assert_eq!((e.line, e.at, e.query.as_str()), (8, 600_000, "m"));
         assert_eq!(e.expected.values().next().map(|x| x.pos), Some(1));
