@@ -154,16 +154,41 @@ impl Querier for DbQuerier {
         let max = self.inner.opts.max_samples_per_select;
         let mut budget = Budget { left: max, max };
         let head_series = self.inner.head.select(matchers);
-        let mut runs: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
-        for s in &head_series {
+        let mut head_runs = Vec::with_capacity(head_series.len());
+        for (i, s) in head_series.iter().enumerate() {
             let samples = s.range(mint, maxt);
             if !samples.is_empty() {
                 budget.take(samples.len())?;
-                runs.entry(s.to_labels()).or_default().push(samples);
+                head_runs.push((i, samples));
             }
         }
         // After the head, so that a sample moving out of it meanwhile is found here.
         let persisted: Arc<Persisted> = self.inner.persisted();
+        let limit = if hints.limit == 0 {
+            usize::MAX
+        } else {
+            hints.limit
+        };
+        if persisted.pending.is_none() && persisted.overlapping(mint, maxt).next().is_none() {
+            // Only the head holds the range (recent data, what dashboards
+            // read): one run per series, nothing to merge.
+            let mut out: Vec<Series> = head_runs
+                .into_iter()
+                .map(|(i, samples)| Series {
+                    labels: head_series[i].to_labels(),
+                    samples,
+                })
+                .collect();
+            out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+            out.truncate(limit);
+            return Ok(out);
+        }
+        let mut runs: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
+        for (i, samples) in head_runs {
+            runs.entry(head_series[i].to_labels())
+                .or_default()
+                .push(samples);
+        }
         if let Some(p) = &persisted.pending {
             for s in &head_series {
                 let samples = p.samples(s.id, mint, maxt);
@@ -181,11 +206,6 @@ impl Querier for DbQuerier {
                 }
             }
         }
-        let limit = if hints.limit == 0 {
-            usize::MAX
-        } else {
-            hints.limit
-        };
         Ok(runs
             .into_iter()
             .take(limit)

@@ -269,11 +269,9 @@ pub fn drop_metadata_labels(labels: &mut Labels) {
         .iter()
         .any(|l| METADATA_LABELS.contains(&l.name.as_str()))
     {
-        let kept = labels
-            .iter()
-            .filter(|l| !METADATA_LABELS.contains(&l.name.as_str()))
-            .cloned()
-            .collect();
+        // In place: the remaining labels' strings are moved, not copied.
+        let mut kept = std::mem::take(labels).into_vec();
+        kept.retain(|l| !METADATA_LABELS.contains(&l.name.as_str()));
         *labels = Labels::from_sorted(kept);
     }
 }

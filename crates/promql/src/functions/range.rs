@@ -161,7 +161,7 @@ pub fn call(ev: &Evaluator<'_>, c: &Call) -> EvalResult<Value> {
             params.push(ev.eval_scalar(a)?);
         }
     }
-    let out = eval_windows(ev, c, func, matrix_node, &arg, &params)?;
+    let out = eval_windows(ev, c, func, matrix_node, arg, &params)?;
     Ok(Value::Vector(out))
 }
 
@@ -171,10 +171,17 @@ fn eval_windows(
     c: &Call,
     func: Func,
     matrix_node: &Expr,
-    arg: &RangeArg,
+    arg: RangeArg,
     params: &[Vec<f64>],
 ) -> EvalResult<Vec<Series>> {
-    let range_secs = numeric::duration_seconds(arg.range);
+    // Owned, so that each output series takes its input's labels without a copy.
+    let RangeArg {
+        series: input,
+        range,
+        ends,
+        steps,
+    } = arg;
+    let range_secs = numeric::duration_seconds(range);
     let param_at = |k: usize, step: usize| {
         params
             .get(k)
@@ -185,14 +192,14 @@ fn eval_windows(
     let mut scratch = Vec::new();
     // Quantile values already warned about, so the text is built once each.
     let mut warned_quantiles: Vec<u64> = Vec::new();
-    let mut out = Vec::with_capacity(arg.series.len());
-    for s in &arg.series {
+    let mut out = Vec::with_capacity(input.len());
+    for s in input {
         ev.check_deadline()?;
         let mut points: Vec<Sample> = Vec::new();
-        let mut walker = Walker::new(&s.samples, arg.range);
+        let mut walker = Walker::new(&s.samples, range);
         // With `@` every step sees the same window: compute it once.
         let mut cache: Option<(CacheKey, Option<f64>)> = None;
-        for (step, &end) in arg.ends.iter().enumerate() {
+        for (step, &end) in ends.iter().enumerate() {
             let (lo, hi) = walker.advance(end);
             if lo >= hi {
                 continue;
@@ -214,7 +221,7 @@ fn eval_windows(
                 }
                 _ => {}
             }
-            let t = arg.steps.at(step);
+            let t = steps.at(step);
             let key = CacheKey {
                 lo,
                 hi,
@@ -227,7 +234,7 @@ fn eval_windows(
                 _ => {
                     let w = Win {
                         samples: &s.samples[lo..hi],
-                        start: end.saturating_sub(arg.range),
+                        start: end.saturating_sub(range),
                         end,
                         t,
                         range_secs,
@@ -249,10 +256,10 @@ fn eval_windows(
             continue;
         }
         if matches!(func, Func::Rate | Func::Increase) {
-            note_possible_non_counter(ev, s, matrix_node);
+            note_possible_non_counter(ev, &s, matrix_node);
         }
         let mut series = Series {
-            labels: s.labels.clone(),
+            labels: s.labels,
             samples: points,
             drop_name: s.drop_name,
         };
