@@ -6,7 +6,9 @@
 //! `\Q…\E` quoting, `{` that does not start a repetition (literal in Go),
 //! and Perl classes (`\d`, `\w`, `\s`, `\b`) that are ASCII-only in Go.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{LazyLock, Mutex};
 
 /// A regex that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,8 +31,20 @@ pub struct PromRegex {
 }
 
 impl PromRegex {
-    /// Compiles `pattern` with Prometheus's anchoring.
+    /// Compiles `pattern` with Prometheus's anchoring. Compiled patterns are
+    /// kept in a small process-wide cache: the same matchers arrive with every
+    /// refresh of a dashboard, and building a regex costs tens of microseconds,
+    /// more than evaluating a small query.
     pub fn new(pattern: &str) -> Result<Self, RegexError> {
+        if let Some(hit) = cache_get(pattern) {
+            return Ok(hit);
+        }
+        let re = Self::compile(pattern)?;
+        cache_put(&re);
+        Ok(re)
+    }
+
+    fn compile(pattern: &str) -> Result<Self, RegexError> {
         let translated = translate(pattern).map_err(|reason| RegexError {
             pattern: pattern.to_string(),
             reason,
@@ -71,6 +85,31 @@ impl PromRegex {
     /// When the pattern is `lit1|lit2|…` of plain literals, those literals.
     pub fn literal_alternatives(&self) -> Option<&[String]> {
         self.literals.as_deref()
+    }
+}
+
+/// Most compiled patterns kept; the cache is emptied when it fills up.
+const CACHE_ENTRIES: usize = 1024;
+/// Longest pattern cached (longer ones are rare and would crowd the cache).
+const CACHE_MAX_PATTERN: usize = 4096;
+
+static CACHE: LazyLock<Mutex<HashMap<String, PromRegex>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn cache_get(pattern: &str) -> Option<PromRegex> {
+    // A poisoned lock only means another thread panicked mid-insert: skip the cache.
+    CACHE.lock().ok()?.get(pattern).cloned()
+}
+
+fn cache_put(re: &PromRegex) {
+    if re.source.len() > CACHE_MAX_PATTERN {
+        return;
+    }
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(re.source.clone(), re.clone());
     }
 }
 

@@ -11,7 +11,7 @@ use storage::Queryable;
 use crate::annotations::Annotations;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, Shared, finish_names};
-use crate::parse::{ParsedQuery, parse};
+use crate::parse::{ParsedQuery, parse_shared};
 use crate::value::{QueryValue, Series, Steps, Value, VectorSample};
 
 /// Engine settings; the defaults are Prometheus's.
@@ -89,7 +89,7 @@ impl Engine {
         t: Timestamp,
         timeout: Option<Duration>,
     ) -> EvalResult<QueryResult> {
-        let parsed = parse(query)?;
+        let parsed = parse_shared(query)?;
         self.instant_parsed(storage, &parsed, t, timeout)
     }
 
@@ -137,7 +137,7 @@ impl Engine {
         step: i64,
         timeout: Option<Duration>,
     ) -> EvalResult<QueryResult> {
-        let parsed = parse(query)?;
+        let parsed = parse_shared(query)?;
         self.range_parsed(storage, &parsed, start, end, step, timeout)
     }
 

@@ -22,5 +22,5 @@ pub mod value;
 pub use annotations::{Annotations, Pos};
 pub use engine::{Engine, EngineOptions, QueryResult};
 pub use error::{EvalError, EvalResult};
-pub use parse::{ParsedQuery, parse, parse_metric_selector};
+pub use parse::{ParsedQuery, parse, parse_metric_selector, parse_shared};
 pub use value::{QueryValue, Series, Steps, Value, VectorSample};

@@ -3,6 +3,9 @@
 //! matchers compiled with Prometheus's regex anchoring (`^(?s:re)$`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::Mutex;
 
 use model::{METRIC_NAME_LABEL, MatchOp, Matcher};
 use promql_parser::label::{MatchOp as PMatchOp, Matchers};
@@ -42,6 +45,33 @@ pub fn parse(text: &str) -> EvalResult<ParsedQuery> {
     };
     q.locate();
     Ok(q)
+}
+
+/// Parsed queries kept for reuse; emptied when full.
+const CACHE_ENTRIES: usize = 512;
+/// Longest query text cached.
+const CACHE_MAX_TEXT: usize = 16 * 1024;
+
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<ParsedQuery>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// [`parse`], sharing the result with earlier parses of the same text: a
+/// dashboard sends the same queries on every refresh, and parsing (which
+/// also compiles the parser's own regexes) costs more than evaluating a
+/// small query. The AST is immutable, so sharing it is safe.
+pub fn parse_shared(text: &str) -> EvalResult<Arc<ParsedQuery>> {
+    if let Some(hit) = CACHE.lock().get(text) {
+        return Ok(Arc::clone(hit));
+    }
+    let parsed = Arc::new(parse(text)?);
+    if text.len() <= CACHE_MAX_TEXT {
+        let mut c = CACHE.lock();
+        if c.len() >= CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(text.to_string(), Arc::clone(&parsed));
+    }
+    Ok(parsed)
 }
 
 impl ParsedQuery {
