@@ -142,10 +142,10 @@ fn external_label_rules(labels: &model::Labels) -> anyhow::Result<Vec<relabel::R
         .iter()
         .map(|l| {
             let mut r = relabel::RelabelConfig::new(relabel::Action::Replace);
-            r.source_labels = Some(vec![l.name.clone()]);
+            r.source_labels = Some(vec![l.name.to_string()]);
             // Anchored: matches only a missing (empty) label.
             r.regex = Some(model::PromRegex::new("").context("empty regex")?);
-            r.target_label = l.name.clone();
+            r.target_label = l.name.to_string();
             r.replacement = l.value.replace('$', "$$");
             r.validate(relabel::NameValidationScheme::Utf8)
                 .with_context(|| format!("external label {}", l.name))?;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::label_str::LabelStr;
+
 /// The label that carries the metric name.
 pub const METRIC_NAME_LABEL: &str = "__name__";
 /// The label scrape sets to the job name.
@@ -23,14 +25,14 @@ pub struct SeriesRef(pub u64);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label {
     /// Label name.
-    pub name: String,
+    pub name: LabelStr,
     /// Label value; never empty inside a `Labels` (empty means absent).
-    pub value: String,
+    pub value: LabelStr,
 }
 
 impl Label {
     /// A label from anything string-like.
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<LabelStr>, value: impl Into<LabelStr>) -> Self {
         Label {
             name: name.into(),
             value: value.into(),
@@ -50,7 +52,7 @@ impl Labels {
 
     /// Builds from pairs in any order; the last value of a repeated name wins and
     /// empty values are dropped, as Prometheus's label builder does.
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+    pub fn from_pairs<N: Into<LabelStr>, V: Into<LabelStr>>(
         pairs: impl IntoIterator<Item = (N, V)>,
     ) -> Self {
         let mut b = LabelsBuilder::new(Labels::empty());
@@ -141,7 +143,8 @@ impl Labels {
             + self
                 .0
                 .iter()
-                .map(|l| l.name.capacity() + l.value.capacity())
+                // Shared strings are counted in full by every holder: an upper bound.
+                .map(|l| l.name.len() + l.value.len())
                 .sum::<usize>()
     }
 }
@@ -211,10 +214,13 @@ impl LabelsBuilder {
     }
 
     /// Sets `name` to `value`; an empty value deletes the label.
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        let name = name.into();
-        let value = value.into();
-        match self.labels.binary_search_by(|l| l.name.as_str().cmp(&name)) {
+    pub fn set(&mut self, name: impl Into<LabelStr>, value: impl Into<LabelStr>) -> &mut Self {
+        let name: LabelStr = name.into();
+        let value: LabelStr = value.into();
+        match self
+            .labels
+            .binary_search_by(|l| l.name.as_str().cmp(name.as_str()))
+        {
             Ok(i) if value.is_empty() => {
                 self.labels.remove(i);
             }

@@ -5,6 +5,7 @@
 
 mod duration;
 pub mod goyaml;
+mod label_str;
 mod labels;
 mod matcher;
 mod metadata;
@@ -12,6 +13,7 @@ mod regex;
 mod sample;
 
 pub use duration::{DurationError, PromDuration};
+pub use label_str::LabelStr;
 pub use labels::{
     ALERT_NAME_LABEL, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, Label, Labels, LabelsBuilder,
     METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, hash_label_pairs, is_valid_label_name,

@@ -1,7 +1,8 @@
 //! The queries dashboards for many clusters run, over a TSDB holding a fleet:
 //! 10 clusters x 40 instances, request counters by code and method, a latency
-//! histogram of 12 buckets, and an info series per instance to join on; one
-//! hour at a 15 s interval (about 9,000 series, 2.2 M samples).
+//! histogram of 12 buckets, an info series per instance to join on; one
+//! hour at a 15 s interval, and five filesystems per instance (about 13,000
+//! series, 3.1 M samples).
 //!
 //! `cargo bench -p promql --bench dashboards`
 
@@ -55,6 +56,34 @@ fn fleet() -> Vec<(Labels, f64)> {
                     (k + 1) as f64,
                 ));
             }
+            for (k, (fstype, mount)) in [
+                ("ext4", "/"),
+                ("ext4", "/var"),
+                ("xfs", "/data"),
+                ("tmpfs", "/run"),
+                ("overlay", "/var/lib/containers"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                for (name, base) in [
+                    ("node_filesystem_avail_bytes", 1.0e9),
+                    ("node_filesystem_size_bytes", 4.0e9),
+                ] {
+                    out.push((
+                        Labels::from_pairs([
+                            ("__name__", name),
+                            ("cluster", &cluster),
+                            ("instance", &instance),
+                            ("job", "node"),
+                            ("device", &format!("sd{k}")),
+                            ("fstype", fstype),
+                            ("mountpoint", mount),
+                        ]),
+                        base * (k + 1) as f64,
+                    ));
+                }
+            }
             out.push((
                 Labels::from_pairs([
                     ("__name__", "node_info"),
@@ -85,7 +114,7 @@ fn fill(db: &Db) {
     }
 }
 
-const QUERIES: [(&str, &str); 6] = [
+const QUERIES: [(&str, &str); 7] = [
     (
         "sum_rate_by_cluster",
         "sum by (cluster) (rate(http_requests_total[5m]))",
@@ -105,6 +134,10 @@ const QUERIES: [(&str, &str); 6] = [
     (
         "topk",
         "topk(5, sum by (cluster, instance) (rate(http_requests_total[5m])))",
+    ),
+    (
+        "one_to_one_ratio",
+        "min by (cluster, instance) (node_filesystem_avail_bytes{fstype!~\"tmpfs|overlay\"} / node_filesystem_size_bytes{fstype!~\"tmpfs|overlay\"})",
     ),
     (
         "max_over_time_subquery",

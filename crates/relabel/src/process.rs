@@ -60,8 +60,8 @@ impl AddOrder {
     fn snapshot(&self, lb: &LabelsBuilder) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = lb
             .iter()
-            .filter(|l| !self.0.contains(&l.name))
-            .map(|l| (l.name.clone(), l.value.clone()))
+            .filter(|l| !self.0.iter().any(|n| *n == l.name))
+            .map(|l| (l.name.to_string(), l.value.to_string()))
             .collect();
         out.extend(
             self.0
@@ -181,7 +181,7 @@ fn label_map(
         Some(o) => o.snapshot(lb),
         None => lb
             .iter()
-            .map(|l| (l.name.clone(), l.value.clone()))
+            .map(|l| (l.name.to_string(), l.value.to_string()))
             .collect(),
     };
     for (name, value) in &snapshot {

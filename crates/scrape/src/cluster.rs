@@ -31,7 +31,7 @@ impl ClusterLabel {
             Some(v) if v == name => return,
             Some(v) if !honor_labels => {
                 let old = v.to_string();
-                set_exported(lb, CLUSTER_LABEL, old);
+                set_exported(lb, CLUSTER_LABEL, old.into());
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use crate::cluster::ClusterLabel;
 pub const EXPORTED_LABEL_PREFIX: &str = "exported_";
 
 /// Sets `exported_<name>` (or `exported_exported_<name>`... the first one free) to `value`.
-pub(crate) fn set_exported(lb: &mut LabelsBuilder, name: &str, value: String) {
+pub(crate) fn set_exported(lb: &mut LabelsBuilder, name: &str, value: model::LabelStr) {
     let mut new_name = name.to_string();
     loop {
         new_name.insert_str(0, EXPORTED_LABEL_PREFIX);

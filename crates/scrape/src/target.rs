@@ -240,9 +240,9 @@ impl Target {
         for l in &self.labels {
             if let Some(k) = l.name.strip_prefix(PARAM_LABEL_PREFIX) {
                 match params.get_mut(k) {
-                    Some(v) if !v.is_empty() => v[0] = l.value.clone(),
+                    Some(v) if !v.is_empty() => v[0] = l.value.to_string(),
                     _ => {
-                        params.insert(k.to_string(), vec![l.value.clone()]);
+                        params.insert(k.to_string(), vec![l.value.to_string()]);
                     }
                 }
             }

@@ -51,7 +51,7 @@ impl Persisted {
             let labels = series.to_labels();
             let matchers: Vec<Matcher> = labels
                 .iter()
-                .map(|l| Matcher::equal(&l.name, &l.value))
+                .map(|l| Matcher::equal(l.name.as_str(), l.value.as_str()))
                 .collect();
             for b in candidates {
                 for s in b.select(&matchers)? {

@@ -160,9 +160,9 @@ fn round_trip_bit_for_bit() {
     for (l, _) in &series {
         for label in l.iter() {
             values
-                .entry(label.name.clone())
+                .entry(label.name.to_string())
                 .or_default()
-                .insert(label.value.clone());
+                .insert(label.value.to_string());
         }
     }
     assert_eq!(

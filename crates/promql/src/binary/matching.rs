@@ -273,7 +273,7 @@ impl Join<'_> {
         }
         if self.m.card == Card::OneToOne {
             if self.m.on {
-                b.retain(|l| self.m.names.contains(&l.name));
+                b.retain(|l| self.m.names.iter().any(|n| *n == l.name));
             } else {
                 for name in &self.m.names {
                     b.del(name);

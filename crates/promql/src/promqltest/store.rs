@@ -128,7 +128,7 @@ impl Querier for MemQuerier {
     ) -> Result<Vec<String>, StorageError> {
         let names: BTreeSet<String> = self
             .matching(hints, matchers)
-            .flat_map(|(l, _)| l.iter().map(|x| x.name.clone()))
+            .flat_map(|(l, _)| l.iter().map(|x| x.name.to_string()))
             .collect();
         Ok(names.into_iter().collect())
     }

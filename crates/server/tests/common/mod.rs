@@ -102,7 +102,12 @@ impl Querier for MemQuerier {
         let mut out: Vec<String> = self
             .in_range(hints, ms)
             .iter()
-            .flat_map(|s| s.labels.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
+            .flat_map(|s| {
+                s.labels
+                    .iter()
+                    .map(|l| l.name.to_string())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         out.sort();
         out.dedup();

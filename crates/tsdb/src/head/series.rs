@@ -211,12 +211,7 @@ impl MemSeries {
 
     /// The labels as a `Labels`.
     pub(crate) fn to_labels(&self) -> Labels {
-        Labels::from_sorted(
-            self.labels
-                .iter()
-                .map(|(n, v)| Label::new(n.as_ref(), v.as_ref()))
-                .collect(),
-        )
+        Labels::from_sorted(self.labels.iter().map(|(n, v)| Label::new(n, v)).collect())
     }
 
     /// True when the series has exactly these labels.

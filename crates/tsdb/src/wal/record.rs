@@ -212,7 +212,7 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
                 for _ in 0..n {
                     let name = r.string()?;
                     let value = r.string()?;
-                    labels.push(Label { name, value });
+                    labels.push(Label::new(name, value));
                 }
                 if labels.windows(2).any(|w| w[0].name >= w[1].name) {
                     return Err(r.err("labels not sorted or not unique"));

@@ -281,7 +281,9 @@ fn enrich(
         };
         matched = true;
         for l in info[idx].labels.iter() {
-            if l.name == METRIC_NAME_LABEL || (!data.is_empty() && !data.contains_key(&l.name)) {
+            if l.name == METRIC_NAME_LABEL
+                || (!data.is_empty() && !data.contains_key(l.name.as_str()))
+            {
                 continue;
             }
             if added
