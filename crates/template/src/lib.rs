@@ -1,0 +1,2 @@
+//! Go `text/template` as Prometheus's rule templates use it (labels and
+//! annotations of alerting rules).
