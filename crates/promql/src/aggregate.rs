@@ -7,11 +7,9 @@
 //! - [`simple`] does `sum`, `avg`, `min`, `max`, `count`, `group`, `stddev`, `stdvar`;
 //! - [`quantile`] does `quantile`;
 //! - [`topk`] does `topk`, `bottomk`, `limitk`, `limit_ratio`;
-//! - [`count_values`] does `count_values`;
-//! - [`gofmt`] prints numbers and strings as Prometheus prints them.
+//! - [`count_values`] does `count_values`.
 
 mod count_values;
-pub(crate) mod gofmt;
 mod quantile;
 mod simple;
 mod topk;

@@ -6,6 +6,9 @@
 //! [`aggregate`], [`binary`], [`functions`] → [`value`] results with
 //! [`annotations`]. [`grouping`] holds the label keys aggregations and vector
 //! matching share; [`promqltest`] runs Prometheus's PromQL test scripts.
+//!
+//! Helpers the operators share:
+//! - [`gofmt`]: numbers, strings and label sets as Prometheus (Go) prints them.
 
 pub mod aggregate;
 pub mod annotations;
@@ -14,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod functions;
+pub(crate) mod gofmt;
 pub mod grouping;
 pub mod parse;
 pub mod promqltest;

@@ -8,9 +8,9 @@ use promql_parser::label::Labels as ParserLabels;
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 
 use super::Groups;
-use super::gofmt::go_quote_bytes;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
+use crate::gofmt::go_quote_bytes;
 use crate::grouping::{LabelSubset, step_of};
 use crate::value::Series;
 

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 use model::Sample;
 use promql_parser::parser::Expr;
 
-use super::gofmt::go_float;
 use super::{Groups, ParamRange};
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
+use crate::gofmt::go_g;
 use crate::grouping::ByStep;
 use crate::value::Series;
 
@@ -75,10 +75,7 @@ pub(super) fn eval(
 }
 
 fn invalid_quantile(q: f64) -> String {
-    format!(
-        "quantile value should be between 0 and 1, got {}",
-        go_float(q)
-    )
+    format!("quantile value should be between 0 and 1, got {}", go_g(q))
 }
 
 /// NaN lowest, otherwise by value.

@@ -9,10 +9,10 @@ use model::Labels;
 use promql_parser::parser::Expr;
 use xxhash_rust::xxh64::xxh64;
 
-use super::gofmt::go_float;
 use super::{Groups, ParamRange};
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
+use crate::gofmt::go_g;
 use crate::grouping::{At, ByStep};
 use crate::value::Series;
 
@@ -67,13 +67,13 @@ pub(super) fn eval(
         if r.min <= MIN_INT64 {
             return Err(EvalError::exec(format!(
                 "Scalar value {} underflows int64",
-                go_float(r.min)
+                go_g(r.min)
             )));
         }
         if r.max >= MAX_INT64 {
             return Err(EvalError::exec(format!(
                 "Scalar value {} overflows int64",
-                go_float(r.max)
+                go_g(r.max)
             )));
         }
     }
@@ -192,8 +192,8 @@ fn nan_last(a: f64, b: f64, descending: bool) -> Ordering {
 fn invalid_ratio(got: f64, to: f64) -> String {
     format!(
         "ratio value should be between -1 and 1, got {}, capping to {}",
-        go_float(got),
-        go_float(to)
+        go_g(got),
+        go_g(to)
     )
 }
 

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use model::{Labels, LabelsBuilder, Sample, Timestamp};
 
 use super::{Card, METADATA_LABELS, Matching, Op};
-use crate::aggregate::gofmt::go_labels;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset};
+use crate::gofmt::go_labels;
 use crate::grouping::{ByStep, KeyTable};
 use crate::value::Series;
 

@@ -9,10 +9,8 @@
 //! - [`histogram`]: `histogram_quantile(s)` and `histogram_fraction` over classic
 //!   `le` buckets, and the native-histogram functions (no native samples here);
 //! - [`misc`]: `vector`, `scalar`, `absent`, `start_timestamp`;
-//! - [`info`]: `info`, enriching series with info-metric labels;
-//! - [`gofmt`]: Go's float and time formatting, for labels and annotation texts.
+//! - [`info`]: `info`, enriching series with info-metric labels.
 
-mod gofmt;
 mod histogram;
 mod info;
 mod label;

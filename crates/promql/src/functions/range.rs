@@ -10,7 +10,7 @@
 //! - [`over_time`] has the `*_over_time` aggregations, `changes`, `resets`;
 //! - [`regression`] has `deriv`, `predict_linear`;
 //! - [`smoothing`] has `double_exponential_smoothing`;
-//! - [`numeric`] has Kahan summation, quantiles, Go-style number formatting.
+//! - [`numeric`] has Kahan summation, quantiles, Go's `Duration.Seconds()`.
 
 #[cfg(test)]
 mod engine_tests;
@@ -28,6 +28,7 @@ use promql_parser::parser::{Call, Expr};
 
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
+use crate::gofmt::{go_g, go_quote};
 use crate::value::{Series, Value};
 
 /// A range-vector function.
@@ -215,7 +216,7 @@ fn eval_windows(
                     warned_quantiles.push(p[0].to_bits());
                     let text = format!(
                         "quantile value should be between 0 and 1, got {}",
-                        numeric::go_g(p[0])
+                        go_g(p[0])
                     );
                     ev.warn(&text, &c.args.args[0]);
                 }
@@ -345,7 +346,7 @@ fn note_possible_non_counter(ev: &Evaluator<'_>, s: &Series, node: &Expr) {
     if !counter_like {
         let text = format!(
             "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
-            numeric::go_quote(name)
+            go_quote(name)
         );
         ev.info(&text, node);
     }

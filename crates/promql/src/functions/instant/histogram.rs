@@ -13,10 +13,11 @@ use model::{BUCKET_LABEL, Labels, LabelsBuilder, Sample};
 use promql_parser::parser::Expr;
 
 use self::buckets::{Bucket, Forced, bucket_fraction, bucket_quantile};
-use super::gofmt::{go_g, go_g_prec, go_quote, openmetrics_float, rfc3339};
+use super::time::rfc3339;
 use super::{arg, at_step};
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
+use crate::gofmt::{go_g, go_g_prec, go_quote, openmetrics_float};
 use crate::value::{Series, Value};
 
 /// One classic histogram: the labels without `le`, and its buckets at each step.

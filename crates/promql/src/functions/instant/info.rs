@@ -16,9 +16,9 @@ use model::{
 use promql_parser::parser::{Expr, SubqueryExpr};
 
 use super::arg;
-use super::gofmt::go_quote;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset, offset_ms};
+use crate::gofmt::go_labels;
 use crate::parse::selector_matchers;
 use crate::value::{Series, Value};
 
@@ -324,15 +324,6 @@ fn by_step(ev: &Evaluator<'_>, v: &[Series]) -> Vec<(usize, usize, f64)> {
     out
 }
 
-/// Go's `labels.Labels.String()`: `{__name__="x", a="b"}`.
-fn go_labels(l: &Labels) -> String {
-    let parts: Vec<String> = l
-        .iter()
-        .map(|l| format!("{}={}", l.name, go_quote(&l.value)))
-        .collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,11 +339,5 @@ mod tests {
         assert!(ms[0].matches("build_info") && ms[1].matches("build_info"));
         assert!(!ms[1].matches("target_info"));
         assert!(!ms[0].matches("metric"));
-    }
-
-    #[test]
-    fn go_label_string() {
-        let l = Labels::from_pairs([("__name__", "t"), ("a", "x\"y")]);
-        assert_eq!(go_labels(&l), r#"{__name__="t", a="x\"y"}"#);
     }
 }

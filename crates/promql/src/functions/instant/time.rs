@@ -134,6 +134,15 @@ impl Civil {
     }
 }
 
+/// Go's `time.Unix(secs, 0).UTC().Format(time.RFC3339)`, as annotation texts print times.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let c = Civil::of_seconds(secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
 fn is_leap(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
@@ -200,6 +209,12 @@ mod tests {
         assert_eq!(days_in_month(2016, 2), 29);
         assert_eq!(days_in_month(1900, 2), 28);
         assert_eq!(days_in_month(2017, 2), 28);
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(3000), "1970-01-01T00:50:00Z");
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Numeric building blocks the range functions share: Kahan–Neumaier
-//! summation, Prometheus's quantile interpolation, and the few bits of Go's
-//! number and string formatting that Prometheus's messages print.
+//! summation, Prometheus's quantile interpolation, and Go's `Duration.Seconds()`.
 
 /// One step of Kahan–Neumaier summation: adds `inc` to `sum` with running
 /// compensation `c`. Once the sum overflows to ±Inf the compensation is reset,
@@ -59,67 +58,6 @@ pub(super) fn duration_seconds(ms: i64) -> f64 {
     secs as f64 + nanos as f64 / 1e9
 }
 
-/// Go's `%g` for a float64 (shortest digits; exponent form below 1e-4 or from 1e6).
-pub(super) fn go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    // Plain notation: Rust's `Display` prints the same shortest digits.
-    format!("{v}")
-}
-
-/// Go's `%f` (six decimals) for a float64.
-pub(super) fn go_f(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    format!("{v:.6}")
-}
-
-/// Go's `%q` for a string: double quotes, with quotes, backslashes and
-/// control characters escaped.
-pub(super) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,23 +104,6 @@ mod tests {
         assert_eq!(quantile(1.0, &mut v), 2.0);
         // Between NaN and 1.0 the interpolation is NaN.
         assert!(quantile(0.25, &mut v).is_nan());
-    }
-
-    #[test]
-    fn go_formatting() {
-        assert_eq!(go_g(1.5), "1.5");
-        assert_eq!(go_g(-1.0), "-1");
-        assert_eq!(go_g(123456.0), "123456");
-        assert_eq!(go_g(1234567.0), "1.234567e+06");
-        assert_eq!(go_g(0.0001), "0.0001");
-        assert_eq!(go_g(0.00001), "1e-05");
-        assert_eq!(go_g(1e21), "1e+21");
-        assert_eq!(go_g(f64::NAN), "NaN");
-        assert_eq!(go_g(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(go_f(0.0), "0.000000");
-        assert_eq!(go_f(1.5), "1.500000");
-        assert_eq!(go_f(f64::INFINITY), "+Inf");
-        assert_eq!(go_quote("a\"b\\c"), r#""a\"b\\c""#);
     }
 
     #[test]

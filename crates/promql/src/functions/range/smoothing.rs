@@ -3,8 +3,8 @@
 
 use model::Sample;
 
-use super::numeric::go_f;
 use crate::error::{EvalError, EvalResult};
+use crate::gofmt::go_f;
 
 /// Checks the smoothing factor `sf` and trend factor `tf` are inside (0, 1),
 /// with Prometheus's wording. NaN passes, as it does in Prometheus (every
