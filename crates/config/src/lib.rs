@@ -7,9 +7,11 @@
 //!   with every default resolved.
 //! - [`HttpClientConfig`], [`BasicAuth`], [`Authorization`], [`TlsConfig`], [`Secret`].
 //! - [`RemoteWriteConfig`], [`QueueConfig`], [`MetadataConfig`], [`ProtobufMessage`].
-//! - [`AlertingConfig`], [`FleetConfig`].
+//! - [`AlertingConfig`], [`AlertmanagerConfig`], [`AlertmanagerApiVersion`]: `alerting:`.
+//! - [`FleetConfig`].
 //! - [`parse_base2_bytes`]: Prometheus's `10MB` sizes.
 
+mod alerting;
 mod de;
 mod env;
 mod error;
@@ -23,6 +25,7 @@ mod sections;
 mod text;
 mod units;
 
+pub use alerting::{AlertingConfig, AlertmanagerApiVersion, AlertmanagerConfig};
 pub use error::{ConfigError, Position, Warning};
 pub use global::{GlobalConfig, ScrapeProtocol};
 pub use http::{
@@ -36,5 +39,5 @@ pub use remote_write::{
 pub use scrape::{
     FileSdConfig, ScrapeConfig, StaticConfig, UnsupportedSdConfig, is_valid_file_sd_name,
 };
-pub use sections::{AlertingConfig, FleetConfig};
+pub use sections::FleetConfig;
 pub use units::parse_base2_bytes;

@@ -7,12 +7,13 @@ use std::path::Path;
 use model::Labels;
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 
+use crate::alerting::{AlertingConfig, resolve_alerting};
 use crate::env::expand;
 use crate::error::{ConfigError, Position, Warning, single_line};
 use crate::global::GlobalConfig;
 use crate::remote_write::{RemoteWriteConfig, is_http_url};
 use crate::scrape::ScrapeConfig;
-use crate::sections::{AlertingConfig, FleetConfig, RawConfig};
+use crate::sections::{FleetConfig, RawConfig};
 use crate::text::KeyFinder;
 
 /// Largest configuration file accepted, far above any real one.
@@ -30,7 +31,7 @@ pub struct Config {
     pub scrape_config_files: Vec<String>,
     /// `rule_files:` patterns (resolved; not evaluated yet).
     pub rule_files: Vec<String>,
-    /// `alerting:` (not acted upon yet).
+    /// `alerting:`.
     pub alerting: AlertingConfig,
     /// `remote_write:`.
     pub remote_write: Vec<RemoteWriteConfig>,
@@ -211,30 +212,14 @@ impl Config {
             scrape_configs.push(resolved);
         }
 
-        let alerting = match raw.alerting {
-            None => AlertingConfig::default(),
-            Some(a) => {
-                let line = a.referenced.line();
-                let mut out = AlertingConfig {
-                    alert_relabel_configs: Vec::new(),
-                    alertmanagers: a.value.alertmanagers,
-                };
-                for (i, r) in a.value.alert_relabel_configs.into_iter().enumerate() {
-                    let f = format!("alerting.alert_relabel_configs[{i}]");
-                    let Some(mut r) = r else {
-                        return Err(ConfigError::invalid(
-                            pos(line),
-                            f,
-                            "empty or null alert relabeling rule",
-                        ));
-                    };
-                    r.validate(global.metric_name_validation_scheme)
-                        .map_err(|e| ConfigError::invalid(pos(line), f.clone(), e.to_string()))?;
-                    out.alert_relabel_configs.push(r);
-                }
-                out
-            }
-        };
+        let alerting = resolve_alerting(
+            raw.alerting,
+            global.metric_name_validation_scheme,
+            base_dir,
+            &keys,
+            &pos,
+            &mut warnings,
+        )?;
 
         let starts: Vec<u64> = raw
             .remote_write

@@ -119,43 +119,52 @@ macro_rules! raw_scrape_config {
     };
 }
 
-raw_scrape_config!(
-    aws_sd_configs,
-    azure_sd_configs,
-    consul_sd_configs,
-    digitalocean_sd_configs,
-    dns_sd_configs,
-    docker_sd_configs,
-    dockerswarm_sd_configs,
-    ec2_sd_configs,
-    ecs_sd_configs,
-    elasticache_sd_configs,
-    eureka_sd_configs,
-    gce_sd_configs,
-    hetzner_sd_configs,
-    http_sd_configs,
-    ionos_sd_configs,
-    kubernetes_sd_configs,
-    kuma_sd_configs,
-    lightsail_sd_configs,
-    linode_sd_configs,
-    marathon_sd_configs,
-    msk_sd_configs,
-    nerve_sd_configs,
-    nomad_sd_configs,
-    oci_sd_configs,
-    openstack_sd_configs,
-    outscale_sd_configs,
-    ovhcloud_sd_configs,
-    puppetdb_sd_configs,
-    rds_sd_configs,
-    scaleway_sd_configs,
-    serverset_sd_configs,
-    stackit_sd_configs,
-    triton_sd_configs,
-    uyuni_sd_configs,
-    vultr_sd_configs,
-);
+/// Calls the macro `$m` with every service-discovery key Prometheus has, so that each
+/// section that may hold discovery configs (scrape jobs, Alertmanagers) accepts them all.
+macro_rules! with_sd_kinds {
+    ($m:ident) => {
+        $m!(
+            aws_sd_configs,
+            azure_sd_configs,
+            consul_sd_configs,
+            digitalocean_sd_configs,
+            dns_sd_configs,
+            docker_sd_configs,
+            dockerswarm_sd_configs,
+            ec2_sd_configs,
+            ecs_sd_configs,
+            elasticache_sd_configs,
+            eureka_sd_configs,
+            gce_sd_configs,
+            hetzner_sd_configs,
+            http_sd_configs,
+            ionos_sd_configs,
+            kubernetes_sd_configs,
+            kuma_sd_configs,
+            lightsail_sd_configs,
+            linode_sd_configs,
+            marathon_sd_configs,
+            msk_sd_configs,
+            nerve_sd_configs,
+            nomad_sd_configs,
+            oci_sd_configs,
+            openstack_sd_configs,
+            outscale_sd_configs,
+            ovhcloud_sd_configs,
+            puppetdb_sd_configs,
+            rds_sd_configs,
+            scaleway_sd_configs,
+            serverset_sd_configs,
+            stackit_sd_configs,
+            triton_sd_configs,
+            uyuni_sd_configs,
+            vultr_sd_configs,
+        );
+    };
+}
+pub(crate) use with_sd_kinds;
+
+with_sd_kinds!(raw_scrape_config);
 
 impl RawScrapeConfig {
     /// HTTP client keys present that Fleetwatch does not implement, with their value's line.
@@ -244,43 +253,8 @@ impl RawScrapeConfig {
         let mut http_client = http.resolve(HttpClientConfig::default_for_scrape())?;
         http_client.set_directory(dir);
 
-        let mut static_configs = Vec::with_capacity(self.static_configs.len());
-        for sc in self.static_configs {
-            match sc {
-                Some(sc) => static_configs.push(sc),
-                None => {
-                    return e(
-                        "static_configs",
-                        "empty or null section in static_configs".into(),
-                    );
-                }
-            }
-        }
-        let mut file_sd_configs = Vec::with_capacity(self.file_sd_configs.len());
-        for fc in self.file_sd_configs {
-            let Some(mut fc) = fc else {
-                return e(
-                    "file_sd_configs",
-                    "empty or null section in file_sd_configs".into(),
-                );
-            };
-            if fc.files.is_empty() {
-                return e(
-                    "file_sd_configs",
-                    "file service discovery config must contain at least one path name".into(),
-                );
-            }
-            for name in &mut fc.files {
-                if !is_valid_file_sd_name(name) {
-                    return e(
-                        "file_sd_configs",
-                        format!("path name {name:?} is not valid for file discovery"),
-                    );
-                }
-                join_dir(dir, name);
-            }
-            file_sd_configs.push(fc);
-        }
+        let static_configs = take_static_configs(self.static_configs)?;
+        let file_sd_configs = take_file_sd_configs(self.file_sd_configs, dir)?;
         if self.relabel_configs.is_empty() {
             for t in static_configs.iter().flat_map(|s| &s.targets) {
                 if t.contains('/') {
@@ -497,4 +471,47 @@ impl RawScrapeConfig {
                 .collect(),
         })
     }
+}
+
+/// `static_configs` entries, a null entry refused as Prometheus does.
+pub(crate) fn take_static_configs(
+    list: Vec<Option<StaticConfig>>,
+) -> Result<Vec<StaticConfig>, KeyError> {
+    list.into_iter()
+        .map(|sc| {
+            sc.ok_or_else(|| {
+                (
+                    "static_configs".to_string(),
+                    "empty or null section in static_configs".to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `file_sd_configs` entries checked as Prometheus does, paths joined with `dir`.
+pub(crate) fn take_file_sd_configs(
+    list: Vec<Option<FileSdConfig>>,
+    dir: &Path,
+) -> Result<Vec<FileSdConfig>, KeyError> {
+    let e = |m: String| Err(("file_sd_configs".to_string(), m));
+    let mut out = Vec::with_capacity(list.len());
+    for fc in list {
+        let Some(mut fc) = fc else {
+            return e("empty or null section in file_sd_configs".into());
+        };
+        if fc.files.is_empty() {
+            return e("file service discovery config must contain at least one path name".into());
+        }
+        for name in &mut fc.files {
+            if !is_valid_file_sd_name(name) {
+                return e(format!(
+                    "path name {name:?} is not valid for file discovery"
+                ));
+            }
+            join_dir(dir, name);
+        }
+        out.push(fc);
+    }
+    Ok(out)
 }

@@ -1,30 +1,13 @@
-//! The top-level document as written, the `alerting:` and `fleet:` sections.
+//! The top-level document as written, and the `fleet:` section.
 
-use relabel::RelabelConfig;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::alerting::RawAlerting;
 use crate::de::scalar_strings;
 use crate::global::RawGlobal;
 use crate::remote_write::RawRemoteWrite;
 use crate::scrape_raw::RawScrapeConfig;
-
-/// `alerting:`: where alerts go. Parsed and checked, not acted upon yet.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlertingConfig {
-    /// Rules applied to alerts before they are sent.
-    pub alert_relabel_configs: Vec<RelabelConfig>,
-    /// Alertmanager endpoints, kept as written.
-    pub alertmanagers: Vec<serde_json::Value>,
-}
-
-/// `alerting:` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct RawAlerting {
-    pub alert_relabel_configs: Vec<Option<RelabelConfig>>,
-    pub alertmanagers: Vec<serde_json::Value>,
-}
 
 /// Fleetwatch's own `fleet:` section.
 ///

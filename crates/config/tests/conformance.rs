@@ -63,10 +63,6 @@ const OUT_OF_SCOPE: &[(&str, &str)] = &[
         "ec2_sd_configs not implemented",
     ),
     ("ec2_token_file.bad.yml", "ec2_sd_configs not implemented"),
-    (
-        "empty_alertmanager_relabel_config.bad.yml",
-        "alerting.alertmanagers not implemented",
-    ),
     ("empty_rr_config.bad.yml", "remote_read not implemented"),
     (
         "eureka_invalid_server.bad.yml",
@@ -421,6 +417,17 @@ fn conf_good_resolves_like_prometheus() {
         format!("{d}/valid_cert_file")
     );
 
+    assert_eq!(c.alerting.alertmanagers.len(), 1);
+    let am = &c.alerting.alertmanagers[0];
+    assert_eq!(am.scheme, "https");
+    assert_eq!(am.timeout.to_string(), "10s");
+    assert_eq!(am.api_version, config::AlertmanagerApiVersion::V2);
+    assert_eq!(
+        am.static_configs[0].targets,
+        vec!["1.2.3.4:9093", "1.2.3.5:9093", "1.2.3.6:9093"]
+    );
+    assert!(am.http_client.follow_redirects && am.http_client.enable_http2);
+
     assert_eq!(c.remote_write.len(), 2);
     let rw0 = &c.remote_write[0];
     assert_eq!(rw0.url, "http://remote1/push");
@@ -535,4 +542,29 @@ fn empty_file_is_all_defaults() {
     let l = Config::load_str("# nothing\n", "empty.yml", &dir).expect("loads");
     assert_eq!(l.config.global, config::GlobalConfig::default());
     assert!(l.config.scrape_configs.is_empty());
+}
+
+#[test]
+fn alertmanager_api_v1_is_refused_as_in_prometheus_3() {
+    let f = testdata().join("config_with_deprecated_am_api_config.yml");
+    let e = Config::load_file(&f).expect_err("v1 refused").to_string();
+    assert!(
+        e.contains(":4: alerting.alertmanagers[0].api_version: expected Alertmanager api version to be one of [v2] but got v1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn alertmanager_discovery_files_resolve_against_the_config_directory() {
+    let dir = testdata();
+    let l = Config::load_file(dir.join("roundtrip.good.yml")).expect("loads");
+    let am = &l.config.alerting.alertmanagers[0];
+    let d = dir.to_string_lossy().into_owned();
+    assert_eq!(am.file_sd_configs.len(), 2);
+    assert_eq!(
+        am.file_sd_configs[0].files[0],
+        format!("{d}/foo/*.slow.json")
+    );
+    assert_eq!(am.file_sd_configs[0].refresh_interval.to_string(), "10m");
+    assert_eq!(am.static_configs[0].targets.len(), 3);
 }

@@ -141,6 +141,103 @@ fn unsupported_sections_warn_in_the_required_form() {
 }
 
 #[test]
+fn alertmanager_checks_name_file_line_and_field() {
+    const AM: &str =
+        "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [am:9093]\n";
+    let (line, field, msg) = invalid(&format!("{AM}    - api_version: v1\n"));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[1].api_version")
+    );
+    assert_eq!(
+        msg,
+        "expected Alertmanager api version to be one of [v2] but got v1"
+    );
+
+    let (line, field, msg) = invalid(&format!(
+        "{AM}    - scheme: https\n      relabel_configs:\n        -\n"
+    ));
+    assert_eq!(
+        (line, field.as_str()),
+        (6, "alerting.alertmanagers[1].relabel_configs")
+    );
+    assert_eq!(msg, "empty or null Alertmanager target relabeling rule");
+
+    let (line, field, msg) = invalid(
+        "alerting:\n  alertmanagers:\n    - timeout: 5s\n      static_configs:\n        - targets: [\"http://am:9093/\"]\n",
+    );
+    assert_eq!(
+        (line, field.as_str()),
+        (4, "alerting.alertmanagers[0].static_configs")
+    );
+    assert_eq!(msg, "\"http://am:9093/\" is not a valid hostname");
+
+    let (line, field, msg) = invalid(&format!(
+        "{AM}      alert_relabel_configs:\n        - action: replace\n          target_label: \"\"\n"
+    ));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[0].alert_relabel_configs[0]")
+    );
+    assert!(msg.contains("target_label"), "{msg}");
+
+    let (line, field, _) = invalid(&format!("{AM}      timeout: 5x\n"));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[0].timeout")
+    );
+
+    let (line, field, msg) = invalid(&format!(
+        "{AM}      bearer_token: a\n      bearer_token_file: b\n"
+    ));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[0].bearer_token")
+    );
+    assert!(msg.starts_with("at most one of bearer_token"), "{msg}");
+
+    let (line, field, _) = invalid(&format!("{AM}      scheme: ftp\n"));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[0].scheme")
+    );
+
+    let (line, field, _) = invalid(&format!("{AM}      timeuot: 5s\n"));
+    assert_eq!(
+        (line, field.as_str()),
+        (5, "alerting.alertmanagers[0].timeuot")
+    );
+}
+
+#[test]
+fn alertmanager_settings_resolve() {
+    let l = load(
+        "alerting:\n  alertmanagers:\n    - scheme: https\n      path_prefix: /am\n      timeout: 3s\n      basic_auth:\n        username: u\n        password_file: pw\n      tls_config:\n        ca_file: ca.pem\n      static_configs:\n        - targets: [am:9093]\n          labels: {dc: a}\n      kubernetes_sd_configs:\n        - role: pod\n",
+    )
+    .expect("loads");
+    let am = &l.config.alerting.alertmanagers[0];
+    assert_eq!(am.scheme, "https");
+    assert_eq!(am.path_prefix, "/am");
+    assert_eq!(am.timeout.to_string(), "3s");
+    let ba = am.http_client.basic_auth.as_ref().expect("basic_auth");
+    assert_eq!(ba.password_file, "/etc/prometheus/pw");
+    assert_eq!(am.http_client.tls_config.ca_file, "/etc/prometheus/ca.pem");
+    assert_eq!(
+        am.static_configs[0].labels.get("dc").map(String::as_str),
+        Some("a")
+    );
+    assert_eq!(am.unsupported_sd_configs[0].key, "kubernetes_sd_configs");
+    let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        w.contains(
+            &"prom.yml:14: alerting.alertmanagers[0].kubernetes_sd_configs is not supported yet"
+                .to_string()
+        ),
+        "{w:?}"
+    );
+}
+
+#[test]
 fn fleet_section_is_strict() {
     assert!(load("fleet: {}\n").is_ok());
     let (line, field, _) = invalid("fleet:\n  clusters: []\n");
