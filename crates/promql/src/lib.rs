@@ -8,7 +8,8 @@
 //! matching share; [`promqltest`] runs Prometheus's PromQL test scripts.
 //!
 //! Helpers the operators share:
-//! - [`gofmt`]: numbers, strings and label sets as Prometheus (Go) prints them.
+//! - [`gofmt`]: numbers, strings and label sets as Prometheus (Go) prints them;
+//! - [`stats`]: Kahan summation, the overflow-safe mean and the φ-quantile.
 
 pub mod aggregate;
 pub mod annotations;
@@ -21,6 +22,7 @@ pub(crate) mod gofmt;
 pub mod grouping;
 pub mod parse;
 pub mod promqltest;
+pub(crate) mod stats;
 pub mod value;
 
 pub use annotations::{Annotations, Pos};

@@ -9,6 +9,7 @@ use super::Groups;
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
 use crate::grouping::step_of;
+use crate::stats::{Mean, kahan_inc};
 use crate::value::Series;
 
 /// Which simple aggregation.
@@ -39,7 +40,7 @@ pub(super) fn eval(
 ) -> EvalResult<Vec<Series>> {
     match kind {
         Kind::Sum => run::<Sum>(ev, input, groups, |a| a.sum + a.c),
-        Kind::Avg => run::<Avg>(ev, input, groups, Avg::value),
+        Kind::Avg => run::<Mean>(ev, input, groups, Mean::value),
         Kind::Min => run::<Min>(ev, input, groups, |a| a.0),
         Kind::Max => run::<Max>(ev, input, groups, |a| a.0),
         Kind::Count => run::<Count>(ev, input, groups, |a| a.0),
@@ -135,20 +136,6 @@ fn run<A: Acc>(
         .collect())
 }
 
-/// Kahan-Neumaier summation step (Prometheus's `kahansum.Inc`): the new sum
-/// and compensation. An infinite sum resets the compensation.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
 #[derive(Clone, Copy, Default)]
 struct Sum {
     sum: f64,
@@ -164,51 +151,13 @@ impl Acc for Sum {
     }
 }
 
-/// Mean by Kahan sum and division while the sum stays finite; once it would
-/// overflow, an incremental mean from there on (Prometheus's approach).
-#[derive(Clone, Copy, Default)]
-struct Avg {
-    sum: f64,
-    c: f64,
-    mean: f64,
-    count: f64,
-    incremental: bool,
-}
-
-impl Avg {
-    fn value(&self) -> f64 {
-        if self.incremental {
-            self.mean + self.c
-        } else {
-            self.sum / self.count + self.c / self.count
-        }
-    }
-}
-
-impl Acc for Avg {
+/// `avg`: Prometheus's overflow-safe mean.
+impl Acc for Mean {
     fn first(v: f64) -> Self {
-        Avg {
-            sum: v,
-            c: 0.0,
-            mean: v,
-            count: 1.0,
-            incremental: false,
-        }
+        Mean::first(v)
     }
     fn add(&mut self, v: f64) {
-        self.count += 1.0;
-        if !self.incremental {
-            let (sum, c) = kahan_inc(v, self.sum, self.c);
-            if !sum.is_infinite() {
-                (self.sum, self.c) = (sum, c);
-                return;
-            }
-            self.incremental = true;
-            self.mean = self.sum / (self.count - 1.0);
-            self.c /= self.count - 1.0;
-        }
-        let q = (self.count - 1.0) / self.count;
-        (self.mean, self.c) = kahan_inc(v / self.count, q * self.mean, q * self.c);
+        Mean::add(self, v);
     }
 }
 
@@ -295,21 +244,6 @@ mod tests {
         assert_eq!(s.sum + s.c, 10.0);
         let s: Sum = fold(&[f64::INFINITY, f64::NEG_INFINITY]);
         assert!((s.sum + s.c).is_nan());
-    }
-
-    #[test]
-    fn avg_switches_to_incremental_on_overflow() {
-        let big = 9.988_465_674_311_58e307;
-        let a: Avg = fold(&[big, big, big, big]);
-        assert_eq!(a.value(), big);
-        let a: Avg = fold(&[-big, -big, big, big]);
-        assert_eq!(a.value(), 0.0);
-        let a: Avg = fold(&[0.0, f64::INFINITY, f64::INFINITY, 0.0]);
-        assert_eq!(a.value(), f64::INFINITY);
-        let a: Avg = fold(&[f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY]);
-        assert!(a.value().is_nan());
-        let a: Avg = fold(&[52.0; 11]);
-        assert_eq!(a.value(), 52.0);
     }
 
     #[test]

@@ -9,12 +9,10 @@
 //! - [`rate`] has `rate`, `increase`, `delta` (extrapolated), `irate`, `idelta`;
 //! - [`over_time`] has the `*_over_time` aggregations, `changes`, `resets`;
 //! - [`regression`] has `deriv`, `predict_linear`;
-//! - [`smoothing`] has `double_exponential_smoothing`;
-//! - [`numeric`] has Kahan summation, quantiles, Go's `Duration.Seconds()`.
+//! - [`smoothing`] has `double_exponential_smoothing`.
 
 #[cfg(test)]
 mod engine_tests;
-mod numeric;
 mod over_time;
 mod rate;
 mod regression;
@@ -182,7 +180,7 @@ fn eval_windows(
         ends,
         steps,
     } = arg;
-    let range_secs = numeric::duration_seconds(range);
+    let range_secs = duration_seconds(range);
     let param_at = |k: usize, step: usize| {
         params
             .get(k)
@@ -402,6 +400,15 @@ pub(crate) fn absent_labels(node: &Expr) -> Labels {
     b.build()
 }
 
+/// A duration in ms as Go's `Duration.Seconds()` gives it: whole seconds plus
+/// the fraction, each rounded once (the result can differ from `ms / 1000` in
+/// the last bit, and rates divide by it).
+fn duration_seconds(ms: i64) -> f64 {
+    let secs = ms / 1000;
+    let nanos = (ms % 1000) * 1_000_000;
+    secs as f64 + nanos as f64 / 1e9
+}
+
 /// The windows of one series over steps whose ends do not decrease (they are
 /// step times minus a fixed offset, or one fixed time with `@`): both edges
 /// only move forward, so a series costs O(samples + steps).
@@ -452,6 +459,13 @@ mod tests {
 
     fn samples(ts: &[i64]) -> Vec<Sample> {
         ts.iter().map(|&t| Sample::new(t, t as f64)).collect()
+    }
+
+    #[test]
+    fn go_duration_seconds() {
+        assert_eq!(duration_seconds(300_000), 300.0);
+        assert_eq!(duration_seconds(1_500), 1.5);
+        assert_eq!(duration_seconds(100), 0.1);
     }
 
     #[test]

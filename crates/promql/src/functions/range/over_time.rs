@@ -3,7 +3,7 @@
 
 use model::Sample;
 
-use super::numeric::{kahan_inc, quantile};
+use crate::stats::{Mean, kahan_inc, quantile};
 
 /// `sum_over_time`: Kahan–Neumaier sum; an infinite sum is returned as is so
 /// the compensation cannot turn it into NaN.
@@ -19,34 +19,14 @@ pub(super) fn sum(samples: &[Sample]) -> f64 {
 /// incremental mean once the sum would overflow (so finite inputs near the
 /// float limit still average to a finite value).
 pub(super) fn avg(samples: &[Sample]) -> f64 {
-    let Some(first) = samples.first() else {
+    let Some((first, rest)) = samples.split_first() else {
         return f64::NAN;
     };
-    let mut sum = first.v;
-    let mut count = 1.0;
-    let mut mean = 0.0;
-    let mut c = 0.0;
-    let mut incremental = false;
-    for (i, p) in samples.iter().enumerate().skip(1) {
-        count = (i + 1) as f64;
-        if !incremental {
-            let (new_sum, new_c) = kahan_inc(p.v, sum, c);
-            if !new_sum.is_infinite() {
-                (sum, c) = (new_sum, new_c);
-                continue;
-            }
-            incremental = true;
-            mean = sum / (count - 1.0);
-            c /= count - 1.0;
-        }
-        let q = (count - 1.0) / count;
-        (mean, c) = kahan_inc(p.v / count, q * mean, q * c);
+    let mut mean = Mean::first(first.v);
+    for p in rest {
+        mean.add(p.v);
     }
-    if incremental {
-        mean + c
-    } else {
-        sum / count + c / count
-    }
+    mean.value()
 }
 
 /// `min_over_time`/`max_over_time` (`want_max`), and their `ts_of_` forms

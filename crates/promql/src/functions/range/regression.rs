@@ -3,7 +3,7 @@
 
 use model::{Sample, Timestamp};
 
-use super::numeric::kahan_inc;
+use crate::stats::kahan_inc;
 
 /// Slope (per second) and the value at `intercept_time` of the least-squares
 /// line through `samples` (at least one). Times are taken relative to
