@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::gofmt::go_g;
+
 /// The annotations of one query, each text once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Annotations {
@@ -61,6 +63,13 @@ impl Pos {
     }
 }
 
+/// The warning for a φ outside [0, 1] (or NaN), worded as Prometheus's
+/// `NewInvalidQuantileWarning` for `quantile`, `quantile_over_time` and
+/// `histogram_quantile(s)`.
+pub(crate) fn invalid_quantile(q: f64) -> String {
+    format!("quantile value should be between 0 and 1, got {}", go_g(q))
+}
+
 fn format_annotation(kind: &str, text: &str, pos: Option<Pos>) -> String {
     match pos {
         Some(p) => format!("PromQL {kind}: {text} ({}:{})", p.line, p.col),
@@ -80,5 +89,17 @@ mod tests {
         a.info("x", Some(Pos { line: 1, col: 6 }));
         a.info("x", Some(Pos { line: 1, col: 6 }));
         assert_eq!(a.infos.iter().collect::<Vec<_>>(), ["PromQL info: x (1:6)"]);
+    }
+
+    #[test]
+    fn invalid_quantile_text() {
+        assert_eq!(
+            invalid_quantile(1.5),
+            "quantile value should be between 0 and 1, got 1.5"
+        );
+        assert_eq!(
+            invalid_quantile(f64::NAN),
+            "quantile value should be between 0 and 1, got NaN"
+        );
     }
 }

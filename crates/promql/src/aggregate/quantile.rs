@@ -5,9 +5,9 @@ use model::Sample;
 use promql_parser::parser::Expr;
 
 use super::{Groups, ParamRange};
+use crate::annotations::invalid_quantile;
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
-use crate::gofmt::go_g;
 use crate::grouping::ByStep;
 use crate::stats::quantile;
 use crate::value::Series;
@@ -71,8 +71,4 @@ pub(super) fn eval(
             drop_name,
         })
         .collect())
-}
-
-fn invalid_quantile(q: f64) -> String {
-    format!("quantile value should be between 0 and 1, got {}", go_g(q))
 }

@@ -24,9 +24,10 @@ use model::{Labels, LabelsBuilder, METRIC_NAME_LABEL, Sample, Timestamp};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Call, Expr};
 
+use crate::annotations::invalid_quantile;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
-use crate::gofmt::{go_g, go_quote};
+use crate::gofmt::go_quote;
 use crate::value::{Series, Value};
 
 /// A range-vector function.
@@ -212,11 +213,7 @@ fn eval_windows(
                 {
                     // NaN is outside the range too.
                     warned_quantiles.push(p[0].to_bits());
-                    let text = format!(
-                        "quantile value should be between 0 and 1, got {}",
-                        go_g(p[0])
-                    );
-                    ev.warn(&text, &c.args.args[0]);
+                    ev.warn(&invalid_quantile(p[0]), &c.args.args[0]);
                 }
                 _ => {}
             }

@@ -15,6 +15,7 @@ use promql_parser::parser::Expr;
 use self::buckets::{Bucket, Forced, bucket_fraction, bucket_quantile};
 use super::time::rfc3339;
 use super::{arg, at_step};
+use crate::annotations::invalid_quantile;
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
 use crate::gofmt::{go_g, go_g_prec, go_quote, openmetrics_float};
@@ -149,10 +150,7 @@ fn warn_invalid_quantiles(ev: &Evaluator<'_>, q: &[f64], node: &Expr) {
     for &x in q {
         let invalid = x.is_nan() || !(0.0..=1.0).contains(&x);
         if invalid && last.is_none_or(|l| l.to_bits() != x.to_bits()) {
-            ev.warn(
-                &format!("quantile value should be between 0 and 1, got {}", go_g(x)),
-                node,
-            );
+            ev.warn(&invalid_quantile(x), node);
             last = Some(x);
         }
     }
