@@ -19,7 +19,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchC
 
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
-use crate::grouping::{LabelSubset, step_of};
+use crate::grouping::{KeyTable, LabelSubset, step_of};
 use crate::value::{Series, Value};
 
 /// A binary operator.
@@ -205,6 +205,16 @@ impl Matching {
             fill_lhs: modifier.and_then(|m| m.fill_values.lhs),
             fill_rhs: modifier.and_then(|m| m.fill_values.rhs),
         }
+    }
+
+    /// The match signature id of every series of `lhs` and of `rhs`, numbered
+    /// together so that equal ids match across the sides, and how many
+    /// distinct ids there are.
+    fn signatures(&self, lhs: &[Series], rhs: &[Series]) -> (Vec<u32>, Vec<u32>, usize) {
+        let mut table = KeyTable::new(self.subset.clone());
+        let lsig = table.ids_of(lhs);
+        let rsig = table.ids_of(rhs);
+        (lsig, rsig, table.len())
     }
 }
 

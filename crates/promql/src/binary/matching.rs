@@ -13,7 +13,7 @@ use super::{Card, METADATA_LABELS, Matching, Op};
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset};
 use crate::gofmt::go_labels;
-use crate::grouping::{ByStep, KeyTable};
+use crate::grouping::ByStep;
 use crate::value::Series;
 
 /// No series: the side is a fill value.
@@ -34,11 +34,7 @@ pub(super) fn eval(
     }
     let steps = ev.steps;
     let n = steps.len();
-    let mut table = KeyTable::new(m.subset.clone());
-    let lsig = table.ids_of(&lhs);
-    let rsig = table.ids_of(&rhs);
-    let nsig = table.len();
-    drop(table);
+    let (lsig, rsig, nsig) = m.signatures(&lhs, &rhs);
 
     // One-to-many is many-to-one with the sides swapped; values are swapped
     // back before the operator applies. Fill values are not swapped: `fill_right`

@@ -6,7 +6,7 @@
 use super::{Matching, Op};
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
-use crate::grouping::{ByStep, KeyTable};
+use crate::grouping::ByStep;
 use crate::value::Series;
 
 /// Evaluates a set operator over all steps.
@@ -27,11 +27,7 @@ pub(super) fn eval(
     }
     let steps = ev.steps;
     let n = steps.len();
-    let mut table = KeyTable::new(m.subset.clone());
-    let lsig = table.ids_of(&lhs);
-    let rsig = table.ids_of(&rhs);
-    let nsig = table.len();
-    drop(table);
+    let (lsig, rsig, nsig) = m.signatures(&lhs, &rhs);
     let lsteps = ByStep::new(&lhs, &steps);
     let rsteps = ByStep::new(&rhs, &steps);
 
