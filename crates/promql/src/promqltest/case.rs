@@ -378,14 +378,7 @@ fn validate_expects(case: &EvalCase) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::promqltest::script::{Command, parse_script};
-
-    fn eval(cmds: &[Command], k: usize) -> &EvalCase {
-        match &cmds[k] {
-            Command::Eval(e) => e,
-            other => panic!("not an eval: {other:?}"),
-        }
-    }
+    use crate::promqltest::script::parse_script;
 
     #[test]
     fn expectations_and_errors() {
@@ -393,7 +386,7 @@ mod tests {
             "eval instant at 1m foo\n  expect range vector from 0 to 1m step 30s\n  foo 1 2 3\n  expect string \"a\\tb\"\n  expect warn regex: x+\n",
         )
         .expect("parses");
-        let e = eval(&cmds, 0);
+        let e = cmds[0].unwrap_eval();
         assert_eq!(
             e.range_vector,
             Some(RangeSpec {

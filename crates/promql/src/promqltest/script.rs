@@ -44,6 +44,17 @@ pub enum Command {
     Eval(Box<EvalCase>),
 }
 
+#[cfg(test)]
+impl Command {
+    /// The case of an `eval` command; panics on any other command.
+    pub(crate) fn unwrap_eval(&self) -> &EvalCase {
+        match self {
+            Command::Eval(e) => e,
+            other => panic!("not an eval: {other:?}"),
+        }
+    }
+}
+
 /// A load block.
 #[derive(Debug, Clone)]
 pub struct Load {
@@ -258,13 +269,6 @@ mod tests {
     use super::*;
     use crate::promqltest::case::{ExpectKind, RangeSpec};
 
-    fn eval(cmds: &[Command], k: usize) -> &EvalCase {
-        match &cmds[k] {
-            Command::Eval(e) => e,
-            other => panic!("not an eval: {other:?}"),
-        }
-    }
-
     #[test]
     fn commands_and_blocks() {
         let text = "
@@ -295,11 +299,11 @@ clear
         assert_eq!((l.line, l.interval, l.series.len()), (3, 300_000, 2));
         let hist: Vec<String> = l.histogram_series().iter().map(|l| l.to_string()).collect();
         assert_eq!(hist, ["h"]);
-        let e = eval(&cmds, 1);
+        let e = cmds[1].unwrap_eval();
         assert_eq!((e.line, e.at, e.query.as_str()), (8, 600_000, "m"));
         assert_eq!(e.expected.values().next().map(|x| x.pos), Some(1));
         assert!(e.has(ExpectKind::NoWarn));
-        let e = eval(&cmds, 2);
+        let e = cmds[2].unwrap_eval();
         assert!(e.is_fail());
         assert_eq!(
             e.range,
@@ -310,7 +314,7 @@ clear
             })
         );
         assert_eq!(e.fail_message.as_deref(), Some("some error"));
-        let e = eval(&cmds, 3);
+        let e = cmds[3].unwrap_eval();
         assert_eq!(e.at, 90_000);
         assert_eq!(e.scalar, Some(SeqValue::Float(2.0)));
         let (_, m) = &e.expects[0];
