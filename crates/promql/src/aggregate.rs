@@ -14,7 +14,7 @@ mod quantile;
 mod simple;
 mod topk;
 
-use model::Labels;
+use model::{Labels, Sample};
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN,
     T_QUANTILE, T_STDDEV, T_STDVAR, T_SUM, T_TOPK,
@@ -104,6 +104,22 @@ impl<'a> Groups<'a> {
     /// The output labels of group `g`.
     pub fn labels(&self, g: usize) -> Labels {
         self.table.labels_of(g as u32)
+    }
+
+    /// The output series, in group order: per group with any samples, its
+    /// labels, `samples[g]` and `drop_name[g]`.
+    pub fn series(&self, samples: Vec<Vec<Sample>>, drop_name: Vec<bool>) -> Vec<Series> {
+        samples
+            .into_iter()
+            .zip(drop_name)
+            .enumerate()
+            .filter(|(_, (samples, _))| !samples.is_empty())
+            .map(|(g, (samples, drop_name))| Series {
+                labels: self.labels(g),
+                samples,
+                drop_name,
+            })
+            .collect()
     }
 }
 

@@ -60,15 +60,5 @@ pub(super) fn eval(
         }
         touched.clear();
     }
-    Ok(out
-        .into_iter()
-        .zip(drop_last)
-        .enumerate()
-        .filter(|(_, (samples, _))| !samples.is_empty())
-        .map(|(g, (samples, drop_name))| Series {
-            labels: groups.labels(g),
-            samples,
-            drop_name,
-        })
-        .collect())
+    Ok(groups.series(out, drop_last))
 }
