@@ -406,6 +406,26 @@ fn duration_seconds(ms: i64) -> f64 {
     secs as f64 + nanos as f64 / 1e9
 }
 
+/// Sample builders for the unit tests of the computations.
+#[cfg(test)]
+mod test_samples {
+    use model::Sample;
+
+    /// Samples valued `values`, one second apart from time 0.
+    pub(super) fn every_second(values: &[f64]) -> Vec<Sample> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Sample::new(i as i64 * 1000, v))
+            .collect()
+    }
+
+    /// Samples at `(ms, value)` points.
+    pub(super) fn at(points: &[(i64, f64)]) -> Vec<Sample> {
+        points.iter().map(|&(t, v)| Sample::new(t, v)).collect()
+    }
+}
+
 /// The windows of one series over steps whose ends do not decrease (they are
 /// step times minus a fixed offset, or one fixed time with `@`): both edges
 /// only move forward, so a series costs O(samples + steps).

@@ -112,14 +112,7 @@ pub(super) fn resets(samples: &[Sample]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn s(values: &[f64]) -> Vec<Sample> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| Sample::new(i as i64 * 1000, v))
-            .collect()
-    }
+    use crate::functions::range::test_samples::every_second as s;
 
     #[test]
     fn sum_is_compensated() {

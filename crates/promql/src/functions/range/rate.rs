@@ -96,10 +96,7 @@ pub(super) fn instant_value(samples: &[Sample], per_second: bool) -> Option<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn s(points: &[(i64, f64)]) -> Vec<Sample> {
-        points.iter().map(|&(t, v)| Sample::new(t, v)).collect()
-    }
+    use crate::functions::range::test_samples::at as s;
 
     #[test]
     fn needs_two_samples() {

@@ -69,10 +69,7 @@ pub(super) fn predict_linear(samples: &[Sample], t: Timestamp, duration: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn s(points: &[(i64, f64)]) -> Vec<Sample> {
-        points.iter().map(|&(t, v)| Sample::new(t, v)).collect()
-    }
+    use crate::functions::range::test_samples::at as s;
 
     #[test]
     fn slope_and_prediction() {

@@ -51,14 +51,7 @@ pub(super) fn double_exponential_smoothing(samples: &[Sample], sf: f64, tf: f64)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn s(values: &[f64]) -> Vec<Sample> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| Sample::new(i as i64 * 1000, v))
-            .collect()
-    }
+    use crate::functions::range::test_samples::every_second as s;
 
     #[test]
     fn linear_input_is_followed_exactly() {
