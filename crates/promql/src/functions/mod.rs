@@ -2,8 +2,10 @@
 //!
 //! - [`range`]: functions of a range vector (`rate`, `*_over_time`, `deriv`, ...);
 //! - [`instant`]: functions of instant vectors and scalars (math, clamp, time and
-//!   date, `label_*`, `sort*`, `histogram_*` on classic buckets, `absent`, `info`, ...).
+//!   date, `label_*`, `sort*`, `histogram_*` on classic buckets, `absent`, `info`, ...);
+//! - [`absent`]: the output series `absent` and `absent_over_time` share.
 
+mod absent;
 pub mod instant;
 pub mod range;
 

@@ -20,13 +20,13 @@ mod smoothing;
 
 use std::collections::HashSet;
 
-use model::{Labels, LabelsBuilder, METRIC_NAME_LABEL, Sample, Timestamp};
-use promql_parser::label::MatchOp;
+use model::{Sample, Timestamp};
 use promql_parser::parser::{Call, Expr};
 
 use crate::annotations::invalid_quantile;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
+use crate::functions::absent;
 use crate::gofmt::go_quote;
 use crate::value::{Series, Value};
 
@@ -359,42 +359,7 @@ fn absent_over_time(ev: &Evaluator<'_>, node: &Expr, arg: &RangeArg) -> EvalResu
             present[step] |= lo < hi;
         }
     }
-    let points: Vec<Sample> = present
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| !**p)
-        .map(|(i, _)| Sample::new(arg.steps.at(i), 1.0))
-        .collect();
-    if points.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(vec![Series::new(absent_labels(node), points)])
-}
-
-/// The labels `absent`/`absent_over_time` give their output: each equality
-/// matcher's value, except `__name__` and names matched more than once or by
-/// other operators (as Prometheus has always done). Nothing for anything but
-/// a plain selector.
-pub(crate) fn absent_labels(node: &Expr) -> Labels {
-    let vs = match node {
-        Expr::VectorSelector(vs) => vs,
-        Expr::MatrixSelector(ms) => &ms.vs,
-        _ => return Labels::empty(),
-    };
-    let mut b = LabelsBuilder::new(Labels::empty());
-    let mut has: HashSet<&str> = HashSet::new();
-    for m in &vs.matchers.matchers {
-        if m.name == METRIC_NAME_LABEL {
-            continue;
-        }
-        if matches!(m.op, MatchOp::Equal) && !has.contains(m.name.as_str()) {
-            b.set(m.name.as_str(), m.value.as_str());
-            has.insert(m.name.as_str());
-        } else {
-            b.del(&m.name);
-        }
-    }
-    b.build()
+    Ok(absent::series(&present, &arg.steps, node))
 }
 
 /// A duration in ms as Go's `Duration.Seconds()` gives it: whole seconds plus
@@ -507,31 +472,6 @@ mod tests {
         let mut w = Walker::new(&s, 0);
         let (lo, hi) = w.advance(10);
         assert!(lo >= hi);
-    }
-
-    fn parse_arg(q: &str) -> Expr {
-        let p = crate::parse::parse(q).expect("parses");
-        match p.expr {
-            Expr::Call(c) => (*c.args.args[0]).clone(),
-            other => other,
-        }
-    }
-
-    #[test]
-    fn absent_labels_from_matchers() {
-        let l = absent_labels(&parse_arg(
-            r#"absent_over_time(foo{a="1",b=~"x",c="3"}[5m])"#,
-        ));
-        assert_eq!(l, Labels::from_pairs([("a", "1"), ("c", "3")]));
-        // A label matched twice is left out.
-        let l = absent_labels(&parse_arg(r#"absent_over_time(foo{a="1",a="2"}[5m])"#));
-        assert_eq!(l, Labels::empty());
-        let l = absent_labels(&parse_arg(
-            r#"absent_over_time({__name__="foo",x="y"}[5m])"#,
-        ));
-        assert_eq!(l, Labels::from_pairs([("x", "y")]));
-        let l = absent_labels(&parse_arg(r#"absent_over_time(foo{a="1"}[5m:1m])"#));
-        assert_eq!(l, Labels::empty());
     }
 
     const ALL: &[Func] = &[
