@@ -1,7 +1,8 @@
-//! Float statistics the aggregations and the range functions share, computed
-//! as Prometheus computes them: Kahan–Neumaier summation, the overflow-safe
-//! mean of `avg` and `avg_over_time`, and the φ-quantile of `quantile` and
-//! `quantile_over_time`.
+//! Float statistics the aggregations and the functions share, computed as
+//! Prometheus computes them: Kahan–Neumaier summation, the overflow-safe mean
+//! of `avg` and `avg_over_time`, the φ-quantile of `quantile` and
+//! `quantile_over_time`, and the NaN-last value order of `topk`/`bottomk` and
+//! `sort`/`sort_desc`.
 
 use std::cmp::Ordering;
 
@@ -107,6 +108,18 @@ fn nan_lowest(a: &f64, b: &f64) -> Ordering {
     }
 }
 
+/// Orders values ascending (or descending), NaN after every number either
+/// way; ties are equal, so a stable sort keeps input order.
+pub(crate) fn nan_last(a: f64, b: f64, descending: bool) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ if descending => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
+        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +208,16 @@ mod tests {
             assert_eq!(a.to_bits(), b.to_bits(), "{phi}");
         }
         assert!(quantile(0.5, &mut [-0.0, -0.0]).is_sign_negative());
+    }
+
+    #[test]
+    fn nan_sorts_last_both_ways() {
+        let mut v = [1.0, f64::NAN, 3.0, 2.0];
+        v.sort_by(|a, b| nan_last(*a, *b, true));
+        assert_eq!(&v[..3], [3.0, 2.0, 1.0]);
+        assert!(v[3].is_nan());
+        v.sort_by(|a, b| nan_last(*a, *b, false));
+        assert_eq!(&v[..3], [1.0, 2.0, 3.0]);
+        assert!(v[3].is_nan());
     }
 }

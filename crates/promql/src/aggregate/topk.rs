@@ -3,8 +3,6 @@
 //! them group by group, `topk` largest first and `bottomk` smallest first (NaN
 //! last in both); a range query gives each input series the samples it kept.
 
-use std::cmp::Ordering;
-
 use model::Labels;
 use promql_parser::parser::Expr;
 use xxhash_rust::xxh64::xxh64;
@@ -14,6 +12,7 @@ use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
 use crate::gofmt::go_g;
 use crate::grouping::{At, ByStep};
+use crate::stats::nan_last;
 use crate::value::Series;
 
 /// Which selection.
@@ -177,18 +176,6 @@ pub(super) fn eval(
         .collect())
 }
 
-/// Orders values ascending (or descending), NaN after every number either
-/// way; ties are equal so a stable sort keeps input order.
-fn nan_last(a: f64, b: f64, descending: bool) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        _ if descending => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
-        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-    }
-}
-
 fn invalid_ratio(got: f64, to: f64) -> String {
     format!(
         "ratio value should be between -1 and 1, got {}, capping to {}",
@@ -253,15 +240,5 @@ mod tests {
         let mut want = vec![1, b'a', 255, 44, 1, 0];
         want.extend_from_slice(long.as_bytes());
         assert_eq!(prometheus_labels_hash(&l), xxh64(&want, 0));
-    }
-
-    #[test]
-    fn nan_sorts_last_both_ways() {
-        let mut v = [1.0, f64::NAN, 3.0, 2.0];
-        v.sort_by(|a, b| nan_last(*a, *b, true));
-        assert_eq!(&v[..3], [3.0, 2.0, 1.0]);
-        assert!(v[3].is_nan());
-        v.sort_by(|a, b| nan_last(*a, *b, false));
-        assert_eq!(&v[..3], [1.0, 2.0, 3.0]);
     }
 }

@@ -10,6 +10,7 @@ use promql_parser::parser::{Call, Expr};
 use super::arg;
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
+use crate::stats::nan_last;
 use crate::value::{Series, Value};
 
 /// Evaluates one of the sort functions.
@@ -29,10 +30,10 @@ pub(super) fn call(ev: &Evaluator<'_>, c: &Call, args: &[&Expr]) -> EvalResult<V
     }
     match c.func.name {
         "sort" => merge_sort(&mut v, |a, b| {
-            by_value(first_value(a), first_value(b), false)
+            nan_last(first_value(a), first_value(b), false)
         }),
         "sort_desc" => merge_sort(&mut v, |a, b| {
-            by_value(first_value(a), first_value(b), true)
+            nan_last(first_value(a), first_value(b), true)
         }),
         "sort_by_label" => merge_sort(&mut v, |a, b| by_labels(a, b, &keys)),
         _ => merge_sort(&mut v, |a, b| by_labels(b, a, &keys)),
@@ -58,18 +59,6 @@ fn call_node<'q>(root: &'q Expr, c: &Call) -> Option<&'q Expr> {
 /// The value an instant query sorts by (the first step's sample).
 fn first_value(s: &Series) -> f64 {
     s.samples.first().map_or(f64::NAN, |p| p.v)
-}
-
-/// Ascending (or descending) by value, NaN last either way, as Prometheus
-/// orders `sort` and `sort_desc`.
-fn by_value(a: f64, b: f64, desc: bool) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        _ if desc => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
-        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-    }
 }
 
 /// Prometheus's `sort_by_label` order: each key label in natural order, then
@@ -220,10 +209,10 @@ mod tests {
     #[test]
     fn values_nan_last_both_ways() {
         let mut v = vec![3.0, f64::NAN, 1.0, 2.0];
-        merge_sort(&mut v, |a, b| by_value(*a, *b, false));
+        merge_sort(&mut v, |a, b| nan_last(*a, *b, false));
         assert_eq!(&v[..3], &[1.0, 2.0, 3.0]);
         assert!(v[3].is_nan());
-        merge_sort(&mut v, |a, b| by_value(*a, *b, true));
+        merge_sort(&mut v, |a, b| nan_last(*a, *b, true));
         assert_eq!(&v[..3], &[3.0, 2.0, 1.0]);
         assert!(v[3].is_nan());
     }
