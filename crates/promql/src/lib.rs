@@ -9,7 +9,7 @@
 //!
 //! Helpers the operators share:
 //! - [`gofmt`]: numbers, strings and label sets as Prometheus (Go) prints them;
-//! - [`stats`]: Kahan summation, the overflow-safe mean and the φ-quantile.
+//! - [`stats`]: Kahan summation, the overflow-safe mean, the φ-quantile, NaN-last order.
 
 pub mod aggregate;
 pub mod annotations;
