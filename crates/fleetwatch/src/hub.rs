@@ -263,6 +263,7 @@ pub async fn start_with(
         .context("opening the database panicked")?
         .with_context(|| format!("opening the database in {}", args.data.display()))?;
     let db = Arc::new(db);
+    crate::memtrim::spawn(std::time::Duration::from_secs(2));
     let stats = db.stats();
     tracing::info!(
         series = stats.series,

@@ -4,11 +4,14 @@
 //! - `agent`: discover, scrape, stamp the cluster, queue on disk, remote-write to the hub.
 //! - `demo`: a hub and two simulated clusters on loopback.
 //! - `check config`: validate a configuration file the way promtool does.
+//! - `check rules`: validate rule files the way promtool does.
 
 mod agent;
 mod check;
+mod check_rules;
 mod demo;
 mod hub;
+mod memtrim;
 mod procmetrics;
 mod promqltest;
 mod scraping;
@@ -53,9 +56,12 @@ enum CheckCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Validate rule files (exit 0 valid, 1 invalid, 3 lint problems with --lint-fatal).
+    Rules(check_rules::CheckRulesArgs),
 }
 
 fn main() -> ExitCode {
+    memtrim::configure();
     let cli = Cli::parse();
     init_logging();
     // Both reqwest and our own TLS configs use rustls; pick the provider once, for the process.
@@ -69,6 +75,9 @@ fn main() -> ExitCode {
         Command::Check {
             what: CheckCommand::Config { files },
         } => check::config(&files),
+        Command::Check {
+            what: CheckCommand::Rules(args),
+        } => check_rules::run(args),
         Command::Hub(args) => run(hub::run(args)),
         Command::Agent(args) => run(agent::run(args)),
         Command::Demo(args) => run(demo::run(args)),
