@@ -461,3 +461,140 @@ pub fn alerts_data(groups: &[&GroupStatus]) -> AlertDiscovery {
         .collect();
     AlertDiscovery { alerts }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::alerting::AlertState;
+    use crate::rule::{EvalRecord, RuleHealth};
+
+    fn status() -> GroupStatus {
+        let alert = Alert {
+            state: AlertState::Firing,
+            labels: Labels::from_pairs([("alertname", "Down"), ("job", "x")]),
+            annotations: Labels::from_pairs([("summary", "x is down")]),
+            value: 0.0,
+            active_at: 1_700_000_000_500,
+            fired_at: Some(1_700_000_060_000),
+            resolved_at: None,
+            last_sent_at: None,
+            valid_until: None,
+            keep_firing_since: None,
+        };
+        let record = EvalRecord {
+            health: RuleHealth::Good,
+            last_error: None,
+            duration: Duration::from_millis(2),
+            timestamp: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_060)),
+        };
+        GroupStatus {
+            name: "g".into(),
+            file: "r.yml".into(),
+            interval: Duration::from_secs(60),
+            limit: 0,
+            evaluation_time: Duration::from_millis(3),
+            last_evaluation: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_060)),
+            rules: vec![
+                RuleStatus {
+                    name: "Down".into(),
+                    query: "up == 0".into(),
+                    labels: BTreeMap::from([("severity".to_string(), "page".to_string())]),
+                    record: record.clone(),
+                    kind: RuleStatusKind::Alerting {
+                        state: AlertState::Firing,
+                        hold: Duration::from_secs(300),
+                        keep_firing_for: Duration::ZERO,
+                        annotations: BTreeMap::from([(
+                            "summary".to_string(),
+                            "{{ $labels.job }} is down".to_string(),
+                        )]),
+                        alerts: vec![alert],
+                    },
+                },
+                RuleStatus {
+                    name: "job:up:sum".into(),
+                    query: "sum by (job) (up)".into(),
+                    labels: BTreeMap::new(),
+                    record: EvalRecord {
+                        health: RuleHealth::Bad,
+                        last_error: Some("boom".into()),
+                        ..record
+                    },
+                    kind: RuleStatusKind::Recording,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn rules_serialise_as_prometheus_does() {
+        let s = status();
+        let data = rules_data(&[&s], &RulesQuery::default()).expect("valid");
+        let json = serde_json::to_string(&data).expect("serialises");
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"groups":[{"name":"g","file":"r.yml","rules":["#,
+                r#"{"state":"firing","name":"Down","query":"up == 0","duration":300,"keepFiringFor":0,"#,
+                r#""labels":{"severity":"page"},"annotations":{"summary":"{{ $labels.job }} is down"},"#,
+                r#""alerts":[{"labels":{"alertname":"Down","job":"x"},"annotations":{"summary":"x is down"},"#,
+                r#""state":"firing","activeAt":"2023-11-14T22:13:20.5Z","value":"0e+00"}],"#,
+                r#""health":"ok","evaluationTime":0.002,"lastEvaluation":"2023-11-14T22:14:20Z","type":"alerting"},"#,
+                r#"{"name":"job:up:sum","query":"sum by (job) (up)","labels":{},"health":"err","lastError":"boom","#,
+                r#""evaluationTime":0.002,"lastEvaluation":"2023-11-14T22:14:20Z","type":"recording"}],"#,
+                r#""interval":60,"limit":0,"evaluationTime":0.003,"lastEvaluation":"2023-11-14T22:14:20Z"}]}"#
+            )
+        );
+        let alerts = serde_json::to_string(&alerts_data(&[&s])).expect("serialises");
+        assert_eq!(
+            alerts,
+            r#"{"alerts":[{"labels":{"alertname":"Down","job":"x"},"annotations":{"summary":"x is down"},"state":"firing","activeAt":"2023-11-14T22:13:20.5Z","value":"0e+00"}]}"#
+        );
+    }
+
+    #[test]
+    fn filters_and_pages() {
+        let s = status();
+        let q = |params: &[(&str, &str)]| RulesQuery::from_params(params.iter().copied());
+        let only_rec = q(&[("type", "record")]).expect("valid");
+        let d = rules_data(&[&s], &only_rec).expect("valid");
+        assert_eq!(d.groups[0].rules.len(), 1);
+        let excl = q(&[("exclude_alerts", "true")]).expect("valid");
+        let json = serde_json::to_value(rules_data(&[&s], &excl).expect("valid")).expect("json");
+        assert!(json["groups"][0]["rules"][0]["alerts"].is_null());
+        let by_label = q(&[("match[]", "{severity=\"page\"}")]).expect("valid");
+        assert_eq!(
+            rules_data(&[&s], &by_label).expect("valid").groups[0]
+                .rules
+                .len(),
+            1
+        );
+        let none = q(&[("rule_group[]", "other")]).expect("valid");
+        assert!(rules_data(&[&s], &none).expect("valid").groups.is_empty());
+
+        let mut other = status();
+        other.name = "h".into();
+        let page = q(&[("group_limit", "1")]).expect("valid");
+        let d = rules_data(&[&other, &s], &page).expect("valid");
+        assert_eq!(d.groups[0].name, "g");
+        let token = d.group_next_token.expect("a next page");
+        let next = q(&[("group_limit", "1"), ("group_next_token", token.as_str())]).expect("valid");
+        let d = rules_data(&[&other, &s], &next).expect("valid");
+        assert_eq!((d.groups[0].name.as_str(), d.group_next_token), ("h", None));
+
+        assert_eq!(
+            q(&[("type", "x")]).expect_err("bad type").to_string(),
+            "invalid parameter \"type\": not supported value \"x\""
+        );
+        assert_eq!(
+            q(&[("group_next_token", "abc")])
+                .expect_err("token alone")
+                .to_string(),
+            "invalid parameter \"group_next_token\": group_limit needs to be present in order to paginate over the groups"
+        );
+        let bad_token = q(&[("group_limit", "1"), ("group_next_token", "abc")]).expect("valid");
+        assert!(rules_data(&[&s], &bad_token).is_err());
+    }
+}

@@ -294,3 +294,161 @@ fn validate_rule(
         line,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::file::{LoadOptions, RuleKind, parse_rule_file};
+
+    /// Every error of `yaml`, rendered.
+    fn errors(yaml: &str) -> Vec<String> {
+        match parse_rule_file(yaml, "r.yml", LoadOptions::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn rule_errors_name_group_rule_and_line() {
+        let got = errors(
+            "groups:
+  - name: g
+    rules:
+      - record: ok
+        expr: up
+      - record: a
+        alert: b
+        expr: up
+      - expr: up
+      - record: no_expr
+      - record: with_for
+        expr: up
+        for: 5m
+        keep_firing_for: 1m
+        annotations:
+          x: y
+      - record: 'x{a=\"b\"}'
+        expr: up
+      - alert: A
+        expr: up
+        labels:
+          __name__: x
+",
+        );
+        assert_eq!(
+            got,
+            vec![
+                "r.yml:6: group \"g\", rule 2, \"b\": only one of 'record' and 'alert' must be set",
+                "r.yml:9: group \"g\", rule 3, \"\": one of 'record' or 'alert' must be set",
+                "r.yml:10: group \"g\", rule 4, \"no_expr\": field 'expr' must be set in rule",
+                "r.yml:11: group \"g\", rule 5, \"with_for\": invalid field 'annotations' in recording rule",
+                "r.yml:11: group \"g\", rule 5, \"with_for\": invalid field 'for' in recording rule",
+                "r.yml:11: group \"g\", rule 5, \"with_for\": invalid field 'keep_firing_for' in recording rule",
+                "r.yml:17: group \"g\", rule 6, \"x{a=\\\"b\\\"}\": braces present in the recording rule name; should it be in expr?: x{a=\"b\"}",
+                "r.yml:22: group \"g\", rule 7, \"A\": invalid label name: __name__",
+            ]
+        );
+    }
+
+    #[test]
+    fn group_errors() {
+        let got = errors(
+            "groups:
+  - name: g
+    rules: []
+  - name: g
+    interval: 5x
+    rules: []
+  - rules: []
+",
+        );
+        assert_eq!(
+            got,
+            vec![
+                "r.yml:4: groupname: \"g\" is repeated in the same file",
+                "r.yml:5: group \"g\": interval: not a valid duration string: \"5x\"",
+                "r.yml:7: Groupname must not be empty",
+            ]
+        );
+    }
+
+    #[test]
+    fn legacy_names_refuse_utf8_record_names() {
+        let yaml = "groups:\n  - name: g\n    rules:\n      - record: 'a.b'\n        expr: up\n";
+        assert!(errors(yaml).is_empty(), "UTF-8 names are valid by default");
+        let legacy = LoadOptions {
+            name_validation: relabel::NameValidationScheme::Legacy,
+            ..LoadOptions::default()
+        };
+        let e = parse_rule_file(yaml, "r.yml", legacy).expect_err("legacy name check");
+        assert!(
+            e.to_string().ends_with("invalid recording rule name: a.b"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn yaml_errors_name_the_line() {
+        let got = errors(
+            "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        fro: 1m\n",
+        );
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with("r.yml:6: groups[0].rules[0]: unknown field `fro`"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn descriptors_merge_labels_and_keep_settings() {
+        let f = parse_rule_file(
+            "groups:
+  - name: g
+    interval: 30s
+    query_offset: 0s
+    limit: 10
+    labels:
+      team: a
+      tier: x
+    rules:
+      - alert: A
+        expr: up == 0
+        for: 5m
+        keep_firing_for: 1m
+        labels:
+          tier: 1
+        annotations:
+          s: '{{ $value }}'
+",
+            "r.yml",
+            LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let g = &f.groups[0];
+        assert_eq!(g.interval, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(g.query_offset, Some(std::time::Duration::ZERO));
+        assert_eq!(g.limit, 10);
+        let r = &g.rules[0];
+        assert_eq!(r.labels.get("team").map(String::as_str), Some("a"));
+        assert_eq!(r.labels.get("tier").map(String::as_str), Some("1"));
+        assert_eq!(r.line, 10);
+        let RuleKind::Alerting {
+            hold,
+            keep_firing_for,
+            ..
+        } = &r.kind
+        else {
+            panic!("alerting rule expected");
+        };
+        assert_eq!(*hold, std::time::Duration::from_secs(300));
+        assert_eq!(*keep_firing_for, std::time::Duration::from_secs(60));
+    }
+
+    #[test]
+    fn empty_files_have_no_groups() {
+        for text in ["", "# nothing\n", "groups:\n"] {
+            let f = parse_rule_file(text, "r.yml", LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(f.groups.is_empty());
+        }
+    }
+}

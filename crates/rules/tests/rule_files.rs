@@ -125,3 +125,71 @@ fn kube_prometheus_rule_packs_load() {
     assert!(files >= 8, "only {files} rule packs found");
     assert!(rules > 200, "only {rules} rules found");
 }
+
+/// Runs `check rules` on promtool test files: (stdout, stderr, exit code).
+fn check(names: &[&str], lint_fatal: bool) -> (String, String, i32) {
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| promtool_testdata(n).display().to_string())
+        .collect();
+    let inputs: Vec<rules::CheckInput<'_>> =
+        paths.iter().map(|p| rules::CheckInput::File(p)).collect();
+    let opts = rules::CheckOptions {
+        lint_fatal,
+        ..rules::CheckOptions::default()
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = rules::check_rules(&inputs, &opts, &mut out, &mut err);
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+        code,
+    )
+}
+
+#[test]
+fn check_rules_reports_like_promtool() {
+    let path = |n: &str| promtool_testdata(n).display().to_string();
+    let (out, err, code) = check(&["rules.yml"], false);
+    assert_eq!(
+        out,
+        format!(
+            "Checking {}\n  SUCCESS: 5 rules found\n\n",
+            path("rules.yml")
+        )
+    );
+    assert_eq!((err.as_str(), code), ("", 0));
+
+    let (out, err, code) = check(&["rules_duplicates.yml"], false);
+    assert_eq!(
+        out,
+        format!("Checking {}\n\n", path("rules_duplicates.yml"))
+    );
+    assert_eq!(
+        err,
+        "  FAILED:\nlint error 1 duplicate rule(s) found.\nMetric: job:test:count_over_time1m\nLabel(s):\nMight cause inconsistency while recording expressions\n"
+    );
+    assert_eq!(code, 0);
+    assert_eq!(check(&["rules_duplicates.yml"], true).2, 3);
+
+    let (out, err, code) = check(&["bad-rules-syntax.yml", "rules.yml"], false);
+    assert!(
+        out.starts_with(&format!(
+            "Checking {}\nChecking ",
+            path("bad-rules-syntax.yml")
+        )),
+        "{out}"
+    );
+    assert!(err.starts_with("  FAILED:\n"), "{err}");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn check_rules_refuses_bad_templates() {
+    let (_, err, code) = check(&["rules-bad.yml"], false);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("group \"alerts\", rule 1, \"InstanceDown\": annotation \"summary\":"),
+        "{err}"
+    );
+}
