@@ -129,3 +129,27 @@ pub(crate) fn run_query(
 pub(crate) fn labels_of(map: &std::collections::BTreeMap<String, String>) -> Labels {
     Labels::from_pairs(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_print_as_prometheus_prints_them() {
+        for (written, printed) in [
+            (
+                "sum without(instance) (count_over_time(test[1m]))",
+                "sum without (instance) (count_over_time(test[1m]))",
+            ),
+            ("up{job=\"a\"}   ==   0", "up{job=\"a\"} == 0"),
+            (
+                "histogram_quantile(0.99, sum by(le) (rate(x_bucket[5m])))",
+                "histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m])))",
+            ),
+            ("count_over_time(up[5m:])", "count_over_time(up[5m:])"),
+        ] {
+            let q = RuleQuery::new(written).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(q.text, printed);
+        }
+    }
+}
