@@ -167,3 +167,48 @@ fn stop_is_prompt_and_rules_api_shows_groups() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(m.groups().is_empty());
 }
+
+/// Counts the alerts handed over for sending.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<rules::Alert>>);
+
+impl rules::NotifySink for Collect {
+    fn notify(&self, expr: &str, alerts: Vec<rules::Alert>) {
+        assert_eq!(expr, "vector(1)");
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(alerts);
+    }
+}
+
+#[test]
+fn firing_alerts_reach_the_sink() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rules.yml");
+    std::fs::write(&path, FIRING).expect("write rules");
+    let store = TestStore::new();
+    let sink = Arc::new(Collect::default());
+    let engine = Arc::new(Engine::new(EngineOptions::default()));
+    let mut opts = ManagerOptions::new(engine, Arc::new(store.clone()), Arc::new(store.clone()));
+    opts.notify = Some(sink.clone());
+    let m = Manager::new(opts);
+    m.update(&config(&[&path]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for(10, "a sent alert", || {
+        !sink.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    });
+    let sent = sink.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(sent[0].state, rules::AlertState::Firing);
+    assert_eq!(sent[0].labels.get("alertname"), Some("Always"));
+    // Sent once: the next send waits for the resend delay (1m), over several evaluations.
+    let mut seen = Vec::new();
+    wait_for(10, "three more evaluations", || {
+        let last = m.groups()[0].last_evaluation;
+        if seen.last() != Some(&last) {
+            seen.push(last);
+        }
+        seen.len() > 3
+    });
+    assert_eq!(sink.0.lock().unwrap_or_else(|p| p.into_inner()).len(), 1);
+}
