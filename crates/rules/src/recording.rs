@@ -60,12 +60,9 @@ impl RecordingRule {
         for s in &mut out {
             let mut b = LabelsBuilder::new(std::mem::take(&mut s.labels));
             b.set(METRIC_NAME_LABEL, self.name.as_str());
+            // An empty value removes the label, as in Prometheus's label builder.
             for (k, v) in &self.labels {
-                if v.is_empty() {
-                    b.del(k);
-                } else {
-                    b.set(k.as_str(), v.as_str());
-                }
+                b.set(k.as_str(), v.as_str());
             }
             s.labels = b.build();
         }
