@@ -8,6 +8,7 @@ use model::Matcher;
 
 use crate::postings;
 
+use super::idlist::IdList;
 use super::symbols::Symbols;
 
 /// Postings and interned strings of the head.
@@ -16,8 +17,8 @@ pub(crate) struct Index {
     // Each distinct string once, with its symbol id in `symbols`.
     strings: HashMap<Arc<str>, u32>,
     symbols: Arc<Symbols>,
-    postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<u64>>>,
-    all: Vec<u64>,
+    postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, IdList>>,
+    all: IdList,
 }
 
 impl Index {
@@ -77,17 +78,17 @@ impl Index {
 
     /// Adds series `id` with interned `labels`.
     pub(crate) fn add(&mut self, id: u64, labels: &[(Arc<str>, Arc<str>)]) {
-        insert_sorted(&mut self.all, id);
+        self.all.insert(id);
         for (n, v) in labels {
             let values = self.postings.entry(Arc::clone(n)).or_default();
             match values.entry(Arc::clone(v)) {
                 // Exactly one slot: many values (pod, instance) belong to one series only,
                 // and a first push would reserve four.
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(vec![id]);
+                    e.insert(IdList::single(id));
                 }
                 std::collections::btree_map::Entry::Occupied(mut e) => {
-                    insert_sorted(e.get_mut(), id);
+                    e.get_mut().insert(id);
                 }
             }
         }
@@ -96,13 +97,13 @@ impl Index {
     /// Removes series `id` with `labels` from the postings; emptied lists and names go.
     /// The strings stay interned (the symbol table is append-only).
     pub(crate) fn remove(&mut self, id: u64, labels: &[(&Arc<str>, &Arc<str>)]) {
-        remove_sorted(&mut self.all, id);
+        self.all.remove(id);
         for &(n, v) in labels {
             let Some(values) = self.postings.get_mut(n) else {
                 continue;
             };
             if let Some(ids) = values.get_mut(v) {
-                remove_sorted(ids, id);
+                ids.remove(id);
                 if ids.is_empty() {
                     values.remove(v);
                 }
@@ -119,7 +120,7 @@ impl Index {
     }
 
     /// Values of `name` with their postings, sorted by value.
-    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = (&Arc<str>, &Vec<u64>)> {
+    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = (&Arc<str>, &IdList)> {
         self.postings.get(name).into_iter().flat_map(|m| m.iter())
     }
 
@@ -128,7 +129,7 @@ impl Index {
         match postings::resolve(
             matchers,
             |m, want| Ok::<_, std::convert::Infallible>(self.matching(m, want)),
-            || Ok(self.all.clone()),
+            || Ok(self.all.to_vec()),
         ) {
             Ok(ids) => ids,
             Err(never) => match never {},
@@ -144,31 +145,15 @@ impl Index {
         let lists: Vec<Vec<u64>> = match postings::literals(m, want) {
             Some(lits) => lits
                 .iter()
-                .filter_map(|l| values.get(*l).cloned())
+                .filter_map(|l| values.get(*l).map(IdList::to_vec))
                 .collect(),
             None => values
                 .iter()
                 .filter(|(v, _)| m.matches(v) == want)
-                .map(|(_, p)| p.clone())
+                .map(|(_, p)| p.to_vec())
                 .collect(),
         };
         postings::union(lists)
-    }
-}
-
-/// Removes `id` from sorted `v` if present.
-fn remove_sorted(v: &mut Vec<u64>, id: u64) {
-    if let Ok(i) = v.binary_search(&id) {
-        v.remove(i);
-    }
-}
-
-/// Inserts `id` keeping `v` sorted and unique; ids mostly arrive in increasing order.
-fn insert_sorted(v: &mut Vec<u64>, id: u64) {
-    if v.last().is_none_or(|&l| l < id) {
-        v.push(id);
-    } else if let Err(i) = v.binary_search(&id) {
-        v.insert(i, id);
     }
 }
 

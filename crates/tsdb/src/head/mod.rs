@@ -1,5 +1,6 @@
 //! The head: every series in memory, its samples, the inverted index and metadata.
 
+pub(crate) mod idlist;
 pub(crate) mod index;
 pub(crate) mod series;
 pub(crate) mod symbols;
@@ -14,6 +15,7 @@ use parking_lot::RwLock;
 use storage::StorageError;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use self::idlist::IdList;
 use self::index::Index;
 use self::series::{LabelPairs, MemSeries};
 use self::u64map::U64Map;
@@ -322,9 +324,9 @@ impl Head {
 }
 
 impl Table {
-    fn any_series(&self, ids: &[u64], keep: &impl Fn(&MemSeries) -> bool) -> bool {
+    fn any_series(&self, ids: &IdList, keep: &impl Fn(&MemSeries) -> bool) -> bool {
         ids.iter()
-            .any(|id| self.by_id.get(id).is_some_and(|s| keep(s)))
+            .any(|id| self.by_id.get(&id).is_some_and(|s| keep(s)))
     }
 
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
