@@ -1,0 +1,455 @@
+//! Go's `time.Time` (UTC only) and `time.Duration`: their `String` forms,
+//! `Format` layouts, and the civil calendar.
+
+/// An instant, as seconds and nanoseconds since the Unix epoch, in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct GoTime {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+const NANOS: i64 = 1_000_000_000;
+
+impl GoTime {
+    /// Go's `time.Unix(sec, nsec)`, normalising the nanoseconds.
+    pub fn unix(secs: i64, nanos: i64) -> GoTime {
+        let secs = secs.saturating_add(nanos.div_euclid(NANOS));
+        GoTime {
+            secs,
+            nanos: nanos.rem_euclid(NANOS) as u32,
+        }
+    }
+
+    /// Nanoseconds since the epoch (wrapping like Go's int64 arithmetic).
+    pub fn unix_nano(&self) -> i64 {
+        self.secs
+            .wrapping_mul(NANOS)
+            .wrapping_add(self.nanos as i64)
+    }
+
+    /// `t.Add(d)`.
+    pub fn add(&self, d: i64) -> GoTime {
+        GoTime::unix(
+            self.secs.saturating_add(d / NANOS),
+            self.nanos as i64 + d % NANOS,
+        )
+    }
+
+    /// `t.Sub(u)`, saturating as Go does.
+    pub fn sub(&self, u: &GoTime) -> i64 {
+        let s = (self.secs as i128 - u.secs as i128) * NANOS as i128 + self.nanos as i128
+            - u.nanos as i128;
+        s.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    /// Year, month (1-12), day (1-31).
+    pub fn date(&self) -> (i64, u32, u32) {
+        civil_from_days(self.secs.div_euclid(86_400))
+    }
+
+    /// Hour, minute, second.
+    pub fn clock(&self) -> (u32, u32, u32) {
+        let s = self.secs.rem_euclid(86_400) as u32;
+        (s / 3600, s / 60 % 60, s % 60)
+    }
+
+    /// Day of the week, 0 = Sunday.
+    pub fn weekday(&self) -> usize {
+        (self.secs.div_euclid(86_400) + 4).rem_euclid(7) as usize
+    }
+
+    /// Day of the year, 1-366.
+    pub fn year_day(&self) -> u32 {
+        let (y, _, _) = self.date();
+        (self.secs.div_euclid(86_400) - days_from_civil(y, 1, 1) + 1) as u32
+    }
+
+    /// Go's `Time.String()`: `2006-01-02 15:04:05.999999999 +0000 UTC`.
+    pub fn go_string(&self) -> String {
+        self.format("2006-01-02 15:04:05.999999999 -0700 MST")
+    }
+
+    /// Go's `Time.Format(layout)`.
+    pub fn format(&self, layout: &str) -> String {
+        format_layout(self, layout)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// One element of a layout.
+#[derive(Debug, PartialEq)]
+enum Chunk {
+    LongMonth,
+    Month,
+    NumMonth,
+    ZeroMonth,
+    LongWeekDay,
+    WeekDay,
+    Day,
+    UnderDay,
+    ZeroDay,
+    UnderYearDay,
+    ZeroYearDay,
+    Hour,
+    Hour12,
+    ZeroHour12,
+    Minute,
+    ZeroMinute,
+    Second,
+    ZeroSecond,
+    LongYear,
+    Year,
+    PM,
+    Pm,
+    Tz,
+    /// Numeric zone; `z` = prints `Z` for UTC; the text is the layout form.
+    Zone {
+        z: bool,
+        colons: bool,
+        seconds: bool,
+        minutes: bool,
+    },
+    /// Fractional seconds: digits, and whether trailing zeros are trimmed.
+    Frac {
+        sep: char,
+        digits: usize,
+        trim: bool,
+    },
+}
+
+/// Finds the next layout element: (literal prefix length, chunk, chunk length).
+fn next_chunk(layout: &str) -> Option<(usize, Chunk, usize)> {
+    let b = layout.as_bytes();
+    let has = |i: usize, s: &str| layout[i..].starts_with(s);
+    let lower_after = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    for i in 0..b.len() {
+        if !layout.is_char_boundary(i) {
+            continue;
+        }
+        let found = match b[i] {
+            b'J' if has(i, "January") => Some((Chunk::LongMonth, 7)),
+            b'J' if has(i, "Jan") && !lower_after(i + 3) => Some((Chunk::Month, 3)),
+            b'M' if has(i, "Monday") => Some((Chunk::LongWeekDay, 6)),
+            b'M' if has(i, "Mon") && !lower_after(i + 3) => Some((Chunk::WeekDay, 3)),
+            b'M' if has(i, "MST") => Some((Chunk::Tz, 3)),
+            b'0' if has(i, "002") => Some((Chunk::ZeroYearDay, 3)),
+            b'0' if b.len() > i + 1 && (b'1'..=b'6').contains(&b[i + 1]) => Some((
+                match b[i + 1] {
+                    b'1' => Chunk::ZeroMonth,
+                    b'2' => Chunk::ZeroDay,
+                    b'3' => Chunk::ZeroHour12,
+                    b'4' => Chunk::ZeroMinute,
+                    b'5' => Chunk::ZeroSecond,
+                    _ => Chunk::Year,
+                },
+                2,
+            )),
+            b'1' if has(i, "15") => Some((Chunk::Hour, 2)),
+            b'1' => Some((Chunk::NumMonth, 1)),
+            b'2' if has(i, "2006") => Some((Chunk::LongYear, 4)),
+            b'2' => Some((Chunk::Day, 1)),
+            b'_' if has(i, "_2006") => {
+                // A literal underscore, then the year.
+                return Some((i + 1, Chunk::LongYear, 4));
+            }
+            b'_' if has(i, "__2") => Some((Chunk::UnderYearDay, 3)),
+            b'_' if has(i, "_2") => Some((Chunk::UnderDay, 2)),
+            b'3' => Some((Chunk::Hour12, 1)),
+            b'4' => Some((Chunk::Minute, 1)),
+            b'5' => Some((Chunk::Second, 1)),
+            b'P' if has(i, "PM") => Some((Chunk::PM, 2)),
+            b'p' if has(i, "pm") => Some((Chunk::Pm, 2)),
+            b'-' | b'Z' => {
+                let z = b[i] == b'Z';
+                let forms: [(&str, bool, bool, bool); 5] = [
+                    ("070000", false, true, true),
+                    ("07:00:00", true, true, true),
+                    ("0700", false, false, true),
+                    ("07:00", true, false, true),
+                    ("07", false, false, false),
+                ];
+                forms.iter().find(|f| has(i + 1, f.0)).map(|f| {
+                    (
+                        Chunk::Zone {
+                            z,
+                            colons: f.1,
+                            seconds: f.2,
+                            minutes: f.3,
+                        },
+                        1 + f.0.len(),
+                    )
+                })
+            }
+            b'.' | b',' if b.len() > i + 1 && matches!(b[i + 1], b'0' | b'9') => {
+                let d = b[i + 1];
+                let mut j = i + 1;
+                while j < b.len() && b[j] == d {
+                    j += 1;
+                }
+                if j < b.len() && b[j].is_ascii_digit() {
+                    None
+                } else {
+                    Some((
+                        Chunk::Frac {
+                            sep: b[i] as char,
+                            digits: j - i - 1,
+                            trim: d == b'9',
+                        },
+                        j - i,
+                    ))
+                }
+            }
+            _ => None,
+        };
+        if let Some((c, len)) = found {
+            return Some((i, c, len));
+        }
+    }
+    None
+}
+
+fn format_layout(t: &GoTime, layout: &str) -> String {
+    let mut out = String::new();
+    let mut rest = layout;
+    let (year, month, day) = t.date();
+    let (hour, min, sec) = t.clock();
+    while let Some((prefix, chunk, len)) = next_chunk(rest) {
+        out.push_str(&rest[..prefix]);
+        rest = &rest[prefix + len..];
+        match chunk {
+            Chunk::LongMonth => out.push_str(MONTHS[month as usize - 1]),
+            Chunk::Month => out.push_str(&MONTHS[month as usize - 1][..3]),
+            Chunk::NumMonth => out.push_str(&month.to_string()),
+            Chunk::ZeroMonth => out.push_str(&format!("{month:02}")),
+            Chunk::LongWeekDay => out.push_str(DAYS[t.weekday()]),
+            Chunk::WeekDay => out.push_str(&DAYS[t.weekday()][..3]),
+            Chunk::Day => out.push_str(&day.to_string()),
+            Chunk::UnderDay => out.push_str(&format!("{day:>2}")),
+            Chunk::ZeroDay => out.push_str(&format!("{day:02}")),
+            Chunk::UnderYearDay => out.push_str(&format!("{:>3}", t.year_day())),
+            Chunk::ZeroYearDay => out.push_str(&format!("{:03}", t.year_day())),
+            Chunk::Hour => out.push_str(&format!("{hour:02}")),
+            Chunk::Hour12 => {
+                out.push_str(&(if hour % 12 == 0 { 12 } else { hour % 12 }).to_string())
+            }
+            Chunk::ZeroHour12 => out.push_str(&format!(
+                "{:02}",
+                if hour % 12 == 0 { 12 } else { hour % 12 }
+            )),
+            Chunk::Minute => out.push_str(&min.to_string()),
+            Chunk::ZeroMinute => out.push_str(&format!("{min:02}")),
+            Chunk::Second => out.push_str(&sec.to_string()),
+            Chunk::ZeroSecond => out.push_str(&format!("{sec:02}")),
+            Chunk::LongYear => {
+                if year < 0 {
+                    out.push_str(&format!("-{:04}", -year));
+                } else {
+                    out.push_str(&format!("{year:04}"));
+                }
+            }
+            Chunk::Year => out.push_str(&format!("{:02}", year.rem_euclid(100))),
+            Chunk::PM => out.push_str(if hour >= 12 { "PM" } else { "AM" }),
+            Chunk::Pm => out.push_str(if hour >= 12 { "pm" } else { "am" }),
+            Chunk::Tz => out.push_str("UTC"),
+            Chunk::Zone {
+                z,
+                colons,
+                seconds,
+                minutes,
+            } => {
+                if z {
+                    out.push('Z');
+                } else {
+                    out.push_str("+00");
+                    if minutes {
+                        out.push_str(if colons { ":00" } else { "00" });
+                    }
+                    if seconds {
+                        out.push_str(if colons { ":00" } else { "00" });
+                    }
+                }
+            }
+            Chunk::Frac { sep, digits, trim } => {
+                let all = format!("{:09}", t.nanos);
+                let mut frac = all[..digits.min(9)].to_string();
+                if trim {
+                    while frac.ends_with('0') {
+                        frac.pop();
+                    }
+                    if !frac.is_empty() {
+                        out.push(sep);
+                        out.push_str(&frac);
+                    }
+                } else {
+                    out.push(sep);
+                    out.push_str(&frac);
+                    for _ in 9..digits {
+                        out.push('0');
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Go's `Duration.String()`: `1h2m3.5s`, `1.5ms`, `0s`.
+pub(crate) fn duration_string(d: i64) -> String {
+    if d == 0 {
+        return "0s".into();
+    }
+    let neg = d < 0;
+    let mut u = d.unsigned_abs();
+    let mut out = String::new();
+    if u < NANOS as u64 {
+        let (prec, unit) = if u < 1_000 {
+            (0, "ns")
+        } else if u < 1_000_000 {
+            (3, "µs")
+        } else {
+            (6, "ms")
+        };
+        let (frac, int) = frac(u, prec);
+        out.push_str(&int.to_string());
+        out.push_str(&frac);
+        out.push_str(unit);
+    } else {
+        let (frac, secs) = frac(u, 9);
+        u = secs;
+        let mut s = format!("{}{frac}s", u % 60);
+        u /= 60;
+        if u > 0 {
+            s = format!("{}m{s}", u % 60);
+            u /= 60;
+            if u > 0 {
+                s = format!("{u}h{s}");
+            }
+        }
+        out.push_str(&s);
+    }
+    if neg {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Splits `v / 10^prec` into its fraction (".5", trailing zeros dropped,
+/// empty when whole) and integer part.
+fn frac(v: u64, prec: u32) -> (String, u64) {
+    let p = 10u64.pow(prec);
+    let f = v % p;
+    if f == 0 {
+        return (String::new(), v / p);
+    }
+    let mut digits = format!("{f:0width$}", width = prec as usize);
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    (format!(".{digits}"), v / p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_strings() {
+        assert_eq!(
+            GoTime::unix(0, 0).go_string(),
+            "1970-01-01 00:00:00 +0000 UTC"
+        );
+        assert_eq!(
+            GoTime::unix(-1, 0).go_string(),
+            "1969-12-31 23:59:59 +0000 UTC"
+        );
+        assert_eq!(
+            GoTime::unix(1435065584, 128_000_000).go_string(),
+            "2015-06-23 13:19:44.128 +0000 UTC"
+        );
+        let t = GoTime::unix(1353755652, 0);
+        assert_eq!(
+            t.format("Mon Jan 2 15:04:05 2006"),
+            "Sat Nov 24 11:14:12 2012"
+        );
+        assert_eq!(
+            t.format("2006-01-02T15:04:05Z07:00"),
+            "2012-11-24T11:14:12Z"
+        );
+        assert_eq!(
+            t.format("3:04PM _2 002 .000 -0700"),
+            "11:14AM 24 329 .000 +0000"
+        );
+        assert_eq!(t.format("January Monday 06"), "November Saturday 12");
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 59, 60, 365, 11_016, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_string(0), "0s");
+        assert_eq!(duration_string(1_800 * NANOS), "30m0s");
+        assert_eq!(duration_string(3_600 * NANOS), "1h0m0s");
+        assert_eq!(duration_string(1_500_000), "1.5ms");
+        assert_eq!(duration_string(1_500), "1.5µs");
+        assert_eq!(duration_string(7), "7ns");
+        assert_eq!(duration_string(-90 * NANOS), "-1m30s");
+        assert_eq!(duration_string(i64::MAX), "2562047h47m16.854775807s");
+        assert_eq!(duration_string(i64::MIN), "-2562047h47m16.854775808s");
+    }
+}
