@@ -100,7 +100,7 @@ impl<'a> Env<'a> {
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
-            let last = last.trim().trim_start_matches("error: ");
+            let last = go_regex_error(last.trim().trim_start_matches("error: "));
             let shown = if strconv::can_backquote(pattern) {
                 format!("`{pattern}`")
             } else {
@@ -114,6 +114,24 @@ impl<'a> Env<'a> {
         }
         self.regexes.insert(pattern.to_string(), re.clone());
         Ok(re)
+    }
+}
+
+/// Go's wording for the commonest regexp syntax errors.
+fn go_regex_error(rust: &str) -> &str {
+    match rust {
+        "unclosed group" => "missing closing )",
+        "unopened group" => "unexpected )",
+        "unclosed character class" => "missing closing ]",
+        "repetition operator missing expression" => "missing argument to repetition operator",
+        "unrecognized escape sequence"
+        | "incomplete escape sequence, reached end of pattern prematurely" => {
+            "invalid escape sequence"
+        }
+        "invalid character class range, the start must be <= the end" => {
+            "invalid character class range"
+        }
+        other => other,
     }
 }
 

@@ -314,6 +314,7 @@ impl Printer {
 
     fn print_arg(&mut self, v: &Value, verb: char) {
         match (v, verb) {
+            (Value::Nil, 'v') if self.printable => return self.pad("<no value>"),
             (Value::Nil, 'T' | 'v') => return self.pad("<nil>"),
             (Value::Nil, _) => return self.bad_verb(v, verb),
             (_, 'T') => return self.fmt_s(v.type_name()),
