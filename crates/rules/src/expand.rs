@@ -7,9 +7,7 @@ use promql::Engine;
 use storage::Queryable;
 
 use crate::alerting::AlertContext;
-
-/// The variables Prometheus defines before every alert template.
-const DEFS: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+use crate::rule::run_query;
 
 /// The engine and store a rule evaluates against, at one time.
 #[derive(Clone, Copy)]
@@ -18,7 +16,7 @@ pub(crate) struct EngineQuery<'a> {
     pub engine: &'a Engine,
     /// The store read.
     pub queryable: &'a dyn Queryable,
-    /// When template queries run, ms.
+    /// The evaluation time, ms: template queries and `now` use it.
     pub t: Timestamp,
 }
 
@@ -29,8 +27,22 @@ impl<'a> EngineQuery<'a> {
     }
 }
 
-/// Expands one label or annotation template of alert `alert`; a failure becomes the text
-/// Prometheus puts in its place, and a warning in the log.
+impl template::QueryFn for EngineQuery<'_> {
+    fn query(&self, q: &str) -> Result<Vec<template::QuerySample>, String> {
+        let parsed = promql::parse_shared(q).map_err(|e| e.to_string())?;
+        let res = run_query(self.engine, self.queryable, &parsed, self.t)?;
+        Ok(res
+            .into_iter()
+            .map(|s| template::QuerySample {
+                labels: s.labels,
+                value: s.v,
+            })
+            .collect())
+    }
+}
+
+/// Expands one label or annotation template of alert `alert` for a result sample; a
+/// failure becomes the text Prometheus puts in its place, and a warning in the log.
 pub(crate) fn expand(
     alert: &str,
     text: &str,
@@ -39,14 +51,22 @@ pub(crate) fn expand(
     value: f64,
     q: &EngineQuery<'_>,
 ) -> String {
-    // PENDING-TEMPLATE
-    let _ = (alert, labels, ctx, value, q);
-    text.to_string()
+    let data = template::Data {
+        labels,
+        external_labels: &ctx.external_labels,
+        external_url: &ctx.external_url,
+        value,
+        query: Some(q),
+    };
+    template::expand_alert_template_at(alert, text, &data, q.t).unwrap_or_else(|e| {
+        tracing::warn!(alert, error = %e, labels = %labels, "expanding alert template failed");
+        e.annotation()
+    })
 }
 
 /// Parses an alert template as Prometheus does when loading rules (variables predefined).
 pub(crate) fn check(alert: &str, text: &str) -> Result<(), String> {
-    // PENDING-TEMPLATE
-    let _ = (alert, text, DEFS);
-    Ok(())
+    template::parse_alert_template(alert, text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -271,7 +271,16 @@ fn validate_rule(
             }
         }
     }
-    // PENDING-TEMPLATE: template checks go here once the template crate builds.
+    if !alert.is_empty() {
+        // Prometheus parses alerting rules' label and annotation templates up front.
+        for (what, map) in [("label", &r.labels), ("annotation", &r.annotations)] {
+            for (k, v) in map.iter().flat_map(|m| m.value.iter()) {
+                if let Err(e) = crate::expand::check(&alert, &v.value.0) {
+                    push(v.referenced.line(), format!("{what} {:?}: {e}", k.0));
+                }
+            }
+        }
+    }
     if p.errs.len() != before {
         return None;
     }

@@ -455,3 +455,50 @@ fn evaluation_slots_spread_by_group_and_align_to_interval() {
     assert_eq!(g.eval_timestamp(t + 59_999), t);
     assert_eq!(g.eval_timestamp(t + 60_000), t + 60_000);
 }
+
+#[test]
+fn alert_labels_and_annotations_are_templated() {
+    let env = Env::new();
+    env.store.add(
+        &labels(&[("__name__", "up"), ("instance", "h:1"), ("job", "x")]),
+        min(1),
+        0.0,
+    );
+    env.store
+        .add(&labels(&[("__name__", "capacity")]), min(1), 42.0);
+    let settings = GroupSettings {
+        context: rules::AlertContext {
+            external_labels: labels(&[("cluster", "eu-1")]),
+            external_url: "http://hub:9090".into(),
+        },
+        ..GroupSettings::default()
+    };
+    let mut g = group(
+        r#"
+groups:
+  - name: t
+    rules:
+      - alert: Down
+        expr: up == 0
+        labels:
+          where: '{{ $labels.instance }}@{{ $externalLabels.cluster }}'
+        annotations:
+          summary: '{{ $labels.job }} is {{ $value }}'
+          capacity: '{{ with query "capacity" }}{{ . | first | value }}{{ end }}'
+          link: '{{ $externalURL }}/alerts'
+          broken: '{{ index $labels 1 }}'
+"#,
+        &settings,
+    );
+    env.eval(&mut g, min(1));
+    let a = only_alert(&g).expect("an alert");
+    assert_eq!(a.labels.get("where"), Some("h:1@eu-1"));
+    assert_eq!(a.annotations.get("summary"), Some("x is 0"));
+    assert_eq!(a.annotations.get("capacity"), Some("42"));
+    assert_eq!(a.annotations.get("link"), Some("http://hub:9090/alerts"));
+    let broken = a.annotations.get("broken").unwrap_or("");
+    assert!(
+        broken.starts_with("<error expanding template: "),
+        "{broken}"
+    );
+}
