@@ -5,6 +5,7 @@
 //! - `demo`: a hub and two simulated clusters on loopback.
 //! - `check config`: validate a configuration file the way promtool does.
 //! - `check rules`: validate rule files the way promtool does.
+//! - `test rules`: run rule unit-test files the way promtool does.
 
 mod agent;
 mod check;
@@ -17,6 +18,7 @@ mod promqltest;
 mod scraping;
 mod serve;
 mod targetmetrics;
+mod test_rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +48,17 @@ enum Command {
         #[command(subcommand)]
         what: CheckCommand,
     },
+    /// Run unit tests offline.
+    Test {
+        #[command(subcommand)]
+        what: TestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TestCommand {
+    /// Run rule unit-test files (exit 0 all pass, 1 otherwise).
+    Rules(test_rules::TestRulesArgs),
 }
 
 #[derive(Subcommand)]
@@ -78,6 +91,9 @@ fn main() -> ExitCode {
         Command::Check {
             what: CheckCommand::Rules(args),
         } => check_rules::run(args),
+        Command::Test {
+            what: TestCommand::Rules(args),
+        } => test_rules::run(args),
         Command::Hub(args) => run(hub::run(args)),
         Command::Agent(args) => run(agent::run(args)),
         Command::Demo(args) => run(demo::run(args)),

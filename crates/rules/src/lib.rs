@@ -13,6 +13,8 @@
 //! - [`restore`]: alerts' `for` state after a restart, from `ALERTS_FOR_STATE`.
 //! - `expand`: alert templates through the `template` crate; [`rule`]: what rules share.
 //! - [`notify`]: [`NotifySink`], and [`NotifierSink`] for the `notifier` crate.
+//! - [`unittest`]: `fleetwatch test rules`, promtool's rule unit tests (test file format,
+//!   evaluation loop over an in-memory store, alert and expression checks, output).
 //!
 //! Running and reading:
 //! - [`manager`]: [`Manager`] runs groups on their intervals, reloads with
@@ -36,6 +38,7 @@ pub mod recording;
 pub mod restore;
 pub mod rule;
 pub mod status;
+pub mod unittest;
 mod validate;
 
 pub use alerting::{

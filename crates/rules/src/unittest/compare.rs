@@ -111,7 +111,9 @@ fn test_name_line(group_name: &str) -> String {
 
 /// Prefixes every line but the first with `indent`.
 fn indent_lines(s: &str, indent: &str) -> String {
-    s.split('\n').collect::<Vec<_>>().join(&format!("\n{indent}"))
+    s.split('\n')
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
 }
 
 /// `[]`, or `[\n0:\n  Labels:{...}\n  Annotations:{...},\n1:...\n]`.
@@ -286,9 +288,11 @@ mod tests {
             expr_mismatch("test", 0, &[s(1.0)], &[s(0.0)]),
             "    expr: \"test\", time: 0s,\n        exp: {__name__=\"test\"} 1E+00\n        got: {__name__=\"test\"} 0E+00"
         );
-        assert!(expr_mismatch("x", 60_000, &[], &[s(50.0), s(0.5)]).ends_with(
-            "exp: nil\n        got: {__name__=\"test\"} 5E+01, {__name__=\"test\"} 5E-01"
-        ));
+        assert!(
+            expr_mismatch("x", 60_000, &[], &[s(50.0), s(0.5)]).ends_with(
+                "exp: nil\n        got: {__name__=\"test\"} 5E+01, {__name__=\"test\"} 5E-01"
+            )
+        );
     }
 
     #[test]

@@ -179,7 +179,7 @@ struct RawSample {
 pub fn parse_test_file(text: &str, file: &str) -> Result<TestFile, Vec<String>> {
     let raw = parse_yaml(text, file).map_err(|e| vec![e])?;
     let mut errs = Vec::new();
-    let mut duration = |s: &Spanned<Scalar>, what: &str| -> i64 {
+    let duration = |s: &Spanned<Scalar>, what: &str, errs: &mut Vec<String>| -> i64 {
         match s.value.0.parse::<PromDuration>() {
             Ok(d) => d.as_millis(),
             Err(e) => {
@@ -191,7 +191,7 @@ pub fn parse_test_file(text: &str, file: &str) -> Result<TestFile, Vec<String>> 
     let mut evaluation_interval_ms = raw
         .evaluation_interval
         .as_ref()
-        .map(|s| duration(s, "evaluation_interval"))
+        .map(|s| duration(s, "evaluation_interval", &mut errs))
         .unwrap_or(0);
     if evaluation_interval_ms == 0 {
         evaluation_interval_ms = DEFAULT_EVALUATION_INTERVAL_MS;
@@ -206,7 +206,7 @@ pub fn parse_test_file(text: &str, file: &str) -> Result<TestFile, Vec<String>> 
             interval_ms: g
                 .interval
                 .as_ref()
-                .map(|s| duration(s, "interval"))
+                .map(|s| duration(s, "interval", &mut errs))
                 .unwrap_or(0),
             external_labels: Labels::from_pairs(
                 g.external_labels
@@ -243,7 +243,7 @@ pub fn parse_test_file(text: &str, file: &str) -> Result<TestFile, Vec<String>> 
                 eval_time_ms: a
                     .eval_time
                     .as_ref()
-                    .map(|s| duration(s, "eval_time"))
+                    .map(|s| duration(s, "eval_time", &mut errs))
                     .unwrap_or(0),
                 alertname: a.alertname.map(|s| s.0).unwrap_or_default(),
                 exp_alerts: a
@@ -269,7 +269,7 @@ pub fn parse_test_file(text: &str, file: &str) -> Result<TestFile, Vec<String>> 
                 eval_time_ms: e
                     .eval_time
                     .as_ref()
-                    .map(|s| duration(s, "eval_time"))
+                    .map(|s| duration(s, "eval_time", &mut errs))
                     .unwrap_or(0),
                 exp_samples: e
                     .exp_samples
@@ -563,7 +563,13 @@ tests:
         let e = &g.promql_expr_tests[0];
         assert_eq!(e.exp_samples[1].value, 0.5);
         assert_eq!(e.exp_samples[1].labels, "");
-        assert_eq!(f.tests[1], TestGroup { line: 35, ..TestGroup::default() });
+        assert_eq!(
+            f.tests[1],
+            TestGroup {
+                line: 35,
+                ..TestGroup::default()
+            }
+        );
     }
 
     #[test]
@@ -572,8 +578,11 @@ tests:
             .expect_err("unknown field");
         assert!(e[0].starts_with("t.yml:3: "), "{e:?}");
         assert!(e[0].contains("bogus"), "{e:?}");
-        let e = parse_test_file("tests:\n  - alert_rule_test:\n    - eval_time: 5x\n", "t.yml")
-            .expect_err("bad duration");
+        let e = parse_test_file(
+            "tests:\n  - alert_rule_test:\n    - eval_time: 5x\n",
+            "t.yml",
+        )
+        .expect_err("bad duration");
         assert_eq!(
             e,
             ["t.yml:3: eval_time: not a valid duration string: \"5x\""]

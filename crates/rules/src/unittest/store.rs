@@ -180,7 +180,8 @@ mod tests {
         let store = TestStore::new();
         let mut app = store.appender(&WriteIdentity::Local);
         app.append(&series("a"), 10, 1.0).expect("first");
-        app.append(&series("a"), 10, 1.0).expect("same sample again");
+        app.append(&series("a"), 10, 1.0)
+            .expect("same sample again");
         assert!(matches!(
             app.append(&series("a"), 10, 2.0),
             Err(StorageError::DuplicateSampleForTimestamp { .. })
