@@ -19,15 +19,15 @@ pub(crate) enum Node {
     },
     Action {
         pos: usize,
-        pipe: Pipe,
+        pipe: Box<Pipe>,
     },
-    If(Branch),
-    Range(Branch),
-    With(Branch),
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
     Template {
         pos: usize,
         name: String,
-        pipe: Option<Pipe>,
+        pipe: Option<Box<Pipe>>,
     },
     Break {
         pos: usize,

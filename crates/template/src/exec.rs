@@ -18,13 +18,14 @@ pub const MAX_OUTPUT: usize = 1 << 20;
 /// Most nested `{{template}}` calls.
 pub const MAX_TEMPLATE_DEPTH: usize = 100;
 /// Most nested control structures, template calls and parentheses at run time.
-pub const MAX_NESTING: usize = 300;
+pub const MAX_NESTING: usize = 150;
 /// Most steps (nodes walked, calls made) one execution may take.
 pub const MAX_STEPS: u64 = 1_000_000;
 /// Most bytes of strings functions may produce in one execution.
 pub const MAX_ALLOCATED: usize = 16 << 20;
 
-type R<T> = Result<T, TemplateError>;
+/// Errors are boxed: results stay small, and so do the recursive frames.
+type R<T> = Result<T, Box<TemplateError>>;
 
 /// The node an error points at (Go's `state.node`).
 #[derive(Clone, Copy)]
@@ -84,7 +85,7 @@ pub(crate) struct Exec<'t, 'e> {
 
 impl<'t, 'e> Exec<'t, 'e> {
     /// Runs the template's own tree with `dot`.
-    pub fn run(tmpl: &'t Template, dot: Value, env: Env<'e>) -> R<String> {
+    pub fn run(tmpl: &'t Template, dot: Value, env: Env<'e>) -> Result<String, TemplateError> {
         let mut ex = Exec {
             tmpl,
             tree_name: &tmpl.name,
@@ -97,12 +98,12 @@ impl<'t, 'e> Exec<'t, 'e> {
             env,
         };
         let Some(root) = tmpl.trees.get(&tmpl.name) else {
-            return Err(ex.errorf(format!(
+            return Err(*ex.errorf(format!(
                 "{} is an incomplete or empty template",
                 quote(&tmpl.name)
             )));
         };
-        ex.walk_list(&dot, root)?;
+        ex.walk_list(&dot, root).map_err(|e| *e)?;
         Ok(ex.out)
     }
 
@@ -110,7 +111,7 @@ impl<'t, 'e> Exec<'t, 'e> {
         self.node = Some(at);
     }
 
-    fn errorf(&self, message: impl Into<String>) -> TemplateError {
+    fn errorf(&self, message: impl Into<String>) -> Box<TemplateError> {
         let message = message.into();
         let (line, col, context) = match self.node {
             Some(at) => {
@@ -119,14 +120,14 @@ impl<'t, 'e> Exec<'t, 'e> {
             }
             None => (0, 0, String::new()),
         };
-        TemplateError::Exec {
+        Box::new(TemplateError::Exec {
             name: self.tmpl.name.clone(),
             template: self.tree_name.to_string(),
             line,
             col,
             context,
             message,
-        }
+        })
     }
 
     fn step(&mut self) -> R<()> {
@@ -188,7 +189,7 @@ impl<'t, 'e> Exec<'t, 'e> {
             }
             Node::Template { name, pipe, .. } => {
                 self.nest()?;
-                self.walk_template(dot, name, pipe.as_ref())?;
+                self.walk_template(dot, name, pipe.as_deref())?;
                 self.nesting -= 1;
             }
             Node::Break { .. } => return Ok(Flow::Break),
@@ -730,7 +731,7 @@ impl<'t, 'e> Exec<'t, 'e> {
         self.validate_type(v, typ)
     }
 
-    fn cant_handle(&self, n: &Arg, t: Param) -> TemplateError {
+    fn cant_handle(&self, n: &Arg, t: Param) -> Box<TemplateError> {
         match t {
             Param::Str => self.errorf(format!("expected string; found {n}")),
             Param::Duration => self.errorf(format!("expected integer; found {n}")),

@@ -10,7 +10,7 @@ use crate::strconv::{
 };
 
 /// Deepest nesting of control structures and parentheses a template may have.
-pub const MAX_PARSE_DEPTH: usize = 200;
+pub const MAX_PARSE_DEPTH: usize = 100;
 /// Most commands one pipeline may have.
 const MAX_PIPELINE_CMDS: usize = 10_000;
 
@@ -22,7 +22,8 @@ pub(crate) struct ParseError {
     pub message: String,
 }
 
-type PResult<T> = Result<T, ParseError>;
+/// Errors are boxed: results stay small, and so do the recursive frames.
+type PResult<T> = Result<T, Box<ParseError>>;
 
 /// Parses `text`; the top-level tree is named `name`. `has_function` says
 /// which identifiers are functions.
@@ -124,13 +125,13 @@ impl Parser<'_> {
         t
     }
 
-    fn errorf(&mut self, message: String) -> ParseError {
+    fn errorf(&mut self, message: String) -> Box<ParseError> {
         let at = self.item(self.furthest);
-        ParseError {
+        Box::new(ParseError {
             line: at.line,
             pos: at.pos,
             message,
-        }
+        })
     }
 
     fn unexpected<T>(&mut self, tok: &Item, context: &str) -> PResult<T> {
@@ -290,7 +291,7 @@ impl Parser<'_> {
             ItemType::If => return self.if_control().map(Parsed::Node),
             ItemType::Range => {
                 let b = self.parse_control("range")?;
-                return Ok(Parsed::Node(Node::Range(b)));
+                return Ok(Parsed::Node(Node::Range(Box::new(b))));
             }
             ItemType::Template => return self.template_control().map(Parsed::Node),
             ItemType::With => return self.with_control().map(Parsed::Node),
@@ -299,15 +300,18 @@ impl Parser<'_> {
         self.backup();
         let pos = self.peek().pos;
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action { pos, pipe }))
+        Ok(Parsed::Node(Node::Action {
+            pos,
+            pipe: Box::new(pipe),
+        }))
     }
 
     fn if_control(&mut self) -> PResult<Node> {
-        self.parse_control("if").map(Node::If)
+        self.parse_control("if").map(|b| Node::If(Box::new(b)))
     }
 
     fn with_control(&mut self) -> PResult<Node> {
-        self.parse_control("with").map(Node::With)
+        self.parse_control("with").map(|b| Node::With(Box::new(b)))
     }
 
     fn parse_control(&mut self, context: &str) -> PResult<Branch> {
@@ -383,7 +387,7 @@ impl Parser<'_> {
         Ok(Node::Template {
             pos: tok.pos,
             name,
-            pipe: Some(pipe),
+            pipe: Some(Box::new(pipe)),
         })
     }
 
@@ -394,7 +398,7 @@ impl Parser<'_> {
         let mut pipe = None;
         if self.next_non_space().typ != ItemType::RightDelim {
             self.backup();
-            pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
+            pipe = Some(Box::new(self.pipeline(CONTEXT, ItemType::RightDelim)?));
         }
         Ok(Node::Template {
             pos: tok.pos,

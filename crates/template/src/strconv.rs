@@ -577,6 +577,9 @@ pub(crate) fn unquote_char(s: &str, quote: u8) -> Result<(Unquoted, &str), ()> {
     }
     let rest = chars.as_str();
     let e = *rest.as_bytes().first().ok_or(())?;
+    if !e.is_ascii() {
+        return Err(());
+    }
     let after = &rest[1..];
     let simple = |c: char| Ok((Unquoted::Char(c), after));
     match e {
@@ -709,5 +712,6 @@ mod tests {
         assert_eq!(unquote("`a\\n\r`"), Ok("a\\n".into()));
         assert!(unquote(r#""\q""#).is_err());
         assert!(unquote(r#""\'""#).is_err());
+        assert!(unquote("\"\\€\"").is_err());
     }
 }
