@@ -21,6 +21,8 @@
 //! Execution is bounded: output ([`MAX_OUTPUT`]), steps, nesting and
 //! template recursion depth; no template text makes it panic.
 
+#![warn(missing_docs)]
+
 mod alert;
 mod ast;
 mod builtins;

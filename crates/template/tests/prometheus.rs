@@ -354,3 +354,61 @@ fn text_functions() {
         "-3720.01"
     );
 }
+
+/// The examples of Prometheus's template documentation (template_examples).
+#[test]
+fn documented_examples() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let q = |q: &str| {
+        asked.borrow_mut().push(q.to_string());
+        Ok(match q {
+            "up" => vec![
+                sample(&[("__name__", "up"), ("instance", "a:9100")], 1.0),
+                sample(&[("__name__", "up"), ("instance", "b:9100")], 0.0),
+            ],
+            "some_metric{instance='someinstance'}" => vec![sample(&[], 1234.0)],
+            q if q.starts_with("node_memory_MemTotal") => vec![sample(&[], 1073741824.0)],
+            q if q.starts_with("node_network_receive_bytes") => vec![
+                sample(&[("device", "eth1"), ("instance", "h:9100")], 1.0),
+                sample(&[("device", "eth0"), ("instance", "h:9100")], 1.0),
+            ],
+            q if q.starts_with("rate(") => vec![sample(&[], 2048.0)],
+            _ => vec![],
+        })
+    };
+    let q: &dyn QueryFn = &q;
+    let l = labels(&[("instance", "h:9100")]);
+    let r = |t: &str| render_with(t, &l, 0.0, Some(q)).map_err(|e| e.to_string());
+    assert_eq!(
+        r("{{ range query \"up\" }}\n  {{ .Labels.instance }} {{ .Value }}\n{{ end }}"),
+        Ok("\n  a:9100 1\n\n  b:9100 0\n".into())
+    );
+    assert_eq!(
+        r(
+            "{{ with query \"some_metric{instance='someinstance'}\" }}\n  {{ . | first | value | humanize }}\n{{ end }}"
+        ),
+        Ok("\n  1.234k\n".into())
+    );
+    assert_eq!(
+        r("{{ with query \"nothing\" }}{{ . | first | value | humanize }}{{ end }}"),
+        Ok("".into())
+    );
+    assert_eq!(
+        r(
+            "{{ with printf \"node_memory_MemTotal{job='node',instance='%s'}\" .Labels.instance | query }}{{ . | first | value | humanize1024}}B{{ end }}"
+        ),
+        Ok("1GiB".into())
+    );
+    assert_eq!(
+        r(
+            "{{ range printf \"node_network_receive_bytes{job='node',instance='%s',device!='lo'}\" .Labels.instance | query | sortByLabel \"device\"}}{{ .Labels.device }}: {{ with printf \"rate(node_network_receive_bytes{job='node',instance='%s',device='%s'}[5m])\" .Labels.instance .Labels.device | query }}{{ . | first | value | humanize }}B/s{{end}}; {{ end }}"
+        ),
+        Ok("eth0: 2.048kB/s; eth1: 2.048kB/s; ".into())
+    );
+    assert!(
+        asked.borrow().contains(
+            &"rate(node_network_receive_bytes{job='node',instance='h:9100',device='eth0'}[5m])"
+                .to_string()
+        )
+    );
+}
