@@ -23,6 +23,8 @@ pub const MAX_NESTING: usize = 150;
 pub const MAX_STEPS: u64 = 1_000_000;
 /// Most bytes of strings functions may produce in one execution.
 pub const MAX_ALLOCATED: usize = 16 << 20;
+/// Longest node text an error quotes.
+const MAX_CONTEXT: usize = 1024;
 
 /// Errors are boxed: results stay small, and so do the recursive frames.
 type R<T> = Result<T, Box<TemplateError>>;
@@ -46,13 +48,24 @@ impl At<'_> {
         }
     }
 
+    /// The node as Go prints it in errors; very long nodes (whole bodies,
+    /// large text) are cut at [`MAX_CONTEXT`] bytes.
     fn context(&self) -> String {
-        match self {
+        let mut s = match self {
             At::Node(n) => n.to_string(),
             At::Pipe(p) => p.to_string(),
             At::Cmd(c) => c.to_string(),
             At::Arg(a) => a.to_string(),
+        };
+        if s.len() > MAX_CONTEXT {
+            let mut end = MAX_CONTEXT;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+            s.push_str("...");
         }
+        s
     }
 }
 

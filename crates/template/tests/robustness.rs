@@ -301,3 +301,15 @@ fn parsed_templates_are_shareable_across_threads() {
     assert_send_sync::<Template>();
     assert_send_sync::<template::TemplateError>();
 }
+
+#[test]
+fn error_contexts_stay_short() {
+    let big = "x".repeat(2 * MAX_OUTPUT);
+    let e = render(&big).unwrap_err().to_string();
+    assert!(e.len() < 2_000, "{}", e.len());
+    assert!(
+        e.ends_with(&format!("...>: template output exceeds {MAX_OUTPUT} bytes")),
+        "{}",
+        &e[e.len() - 80..]
+    );
+}
