@@ -566,7 +566,7 @@ tests:
         assert_eq!(
             f.tests[1],
             TestGroup {
-                line: 35,
+                line: 31,
                 ..TestGroup::default()
             }
         );
