@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Display, Formatter, Write};
 
-use crate::strconv::quote;
+use crate::quote::quote;
 
 /// A sequence of nodes.
 #[derive(Debug, Clone)]

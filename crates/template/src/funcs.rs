@@ -10,7 +10,7 @@ use crate::builtins as b;
 use crate::gonet::{is_ip, join_host_port, query_escape, split_host_port, url_path};
 use crate::humanize as h;
 use crate::value::{Sample, Value};
-use crate::{QueryFn, strconv};
+use crate::{QueryFn, quote};
 
 /// A parameter type, as Go's reflection checks arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +101,10 @@ impl<'a> Env<'a> {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
             let last = go_regex_error(last.trim().trim_start_matches("error: "));
-            let shown = if strconv::can_backquote(pattern) {
+            let shown = if quote::can_backquote(pattern) {
                 format!("`{pattern}`")
             } else {
-                strconv::quote(pattern)
+                quote::quote(pattern)
             };
             format!("error parsing regexp: {last}: {shown}")
         })?;
@@ -237,10 +237,10 @@ fn query(env: &mut Env<'_>, a: &[Value]) -> Result<Value, String> {
 fn re_replace_all(env: &mut Env<'_>, a: &[Value]) -> Result<Value, String> {
     let (pattern, repl, text) = (s(a, 0), s(a, 1), s(a, 2));
     let re = env.regex(pattern).map_err(|e| {
-        let shown = if strconv::can_backquote(pattern) {
+        let shown = if quote::can_backquote(pattern) {
             format!("`{pattern}`")
         } else {
-            strconv::quote(pattern)
+            quote::quote(pattern)
         };
         format!("regexp: Compile({shown}): {e}")
     })?;

@@ -173,12 +173,7 @@ fn parse_prom_duration(orig: &str) -> Result<u64, String> {
         "" => return Err("empty duration string".into()),
         _ => {}
     }
-    let invalid = || {
-        format!(
-            "not a valid duration string: {}",
-            crate::strconv::quote(orig)
-        )
-    };
+    let invalid = || format!("not a valid duration string: {}", crate::quote::quote(orig));
     let mut s = orig;
     let mut dur: u64 = 0;
     let mut last_unit = 0;
@@ -198,8 +193,8 @@ fn parse_prom_duration(orig: &str) -> Result<u64, String> {
         let Some(pos) = UNITS.iter().position(|(u, _)| *u == unit) else {
             return Err(format!(
                 "unknown unit {} in duration {}",
-                crate::strconv::quote(unit),
-                crate::strconv::quote(orig)
+                crate::quote::quote(unit),
+                crate::quote::quote(orig)
             ));
         };
         if pos < last_unit {

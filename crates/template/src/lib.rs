@@ -14,8 +14,8 @@
 //! - `funcs`, `builtins`, `methods`: the function table, Go's builtins,
 //!   `time.Time`/`time.Duration` methods;
 //! - `humanize`: Prometheus's number and time formatting functions;
-//! - `gofmt`, `strconv`, `gotime`, `gonet`: the parts of Go's `fmt`,
-//!   `strconv`, `time`, `net` and `net/url` the above need;
+//! - `gofmt`, `strconv`, `quote`, `gotime`, `gonet`: the parts of Go's
+//!   `fmt`, `strconv`, `time`, `net` and `net/url` the above need;
 //! - `alert`: Prometheus's alert expansion; `error`: errors.
 //!
 //! Execution is bounded: output ([`MAX_OUTPUT`]), steps, nesting and
@@ -36,6 +36,7 @@ mod humanize;
 mod lex;
 mod methods;
 mod parse;
+mod quote;
 mod strconv;
 mod value;
 
