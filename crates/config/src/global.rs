@@ -240,16 +240,12 @@ pub(crate) struct RawGlobal {
 
 impl RawGlobal {
     /// Keys whose effect Fleetwatch does not implement, and whether each is set.
-    pub(crate) fn unimplemented(&self) -> [(&'static str, bool); 5] {
+    pub(crate) fn unimplemented(&self) -> [(&'static str, bool); 4] {
         [
             ("query_log_file", !self.query_log_file.is_empty()),
             (
                 "scrape_failure_log_file",
                 !self.scrape_failure_log_file.is_empty(),
-            ),
-            (
-                "rule_query_offset",
-                self.rule_query_offset.is_some_and(|d| d.as_millis() != 0),
             ),
             (
                 "scrape_native_histograms",

@@ -29,7 +29,7 @@ pub struct Config {
     pub scrape_configs: Vec<ScrapeConfig>,
     /// `scrape_config_files:` patterns (resolved; not read yet).
     pub scrape_config_files: Vec<String>,
-    /// `rule_files:` patterns (resolved; not evaluated yet).
+    /// `rule_files:` patterns (resolved against the file's directory; not globbed yet).
     pub rule_files: Vec<String>,
     /// `alerting:`.
     pub alerting: AlertingConfig,
@@ -104,8 +104,6 @@ impl Config {
         // Top-level sections accepted but not implemented.
         for (key, present) in [
             ("runtime", raw.runtime.is_some()),
-            ("alerting", raw.alerting.is_some()),
-            ("rule_files", raw.rule_files.is_some()),
             ("scrape_config_files", raw.scrape_config_files.is_some()),
             ("storage", raw.storage.is_some()),
             ("tracing", raw.tracing.is_some()),

@@ -127,14 +127,14 @@ fn remote_write_checks() {
 
 #[test]
 fn unsupported_sections_warn_in_the_required_form() {
-    let l = load("rule_files:\n  - a.rules\nscrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: pod\n    oauth2:\n      client_id: x\n      token_url: http://t/\n").expect("loads");
+    // rule_files, alerting and rule_query_offset are supported: no warning for them.
+    let l = load("global:\n  rule_query_offset: 1m\nrule_files:\n  - a.rules\nalerting:\n  alertmanagers: []\nscrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: pod\n    oauth2:\n      client_id: x\n      token_url: http://t/\n").expect("loads");
     let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         w,
         vec![
-            "prom.yml:1: rule_files is not supported yet",
-            "prom.yml:5: scrape_configs[0].kubernetes_sd_configs is not supported yet",
-            "prom.yml:7: scrape_configs[0].oauth2 is not supported yet",
+            "prom.yml:9: scrape_configs[0].kubernetes_sd_configs is not supported yet",
+            "prom.yml:11: scrape_configs[0].oauth2 is not supported yet",
         ]
     );
     assert_eq!(l.config.rule_files, vec!["/etc/prometheus/a.rules"]);
