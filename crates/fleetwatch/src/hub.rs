@@ -1,7 +1,11 @@
 //! `fleetwatch hub`: receive remote write, store in the embedded TSDB, answer the
-//! Prometheus HTTP API, and scrape the targets of its own configuration.
+//! Prometheus HTTP API, scrape the targets of its own configuration, evaluate its rules
+//! and send their alerts to Alertmanager (`alerting`), reload on SIGHUP and `/-/reload`
+//! (`reload`).
 
+mod alerting;
 mod info;
+mod reload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +17,10 @@ use clap::{Args, ValueEnum};
 
 use crate::scraping::{self, Scraping};
 use crate::{procmetrics, serve};
+use alerting::Alerting;
+pub use alerting::RulesArgs;
 use info::HubInfo;
+use reload::Reloader;
 
 /// When the write-ahead log is fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,7 +31,8 @@ pub enum FsyncMode {
     Interval,
 }
 
-/// Every flag of `fleetwatch hub`: storage and serving, then the query engine's.
+/// Every flag of `fleetwatch hub`: storage and serving, the query engine's, then rule
+/// evaluation and alert delivery.
 #[derive(Args, Debug, Clone)]
 pub struct HubCli {
     /// Storage and serving.
@@ -33,6 +41,9 @@ pub struct HubCli {
     /// The query engine.
     #[command(flatten)]
     pub query: QueryArgs,
+    /// Rules and alerts.
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// The query engine's flags, named as Prometheus names them.
@@ -170,7 +181,7 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Every flag's value as a string, under its long name, for `/api/v1/status/flags`.
-fn flag_values(a: &HubArgs, q: &QueryArgs) -> Vec<(String, String)> {
+fn flag_values(a: &HubArgs, q: &QueryArgs, r: &RulesArgs) -> Vec<(String, String)> {
     let dur = info::duration_string;
     let path = |p: &std::path::Path| p.display().to_string();
     let fsync = match a.wal_fsync {
@@ -201,6 +212,7 @@ fn flag_values(a: &HubArgs, q: &QueryArgs) -> Vec<(String, String)> {
         ("query.lookback-delta", dur(q.lookback_delta)),
     ]
     .into_iter()
+    .chain(r.flag_values())
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
@@ -215,24 +227,34 @@ pub struct RunningHub {
 
 /// Runs the hub until SIGINT/SIGTERM.
 pub async fn run(cli: HubCli) -> anyhow::Result<()> {
-    let hub = start_with(cli.hub, cli.query, serve::shutdown_signal()).await?;
+    let hub = start_with(cli, serve::shutdown_signal()).await?;
     hub.done.await.context("hub task panicked")?
 }
 
-/// Starts the hub with the default query settings; it stops when `shutdown` completes.
+/// Starts the hub with the default query and rule settings; it stops when `shutdown`
+/// completes.
 pub async fn start(
     args: HubArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningHub> {
-    start_with(args, QueryArgs::default(), shutdown).await
+    let cli = HubCli {
+        hub: args,
+        query: QueryArgs::default(),
+        rules: RulesArgs::default(),
+    };
+    start_with(cli, shutdown).await
 }
 
 /// Starts the hub; it stops when `shutdown` completes.
 pub async fn start_with(
-    args: HubArgs,
-    query: QueryArgs,
+    cli: HubCli,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningHub> {
+    let HubCli {
+        hub: args,
+        query,
+        rules,
+    } = cli;
     let started = procmetrics::now_secs();
     let loaded = match &args.config {
         Some(path) => Some(scraping::load_config(path)?),
@@ -280,33 +302,62 @@ pub async fn start_with(
         ))
     });
     let hub_info = Arc::new(HubInfo::new(
-        flag_values(&args, &query),
+        flag_values(&args, &query, &rules),
         info::retention_string(args.retention_time, args.retention_size),
         args.cluster.clone(),
         scraper.clone(),
         config_text.as_deref().zip(loaded.as_ref()),
     ));
-    if let (Some(path), Some(s)) = (&args.config, &scraper) {
-        reload_on_sighup(path.clone(), s.clone(), hub_info.clone());
+
+    let (listener, addr) = serve::bind(&args.listen, "hub").await?;
+    // Rules share the queries' engine, as in Prometheus: its concurrency limit and
+    // timeout bound both.
+    let engine = Arc::new(promql::Engine::new(query.engine_options()));
+    let external_url = rules.external_url(addr)?;
+    let alerting = Arc::new(Alerting::start(
+        &rules,
+        engine.clone(),
+        db.clone(),
+        &external_url,
+    ));
+    if let Some(cfg) = &loaded
+        && let Err(e) = alerting.apply(cfg).await
+    {
+        // As Prometheus: a configuration that cannot be applied at start is fatal.
+        alerting.shutdown().await;
+        anyhow::bail!("applying the configuration: {e}");
     }
+    let reloader = Arc::new(Reloader::new(
+        args.config.clone(),
+        scraper.clone(),
+        alerting.clone(),
+        hub_info.clone(),
+    ));
+    reloader.clone().on_sighup();
 
     let ready = Arc::new(AtomicBool::new(false));
     let metrics_db = db.clone();
+    let metrics_alerting = alerting.clone();
     let metrics: server::state::MetricsFn = Arc::new(move || {
         let mut out = String::new();
         procmetrics::render(&mut out, started);
         render_db_metrics(&mut out, &metrics_db.stats(), &metrics_db.blocks());
+        out.push_str(&metrics_alerting.metrics_text());
         out
     });
-    let mut state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone())
-        .with_engine_options(query.engine_options());
+    let mut state = server::ApiState::new(db.clone(), db.clone(), metrics, ready.clone());
+    state.engine = engine;
     state.info = hub_info;
+    state.rules = Some(alerting.clone());
+    state.reload = Some(reloader.hook());
     let router = server::router(state);
 
-    let (listener, addr) = serve::bind(&args.listen, "hub").await?;
+    tracing::info!(%external_url, "hub ready");
     ready.store(true, Ordering::SeqCst);
     let done = tokio::spawn(async move {
         let res = serve::serve(listener, router, shutdown).await;
+        // Rules first: they query and write the store and hand alerts to the notifier.
+        alerting.shutdown().await;
         if let Some(s) = scraper {
             s.shutdown().await;
         }
@@ -317,34 +368,6 @@ pub async fn start_with(
         res
     });
     Ok(RunningHub { addr, done })
-}
-
-/// Reloads the configuration on SIGHUP: applies it to scraping and records the
-/// outcome for `/api/v1/status/runtimeinfo` and `/api/v1/status/config`.
-fn reload_on_sighup(path: PathBuf, scraper: Arc<Scraping>, hub_info: Arc<HubInfo>) {
-    #[cfg(unix)]
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else {
-            tracing::warn!("cannot listen for SIGHUP: configuration reload disabled");
-            return;
-        };
-        while hup.recv().await.is_some() {
-            match scraping::load_config(&path) {
-                Ok(cfg) => {
-                    scraper.reload(&cfg);
-                    hub_info.reloaded(&info::read_config_text(&path), &cfg);
-                    tracing::info!("reloaded configuration from {}", path.display());
-                }
-                Err(e) => {
-                    hub_info.reload_failed();
-                    tracing::error!("configuration reload failed, keeping the previous one: {e:#}")
-                }
-            }
-        }
-    });
-    #[cfg(not(unix))]
-    let _ = (path, scraper, hub_info);
 }
 
 fn render_db_metrics(out: &mut String, s: &tsdb::Stats, blocks: &[tsdb::block::BlockMeta]) {
@@ -405,6 +428,7 @@ mod tests {
             .expect("parses");
         let cli = <HubCli as clap::FromArgMatches>::from_arg_matches(&m).expect("builds");
         assert_eq!(cli.query, QueryArgs::default());
+        assert_eq!(cli.rules, RulesArgs::default());
         let o = cli.query.engine_options();
         assert_eq!((o.lookback_delta_ms, o.max_concurrency), (300_000, 20));
     }
@@ -427,6 +451,7 @@ mod tests {
                 maintenance_interval: Duration::ZERO,
             },
             &QueryArgs::default(),
+            &RulesArgs::default(),
         )
         .into_iter()
         .map(|(k, _)| k)

@@ -1,12 +1,17 @@
 //! The rule manager: loads rule files, runs each group on its own thread at its interval,
 //! reloads files keeping the state of rules that remain, and gives readers a copy of
-//! every group's state (Prometheus's `rules/manager.go`).
+//! every group's state (Prometheus's `rules/manager.go`), with the `prometheus_rule_*`
+//! metrics (`metrics`).
+
+mod metrics;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use metrics::{RuleMetrics, group_key};
 
 use model::{Labels, Timestamp};
 use parking_lot::{Condvar, Mutex};
@@ -145,6 +150,7 @@ pub struct Manager {
     state: Mutex<State>,
     /// Wakes cleanup threads at shutdown.
     shutdown: Arc<Stop>,
+    metrics: Arc<RuleMetrics>,
 }
 
 impl Manager {
@@ -154,6 +160,7 @@ impl Manager {
             opts,
             state: Mutex::new(State::default()),
             shutdown: Arc::new(Stop::default()),
+            metrics: Arc::default(),
         }
     }
 
@@ -217,6 +224,7 @@ impl Manager {
             next.insert(key, self.spawn(group));
         }
         for ((file, name), running) in old {
+            self.metrics.remove(&group_key(&file, &name));
             let Some(thread) = running.thread else {
                 continue;
             };
@@ -280,6 +288,8 @@ impl Manager {
             opts: self.opts.clone(),
             stop: Arc::clone(&stop),
             status: Arc::clone(&status),
+            metrics: Arc::clone(&self.metrics),
+            key: group_key(group.file(), group.name()),
         };
         let name: String = format!("rules:{}", group.name()).chars().take(15).collect();
         let thread = std::thread::Builder::new()
@@ -354,6 +364,13 @@ impl Manager {
         let refs: Vec<&GroupStatus> = groups.iter().map(AsRef::as_ref).collect();
         api::alerts_data(&refs)
     }
+
+    /// The `prometheus_rule_*` metrics of the running groups, in the text exposition format.
+    pub fn metrics_text(&self) -> String {
+        let groups = self.groups();
+        let refs: Vec<&GroupStatus> = groups.iter().map(AsRef::as_ref).collect();
+        self.metrics.render(&refs)
+    }
 }
 
 impl Drop for Manager {
@@ -367,6 +384,9 @@ struct Runner {
     opts: ManagerOptions,
     stop: Arc<Stop>,
     status: Arc<Mutex<Arc<GroupStatus>>>,
+    metrics: Arc<RuleMetrics>,
+    /// The group's `rule_group` label.
+    key: String,
 }
 
 impl Runner {
@@ -408,6 +428,7 @@ impl Runner {
         let missed = ((now_ms() - prev) / interval - 1).max(0);
         if missed > 0 {
             tracing::warn!(missed, "rule group evaluation missed slots");
+            self.metrics.missed(&self.key, missed as u64);
         }
         Some(prev + (missed + 1) * interval)
     }
@@ -421,8 +442,11 @@ impl Runner {
             resend_delay: self.opts.resend_delay,
             stop: Some(&self.stop.flag),
         };
+        let started = SystemTime::now();
         group.eval(&deps, ts);
         self.publish(group);
+        self.metrics
+            .evaluated(&self.key, &self.status.lock(), started);
     }
 
     fn publish(&self, group: &Group) {

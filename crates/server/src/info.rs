@@ -1,8 +1,9 @@
 //! What the process tells the status and targets endpoints about itself: its
 //! configuration, flags, runtime facts, external labels and the targets it scrapes.
 //!
-//! The binary implements [`ServerInfo`]; the API crate stays free of the scrape
-//! and config crates. [`NoInfo`] answers with empty values (tests, embedders).
+//! The binary implements [`ServerInfo`] and, when it evaluates rules, [`RulesInfo`]; the
+//! API crate stays free of the scrape, config, rules and notifier crates. [`NoInfo`]
+//! answers with empty values (tests, embedders).
 
 use std::time::SystemTime;
 
@@ -157,3 +158,35 @@ pub trait ServerInfo: Send + Sync {
 pub struct NoInfo;
 
 impl ServerInfo for NoInfo {}
+
+/// A request parameter the rules endpoint refuses (`bad_data`), as Prometheus words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedParam {
+    /// The parameter.
+    pub param: String,
+    /// Why.
+    pub message: String,
+}
+
+/// The Alertmanagers alerts are sent to, as `/api/v1/alertmanagers` lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Alertmanagers {
+    /// Push URLs in use (`.../api/v2/alerts`).
+    pub active: Vec<String>,
+    /// URLs of discovered Alertmanagers that relabelling dropped.
+    pub dropped: Vec<String>,
+}
+
+/// What a process that evaluates rules tells `/api/v1/rules`, `/api/v1/alerts` and
+/// `/api/v1/alertmanagers`. The `data` objects are JSON already shaped as Prometheus's,
+/// so that this crate needs no rule types.
+pub trait RulesInfo: Send + Sync {
+    /// The `data` of `/api/v1/rules` for the request's parameters (every pair, in order).
+    fn rules_json(&self, params: &[(&str, &str)]) -> Result<String, RefusedParam>;
+
+    /// The `data` of `/api/v1/alerts`.
+    fn alerts_json(&self) -> String;
+
+    /// Where alerts go.
+    fn alertmanagers(&self) -> Alertmanagers;
+}

@@ -2,8 +2,8 @@
 //!
 //! - [`state`]: [`ApiState`], what every handler shares.
 //! - [`router`]: the routes; the binary serves it and may merge more.
-//! - [`handlers`]: the endpoints (query, metadata, status, targets, federation,
-//!   write, health); queries are evaluated by the `promql` engine.
+//! - [`handlers`]: the endpoints (query, metadata, status, targets, rules and alerts,
+//!   federation, write, health, reload); queries are evaluated by the `promql` engine.
 //! - [`info`]: what the process tells the status and targets endpoints.
 //! - [`params`] and [`parse`]: request parameters as Prometheus reads them, bounded.
 //! - [`json`] and [`error`]: Prometheus's response and error shapes, byte for byte.
@@ -23,7 +23,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorType};
-pub use info::{NoInfo, ServerInfo};
+pub use info::{NoInfo, RulesInfo, ServerInfo};
 pub use params::RequestLimits;
 /// The engine settings, re-exported so that the binary configures them without
 /// depending on the engine crate.
@@ -34,8 +34,8 @@ pub use write_metrics::WriteMetrics;
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
     use handlers::{
-        federate, health, metadata, metric_metadata, query, query_tools, rules, status, targets,
-        tsdb_status, write,
+        federate, health, lifecycle, metadata, metric_metadata, query, query_tools, rules, status,
+        targets, tsdb_status, write,
     };
     Router::new()
         .route("/api/v1/write", post(write::remote_write))
@@ -72,6 +72,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/scrape_pools", get(targets::scrape_pools))
         .route("/api/v1/rules", get(rules::rules))
         .route("/api/v1/alerts", get(rules::alerts))
+        .route("/api/v1/alertmanagers", get(rules::alertmanagers))
         .route("/api/v1/status/tsdb", get(tsdb_status::tsdb))
         .route("/api/v1/status/buildinfo", get(status::buildinfo))
         .route("/api/v1/status/config", get(status::config))
@@ -83,6 +84,12 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
+        .route(
+            "/-/reload",
+            post(lifecycle::reload)
+                .put(lifecycle::reload)
+                .get(lifecycle::reload_get),
+        )
         .route("/metrics", get(health::metrics))
         .with_state(Arc::new(state))
 }

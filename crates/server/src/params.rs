@@ -124,6 +124,14 @@ impl Params {
             .unwrap_or("")
     }
 
+    /// Every parameter, in order (body values first).
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// Every value of `name`, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.pairs

@@ -1,5 +1,7 @@
 //! What the API handlers share: the stores, limits, and process hooks.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,13 +11,17 @@ use promql::{Engine, EngineOptions};
 use remote::receive::ReceiveLimits;
 use storage::{Appendable, Queryable};
 
-use crate::info::{NoInfo, ServerInfo};
+use crate::info::{NoInfo, RulesInfo, ServerInfo};
 use crate::params::RequestLimits;
 
 /// Renders the process's own metrics in the text exposition format.
 pub type MetricsFn = Arc<dyn Fn() -> String + Send + Sync>;
 /// Returns the current time in ms (replaceable so tests can fix "now").
 pub type ClockFn = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+/// Reloads the configuration and rule files (`POST /-/reload`), as SIGHUP does; the error
+/// says what could not be applied.
+pub type ReloadFn =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
 /// Everything the router's handlers need. Build with [`ApiState::new`] and
 /// adjust the public fields.
@@ -41,6 +47,12 @@ pub struct ApiState {
     pub now_ms: ClockFn,
     /// Counters of `/api/v1/write`, appended to `/metrics`.
     pub write_metrics: Arc<crate::WriteMetrics>,
+    /// Rules, alerts and Alertmanagers; `None`: the process evaluates no rules and the
+    /// endpoints answer empty lists.
+    pub rules: Option<Arc<dyn RulesInfo>>,
+    /// `POST /-/reload`; `None`: refused as Prometheus refuses it without
+    /// `--web.enable-lifecycle`.
+    pub reload: Option<ReloadFn>,
 }
 
 impl ApiState {
@@ -62,6 +74,8 @@ impl ApiState {
             request_limits: RequestLimits::default(),
             now_ms: Arc::new(system_now_ms),
             write_metrics: Arc::default(),
+            rules: None,
+            reload: None,
         }
     }
 }

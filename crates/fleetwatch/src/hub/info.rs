@@ -205,7 +205,8 @@ fn bytes_string(b: u64) -> String {
     format!("{b}B")
 }
 
-fn hostname() -> String {
+/// The machine's host name (empty when unknown).
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))

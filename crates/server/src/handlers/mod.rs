@@ -2,6 +2,7 @@
 
 pub mod federate;
 pub mod health;
+pub mod lifecycle;
 pub mod metadata;
 pub mod metric_metadata;
 pub mod query;
