@@ -1,7 +1,9 @@
 //! `fleetwatch demo`: a hub and agents for two clusters (`demo-east`, `demo-west`) on
 //! loopback, each agent scraping synthetic node_exporter, kube-state-metrics and
-//! cAdvisor targets that the demo serves itself.
+//! cAdvisor targets that the demo serves itself; the hub evaluates the demo's rules
+//! (`rules`), and an alert fires for each cluster.
 
+mod rules;
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -55,11 +57,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     };
 
+    let hub_config = rules::write_hub_config(&data.join("hub-config"), args.scrape_interval)?;
     let hub = hub::start(
         hub::HubArgs {
             listen: args.listen.clone(),
             data: data.join("hub"),
-            config: None,
+            config: Some(hub_config.clone()),
             cluster: "hub".into(),
             wal_fsync: hub::FsyncMode::Interval,
             wal_fsync_interval: Duration::from_secs(1),
@@ -106,6 +109,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "  try:          curl -s '{url}/api/v1/query' --data-urlencode 'query=up{{job=\"node-exporter\"}}'"
     );
     println!("  or:           promtool query instant {url} 'node_load1'");
+    println!("  rules:        {url}/api/v1/rules");
+    println!(
+        "  alerts:       {url}/api/v1/alerts ({} fires for both clusters)",
+        rules::FIRING_ALERT
+    );
+    println!(
+        "  rule file:    {} (edit, then: curl -X POST {url}/-/reload)",
+        hub_config.with_file_name("demo-rules.yml").display()
+    );
     println!("  remote write: {write_url}");
     for (cluster, a) in CLUSTERS.iter().zip(&agents) {
         println!("  agent {cluster}: http://{}/metrics", a.addr);
@@ -119,9 +131,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             ""
         }
     );
+    let secs = args.scrape_interval.as_secs().max(1);
     println!(
-        "Series from both clusters appear within {}s. Ctrl-C stops the demo.",
-        args.scrape_interval.as_secs() * 2 + 5
+        "Series from both clusters appear within {}s, alerts within {}s. Ctrl-C stops the demo.",
+        secs * 2 + 5,
+        secs * 6 + 5
     );
     println!();
 
