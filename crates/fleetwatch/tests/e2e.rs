@@ -2,6 +2,8 @@
 //! Debian's node-exporter, Prometheus and promtool as peers. Tests run one at a time
 //! (`common::serial`) and wait on conditions with deadlines.
 
+#[path = "e2e_alerting/mod.rs"]
+mod alerting;
 mod common;
 #[path = "e2e_promql/mod.rs"]
 mod promql;
@@ -448,6 +450,32 @@ fn demo_shows_both_clusters() {
     }
     let pods = instant_query(&base, "kube_pod_info").unwrap_or_default();
     assert!(pods.len() >= 2, "kube_pod_info missing");
+    // The demo hub's own rule file: a recorded CPU ratio, and an alert firing per cluster
+    // with its annotations rendered.
+    let alerts = wait_for("ClusterCPUBusy firing for both clusters", DEADLINE, || {
+        let firing: Vec<serde_json::Value> = hub_alerts(&base)
+            .into_iter()
+            .filter(|a| a["labels"]["alertname"] == "ClusterCPUBusy" && a["state"] == "firing")
+            .collect();
+        (firing.len() == 2).then_some(firing)
+    });
+    let mut clusters = Vec::new();
+    for a in &alerts {
+        let cluster = a["labels"]["cluster"].as_str().unwrap_or_default();
+        clusters.push(cluster);
+        // The simulated CPUs are 30% busy; `humanize` prints e.g. 30.03.
+        let summary = a["annotations"]["summary"].as_str().unwrap_or_default();
+        let busy: f64 = summary
+            .strip_prefix(&format!("Cluster {cluster} CPUs are "))
+            .and_then(|s| s.strip_suffix("% busy"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("summary {summary:?}"));
+        assert!((25.0..35.0).contains(&busy), "{summary}");
+    }
+    clusters.sort();
+    assert_eq!(clusters, ["demo-east", "demo-west"]);
+    let ratio = instant_query(&base, "cluster:node_cpu:ratio_rate5m").unwrap_or_default();
+    assert_eq!(ratio.len(), 2, "{ratio:?}");
     assert!(
         demo.terminate(Duration::from_secs(20)),
         "demo did not stop cleanly on SIGTERM"

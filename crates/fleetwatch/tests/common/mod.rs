@@ -326,3 +326,127 @@ pub fn start_prometheus(dir: &Path, config: &Path, port: u16, extra: &[&str]) ->
         .args(extra);
     Proc::start("prometheus", cmd)
 }
+
+impl Proc {
+    /// Sends SIGHUP (a configuration reload for the hub).
+    pub fn sighup(&self) {
+        let pid = self.child.as_ref().map(Child::id).expect("process running");
+        let ok = Command::new("kill")
+            .arg("-HUP")
+            .arg(pid.to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -HUP {pid} failed");
+    }
+}
+
+/// GET `url` and parse the JSON body, when the request succeeded with 200.
+pub fn get_json(url: &str) -> Option<Value> {
+    let (status, body) = http_get(url).ok()?;
+    (status == 200)
+        .then(|| serde_json::from_str(&body).ok())
+        .flatten()
+}
+
+/// The hub's `/api/v1/alerts` list (`data.alerts`); empty when the request fails.
+pub fn hub_alerts(base: &str) -> Vec<Value> {
+    get_json(&format!("{base}/api/v1/alerts"))
+        .and_then(|v| v["data"]["alerts"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// Remote-writes one sample per series (labels including `__name__`) stamped now, and
+/// asserts the hub acknowledged it.
+pub fn remote_write_now(base: &str, series: &[(&[(&str, &str)], f64)]) {
+    use prost::Message as _;
+    use remote::codec::{Label, Sample, TimeSeries, WriteRequest};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    let timeseries = series
+        .iter()
+        .map(|(labels, v)| {
+            let mut labels: Vec<Label> = labels
+                .iter()
+                .map(|(n, v)| Label {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect();
+            labels.sort_by(|a, b| a.name.cmp(&b.name));
+            TimeSeries {
+                labels,
+                samples: vec![Sample {
+                    value: *v,
+                    timestamp: now,
+                }],
+                exemplars: vec![],
+            }
+        })
+        .collect();
+    let body = snap::raw::Encoder::new()
+        .compress_vec(
+            &WriteRequest {
+                timeseries,
+                metadata: vec![],
+            }
+            .encode_to_vec(),
+        )
+        .expect("snappy");
+    let (status, text) = http_post(
+        &format!("{base}/api/v1/write"),
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "snappy"),
+            ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+        ],
+        body,
+    )
+    .expect("remote write request");
+    assert_eq!(status, 204, "remote write refused: {text}");
+}
+
+/// Starts Debian's Alertmanager on a free loopback port with a null receiver, its data in
+/// `dir`, gossip off; returns it and its address once it is ready.
+pub fn start_alertmanager(dir: &Path) -> (Proc, String) {
+    let cfg = write_file(
+        dir,
+        "alertmanager.yml",
+        "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n",
+    );
+    // A port taken between picking and binding makes it exit: try another.
+    for attempt in 0..3 {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut cmd = Command::new(peer_bin("prometheus-alertmanager"));
+        cmd.arg(format!("--config.file={}", cfg.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.join(format!("am-data-{attempt}")).display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--cluster.listen-address=");
+        let mut p = Proc::start("alertmanager", cmd);
+        let ready = wait_for("alertmanager ready", Duration::from_secs(30), || {
+            if p.try_status().is_some() {
+                return Some(false);
+            }
+            http_get(&format!("http://{addr}/-/ready"))
+                .ok()
+                .filter(|(s, _)| *s == 200)
+                .map(|_| true)
+        });
+        if ready {
+            return (p, addr);
+        }
+        eprintln!("alertmanager exited:\n{}", p.lines().join("\n"));
+    }
+    panic!("Alertmanager did not start in three attempts");
+}
+
+/// Alertmanager's `GET /api/v2/alerts`: the alerts it holds that have not ended.
+pub fn alertmanager_alerts(addr: &str) -> Vec<Value> {
+    get_json(&format!("http://{addr}/api/v2/alerts"))
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
