@@ -7,6 +7,8 @@ mod alerting;
 mod common;
 #[path = "e2e_promql/mod.rs"]
 mod promql;
+#[path = "e2e_rules/mod.rs"]
+mod rules;
 
 use std::collections::BTreeMap;
 use std::process::Command;
