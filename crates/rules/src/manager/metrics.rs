@@ -70,6 +70,10 @@ impl RuleMetrics {
 
     /// The metrics of `groups` (the running ones) in the text exposition format.
     pub(crate) fn render(&self, groups: &[&GroupStatus]) -> String {
+        if groups.is_empty() {
+            // Families without samples would only add noise to /metrics.
+            return String::new();
+        }
         let counters = self.groups.lock().clone();
         let rows: Vec<(String, &GroupStatus, Counters)> = groups
             .iter()
@@ -219,6 +223,7 @@ mod tests {
             assert!(text.contains(&line), "{line} missing in:\n{text}");
         }
         assert!(text.contains("# TYPE prometheus_rule_evaluations_total counter\n"));
+        assert_eq!(m.render(&[]), "");
         m.remove(&key);
         assert!(
             m.render(&[&g])
