@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Display, Formatter, Write};
 
-use crate::quote::quote;
+use gofmt::quote;
 
 /// A sequence of nodes.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! Template errors, worded as Go's `text/template` and Prometheus word them.
 
-use crate::quote::quote;
+use gofmt::quote;
 
 /// Why a template did not parse or execute.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

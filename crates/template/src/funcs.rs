@@ -6,11 +6,12 @@ use std::rc::Rc;
 
 use regex::Regex;
 
+use crate::QueryFn;
 use crate::builtins as b;
 use crate::gonet::{is_ip, join_host_port, query_escape, split_host_port, url_path};
 use crate::humanize as h;
 use crate::value::{Sample, Value};
-use crate::{QueryFn, quote};
+use gofmt::{can_backquote, quote};
 
 /// A parameter type, as Go's reflection checks arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +102,10 @@ impl<'a> Env<'a> {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
             let last = go_regex_error(last.trim().trim_start_matches("error: "));
-            let shown = if quote::can_backquote(pattern) {
+            let shown = if can_backquote(pattern) {
                 format!("`{pattern}`")
             } else {
-                quote::quote(pattern)
+                quote(pattern)
             };
             format!("error parsing regexp: {last}: {shown}")
         })?;
@@ -237,10 +238,10 @@ fn query(env: &mut Env<'_>, a: &[Value]) -> Result<Value, String> {
 fn re_replace_all(env: &mut Env<'_>, a: &[Value]) -> Result<Value, String> {
     let (pattern, repl, text) = (s(a, 0), s(a, 1), s(a, 2));
     let re = env.regex(pattern).map_err(|e| {
-        let shown = if quote::can_backquote(pattern) {
+        let shown = if can_backquote(pattern) {
             format!("`{pattern}`")
         } else {
-            quote::quote(pattern)
+            quote(pattern)
         };
         format!("regexp: Compile({shown}): {e}")
     })?;

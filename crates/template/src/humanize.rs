@@ -3,9 +3,8 @@
 //! `humanizeTimestamp`, `toTime`, `toDuration`, `parseDuration`.
 
 use crate::gofmt::{g4, sprint_v};
-use crate::gotime::GoTime;
-use crate::strconv::parse_float;
 use crate::value::Value;
+use gofmt::{GoTime, parse_float};
 
 /// Prometheus's `ConvertToFloat`: floats, numeric strings, integers, and
 /// durations (as seconds).
@@ -173,7 +172,7 @@ fn parse_prom_duration(orig: &str) -> Result<u64, String> {
         "" => return Err("empty duration string".into()),
         _ => {}
     }
-    let invalid = || format!("not a valid duration string: {}", crate::quote::quote(orig));
+    let invalid = || format!("not a valid duration string: {}", gofmt::quote(orig));
     let mut s = orig;
     let mut dur: u64 = 0;
     let mut last_unit = 0;
@@ -193,8 +192,8 @@ fn parse_prom_duration(orig: &str) -> Result<u64, String> {
         let Some(pos) = UNITS.iter().position(|(u, _)| *u == unit) else {
             return Err(format!(
                 "unknown unit {} in duration {}",
-                crate::quote::quote(unit),
-                crate::quote::quote(orig)
+                gofmt::quote(unit),
+                gofmt::quote(orig)
             ));
         };
         if pos < last_unit {

@@ -1,7 +1,7 @@
 //! The lexer: text and `{{ }}` actions into items, with Go's trim markers,
 //! comments, and error messages.
 
-use crate::quote::{is_print, quote};
+use gofmt::{is_print, quote};
 
 /// What an item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,8 +14,8 @@
 //! - `funcs`, `builtins`, `methods`: the function table, Go's builtins,
 //!   `time.Time`/`time.Duration` methods;
 //! - `humanize`: Prometheus's number and time formatting functions;
-//! - `gofmt`, `strconv`, `quote`, `gotime`, `gonet`: the parts of Go's
-//!   `fmt`, `strconv`, `time`, `net` and `net/url` the above need;
+//! - `gofmt`, `gonet`: the parts of Go's `fmt`, `net` and `net/url` the
+//!   above need (Go's `strconv`, quoting and `time` are the `gofmt` crate's);
 //! - `alert`: Prometheus's alert expansion; `error`: errors.
 //!
 //! Execution is bounded: output ([`MAX_OUTPUT`]), steps, nesting and
@@ -31,13 +31,10 @@ mod exec;
 mod funcs;
 mod gofmt;
 mod gonet;
-mod gotime;
 mod humanize;
 mod lex;
 mod methods;
 mod parse;
-mod quote;
-mod strconv;
 mod value;
 
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! `time.Duration`. The receiver is passed as the first argument.
 
 use crate::funcs::{Func, Param};
-use crate::gotime::{GoTime, duration_string};
 use crate::value::Value;
+use gofmt::{GoTime, duration_string};
 
 fn time(a: &[Value]) -> GoTime {
     match a.first() {

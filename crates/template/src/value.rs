@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use model::Labels;
 
-use crate::gotime::GoTime;
+use gofmt::GoTime;
 
 /// A query result sample (Go: `*template.sample`).
 #[derive(Debug)]

@@ -5,8 +5,8 @@ use super::{At, Callee, Exec, MAX_ALLOCATED, R};
 use crate::ast::Arg;
 use crate::error::TemplateError;
 use crate::funcs::{Param, lookup};
-use crate::quote::quote;
 use crate::value::Value;
+use gofmt::quote;
 
 impl<'t> Exec<'t, '_> {
     pub(super) fn eval_function(

@@ -14,8 +14,8 @@ use crate::ast::{Arg, Branch, Command, List, Node, Pipe};
 use crate::error::{TemplateError, line_col};
 use crate::funcs::{Env, Func};
 use crate::gofmt::print_action;
-use crate::quote::quote;
 use crate::value::Value;
+use gofmt::quote;
 
 /// Most bytes a template may output.
 pub const MAX_OUTPUT: usize = 1 << 20;

@@ -5,8 +5,8 @@
 
 mod verbs;
 
-use crate::gotime::duration_string;
 use crate::value::Value;
+use ::gofmt::duration_string;
 
 /// Go's `fmt.Sprint`: operands joined, with spaces between two operands
 /// when neither is a string.

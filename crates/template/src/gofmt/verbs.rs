@@ -2,9 +2,8 @@
 //! and the printer's flags, width and precision (Go's `fmt/format.go`).
 
 use super::Printer;
-use crate::quote::{can_backquote, is_print, quote_rune, quote_with};
-use crate::strconv::format_float;
 use crate::value::Value;
+use ::gofmt::{can_backquote, format_float, is_print, quote_rune, quote_with};
 
 impl Printer {
     pub(super) fn fmt_pointer(&mut self, v: &Value, addr: usize, verb: char) {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::ast::{Branch, List, Node, is_empty_tree};
 use crate::lex::{Item, ItemType, lex};
-use crate::quote::{quote, unquote};
+use gofmt::{quote, unquote};
 
 mod number;
 mod pipeline;

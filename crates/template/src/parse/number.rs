@@ -3,8 +3,7 @@
 
 use crate::ast::Number;
 use crate::lex::ItemType;
-use crate::quote::{Unquoted, quote, unquote_char};
-use crate::strconv::{parse_float, parse_int_base0, parse_uint_base0};
+use gofmt::{Unquoted, parse_float, parse_int_base0, parse_uint_base0, quote, unquote_char};
 
 const TWO_63: f64 = 9_223_372_036_854_775_808.0;
 

@@ -4,7 +4,7 @@ use super::number::new_number;
 use super::{MAX_PIPELINE_CMDS, PResult, Parser};
 use crate::ast::{Arg, Command, Pipe, Variable};
 use crate::lex::ItemType;
-use crate::quote::{quote, unquote};
+use gofmt::{quote, unquote};
 
 impl Parser<'_> {
     pub(super) fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {

@@ -1,10 +1,25 @@
 //! Go's `time.Time` (UTC only) and `time.Duration`: their `String` forms,
-//! `Format` layouts, and the civil calendar.
+//! `Format` layouts, and the RFC 3339 forms Prometheus's APIs print.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::civil::{Civil, civil_from_days};
+
+/// Go's `time.RFC3339` layout.
+pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
+
+/// Go's `time.RFC3339Nano` layout (trailing zeros of the fraction dropped).
+pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
+
+/// Go's zero `time.Time` in RFC 3339, as JSON shows it.
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// An instant, as seconds and nanoseconds since the Unix epoch, in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct GoTime {
+pub struct GoTime {
+    /// Whole seconds since the epoch.
     pub secs: i64,
+    /// Nanoseconds into the second, below 10^9.
     pub nanos: u32,
 }
 
@@ -17,6 +32,22 @@ impl GoTime {
         GoTime {
             secs,
             nanos: nanos.rem_euclid(NANOS) as u32,
+        }
+    }
+
+    /// Go's `time.UnixMilli(ms)`.
+    pub fn unix_milli(ms: i64) -> GoTime {
+        GoTime::unix(ms.div_euclid(1000), ms.rem_euclid(1000) * 1_000_000)
+    }
+
+    /// A system time, before the epoch too.
+    pub fn from_system(t: SystemTime) -> GoTime {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => GoTime::unix(d.as_secs() as i64, i64::from(d.subsec_nanos())),
+            Err(e) => {
+                let d = e.duration();
+                GoTime::unix(-(d.as_secs() as i64), -i64::from(d.subsec_nanos()))
+            }
         }
     }
 
@@ -42,6 +73,11 @@ impl GoTime {
         s.clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
 
+    /// The calendar date and time of day.
+    pub fn civil(&self) -> Civil {
+        Civil::of_seconds(self.secs)
+    }
+
     /// Year, month (1-12), day (1-31).
     pub fn date(&self) -> (i64, u32, u32) {
         civil_from_days(self.secs.div_euclid(86_400))
@@ -55,13 +91,12 @@ impl GoTime {
 
     /// Day of the week, 0 = Sunday.
     pub fn weekday(&self) -> usize {
-        (self.secs.div_euclid(86_400) + 4).rem_euclid(7) as usize
+        self.civil().weekday as usize
     }
 
     /// Day of the year, 1-366.
     pub fn year_day(&self) -> u32 {
-        let (y, _, _) = self.date();
-        (self.secs.div_euclid(86_400) - days_from_civil(y, 1, 1) + 1) as u32
+        self.civil().yday
     }
 
     /// Go's `Time.String()`: `2006-01-02 15:04:05.999999999 +0000 UTC`.
@@ -75,29 +110,22 @@ impl GoTime {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Go's `time.Unix(secs, 0).UTC().Format(time.RFC3339)`.
+pub fn rfc3339(secs: i64) -> String {
+    GoTime::unix(secs, 0).format(RFC3339)
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// Milliseconds since the epoch in Go's `time.RFC3339Nano`, UTC.
+pub fn rfc3339_millis(ms: i64) -> String {
+    GoTime::unix_milli(ms).format(RFC3339_NANO)
+}
+
+/// A wall-clock time in Go's `time.RFC3339Nano`, UTC; `None` is Go's zero time.
+pub fn rfc3339_nano(t: Option<SystemTime>) -> String {
+    match t {
+        Some(t) => GoTime::from_system(t).format(RFC3339_NANO),
+        None => ZERO_TIME.to_string(),
+    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -259,8 +287,10 @@ fn next_chunk(layout: &str) -> Option<(usize, Chunk, usize)> {
 fn format_layout(t: &GoTime, layout: &str) -> String {
     let mut out = String::new();
     let mut rest = layout;
-    let (year, month, day) = t.date();
-    let (hour, min, sec) = t.clock();
+    let c = t.civil();
+    let (year, month, day) = (c.year, c.month, c.day);
+    let (hour, min, sec) = (c.hour, c.minute, c.second);
+    let (weekday, yday) = (c.weekday as usize, c.yday);
     while let Some((prefix, chunk, len)) = next_chunk(rest) {
         out.push_str(&rest[..prefix]);
         rest = &rest[prefix + len..];
@@ -269,13 +299,13 @@ fn format_layout(t: &GoTime, layout: &str) -> String {
             Chunk::Month => out.push_str(&MONTHS[month as usize - 1][..3]),
             Chunk::NumMonth => out.push_str(&month.to_string()),
             Chunk::ZeroMonth => out.push_str(&format!("{month:02}")),
-            Chunk::LongWeekDay => out.push_str(DAYS[t.weekday()]),
-            Chunk::WeekDay => out.push_str(&DAYS[t.weekday()][..3]),
+            Chunk::LongWeekDay => out.push_str(DAYS[weekday]),
+            Chunk::WeekDay => out.push_str(&DAYS[weekday][..3]),
             Chunk::Day => out.push_str(&day.to_string()),
             Chunk::UnderDay => out.push_str(&format!("{day:>2}")),
             Chunk::ZeroDay => out.push_str(&format!("{day:02}")),
-            Chunk::UnderYearDay => out.push_str(&format!("{:>3}", t.year_day())),
-            Chunk::ZeroYearDay => out.push_str(&format!("{:03}", t.year_day())),
+            Chunk::UnderYearDay => out.push_str(&format!("{:>3}", yday)),
+            Chunk::ZeroYearDay => out.push_str(&format!("{:03}", yday)),
             Chunk::Hour => out.push_str(&format!("{hour:02}")),
             Chunk::Hour12 => {
                 out.push_str(&(if hour % 12 == 0 { 12 } else { hour % 12 }).to_string())
@@ -343,7 +373,7 @@ fn format_layout(t: &GoTime, layout: &str) -> String {
 }
 
 /// Go's `Duration.String()`: `1h2m3.5s`, `1.5ms`, `0s`.
-pub(crate) fn duration_string(d: i64) -> String {
+pub fn duration_string(d: i64) -> String {
     if d == 0 {
         return "0s".into();
     }
@@ -400,6 +430,7 @@ fn frac(v: u64, prec: u32) -> (String, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn time_strings() {
@@ -432,12 +463,23 @@ mod tests {
     }
 
     #[test]
-    fn civil_round_trip() {
-        for days in [-800_000i64, -1, 0, 59, 60, 365, 11_016, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    fn rfc3339_forms() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(3000), "1970-01-01T00:50:00Z");
+        // Go writes years before 1 with a minus sign and four digits.
+        assert_eq!(rfc3339(-62_198_755_200), "-0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339_nano(None), ZERO_TIME);
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_millis(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_millis(-62_135_596_800_000), ZERO_TIME);
+        let t = UNIX_EPOCH + Duration::new(951_782_400, 5_000);
+        assert_eq!(rfc3339_nano(Some(t)), "2000-02-29T00:00:00.000005Z");
+        let t = UNIX_EPOCH - Duration::new(1, 500_000_000);
+        assert_eq!(rfc3339_nano(Some(t)), "1969-12-31T23:59:58.5Z");
     }
 
     #[test]
@@ -451,5 +493,11 @@ mod tests {
         assert_eq!(duration_string(-90 * NANOS), "-1m30s");
         assert_eq!(duration_string(i64::MAX), "2562047h47m16.854775807s");
         assert_eq!(duration_string(i64::MIN), "-2562047h47m16.854775808s");
+        // Whole milliseconds, as promtool prints evaluation times.
+        let ms = |ms: i64| duration_string(ms * 1_000_000);
+        assert_eq!(ms(500), "500ms");
+        assert_eq!(ms(1500), "1.5s");
+        assert_eq!(ms(60_000), "1m0s");
+        assert_eq!(ms(86_400_000 + 61_050), "24h1m1.05s");
     }
 }

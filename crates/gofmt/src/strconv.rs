@@ -1,6 +1,6 @@
 //! Go's `strconv` for numbers: float formatting (`FormatFloat`) and number
 //! parsing (`ParseFloat`, `ParseInt`/`ParseUint` with base 0). Quoting is in
-//! `quote`.
+//! [`crate::quote`].
 //!
 //! Digit generation leans on Rust's float formatting, which like Go's is
 //! exact: shortest round-trip digits, or correctly rounded (half to even on
@@ -41,7 +41,7 @@ fn significant(a: f64, n: usize) -> Digits {
 
 /// Go's `strconv.FormatFloat(v, fmt, prec, 64)` for the formats
 /// `b e E f g G x X`; a negative `prec` means the shortest exact form.
-pub(crate) fn format_float(v: f64, fmt: u8, prec: i32) -> String {
+pub fn format_float(v: f64, fmt: u8, prec: i32) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
@@ -138,18 +138,18 @@ fn fmt_e(neg: bool, digs: &Digits, prec: i32, fmt: u8) -> String {
         }
     }
     s.push(fmt as char);
-    let mut exp = if d.is_empty() { 0 } else { digs.dp - 1 };
-    if exp < 0 {
-        s.push('-');
-        exp = -exp;
-    } else {
-        s.push('+');
-    }
+    push_exponent(&mut s, if d.is_empty() { 0 } else { digs.dp - 1 });
+    s
+}
+
+/// An exponent as Go writes it after `e` or `p`: a sign and at least two digits.
+fn push_exponent(s: &mut String, exp: i32) {
+    s.push(if exp < 0 { '-' } else { '+' });
+    let exp = exp.unsigned_abs();
     if exp < 10 {
         s.push('0');
     }
     s.push_str(&exp.to_string());
-    s
 }
 
 /// `ddd.ddd`
@@ -259,21 +259,12 @@ fn format_x(v: f64, fmt: u8, prec: i32) -> String {
         }
     }
     s.push(if fmt == b'X' { 'P' } else { 'p' });
-    if exp < 0 {
-        s.push('-');
-        exp = -exp;
-    } else {
-        s.push('+');
-    }
-    if exp < 10 {
-        s.push('0');
-    }
-    s.push_str(&exp.to_string());
+    push_exponent(&mut s, exp);
     s
 }
 
 /// Go's `strconv.ParseFloat(s, 64)`, with its error text.
-pub(crate) fn parse_float(s: &str) -> Result<f64, String> {
+pub fn parse_float(s: &str) -> Result<f64, String> {
     let syntax = || format!("strconv.ParseFloat: parsing {}: invalid syntax", quote(s));
     let range = || {
         format!(
@@ -407,7 +398,7 @@ fn underscores_ok(s: &str) -> bool {
 }
 
 /// Go's `strconv.ParseUint(s, 0, 64)`: base prefixes, legacy octal, `_`.
-pub(crate) fn parse_uint_base0(s: &str) -> Option<u64> {
+pub fn parse_uint_base0(s: &str) -> Option<u64> {
     if s.is_empty() || !underscores_ok(s) {
         return None;
     }
@@ -436,7 +427,7 @@ pub(crate) fn parse_uint_base0(s: &str) -> Option<u64> {
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`.
-pub(crate) fn parse_int_base0(s: &str) -> Option<i64> {
+pub fn parse_int_base0(s: &str) -> Option<i64> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'+') => (false, &s[1..]),
         Some(b'-') => (true, &s[1..]),
@@ -484,11 +475,27 @@ mod tests {
             (0.0, b'e', 6, "0.000000e+00"),
             (123456.789, b'e', 2, "1.23e+05"),
             (1e100, b'e', 0, "1e+100"),
+            // Shortest 'e', as the rules API prints alert values.
+            (1.0, b'e', -1, "1e+00"),
+            (0.0, b'e', -1, "0e+00"),
+            (-0.0, b'e', -1, "-0e+00"),
+            (123.456, b'e', -1, "1.23456e+02"),
+            (-2.5e-7, b'e', -1, "-2.5e-07"),
+            (1e100, b'e', -1, "1e+100"),
+            (f64::NAN, b'e', -1, "NaN"),
+            (f64::NEG_INFINITY, b'e', -1, "-Inf"),
+            (2.5e-7, b'E', -1, "2.5E-07"),
+            (f64::INFINITY, b'E', -1, "+Inf"),
             (2.5, b'f', 0, "2"),
             (1.23456, b'f', 2, "1.23"),
             (-0.001, b'f', 2, "-0.00"),
             (1e20, b'f', -1, "100000000000000000000"),
             (0.1, b'f', -1, "0.1"),
+            // Shortest 'f', as count_values prints values.
+            (6.0, b'f', -1, "6"),
+            (1e21, b'f', -1, "1000000000000000000000"),
+            (-0.0, b'f', -1, "-0"),
+            (f64::NEG_INFINITY, b'f', -1, "-Inf"),
             (1.0, b'b', -1, "4503599627370496p-52"),
             (1.0, b'x', -1, "0x1p+00"),
             (3.0, b'x', -1, "0x1.8p+01"),

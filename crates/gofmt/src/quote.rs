@@ -1,10 +1,13 @@
-//! Go's quoting: `strconv.Quote`, `QuoteRune`, `CanBackquote`, `Unquote`
-//! (for template string literals) and `unicode.IsPrint`.
+//! Go's quoting: `strconv.Quote` (of strings, and of bytes that need not be
+//! UTF-8), `QuoteToASCII`, `QuoteRune`, `CanBackquote`, `Unquote`,
+//! `UnquoteChar` and `unicode.IsPrint`.
+
+use std::fmt;
 
 /// Go's `unicode.IsPrint`, approximated without Unicode category tables:
 /// controls, non-ASCII spaces, format characters, private use and
 /// non-characters are not printable.
-pub(crate) fn is_print(c: char) -> bool {
+pub fn is_print(c: char) -> bool {
     let u = c as u32;
     if c == ' ' {
         return true;
@@ -42,13 +45,13 @@ fn push_escaped(out: &mut String, c: char, quote: char, ascii_only: bool) {
     }
 }
 
-/// Go's `strconv.Quote`.
-pub(crate) fn quote(s: &str) -> String {
+/// Go's `strconv.Quote`: `"a\"b\n"`, non-printable characters escaped.
+pub fn quote(s: &str) -> String {
     quote_with(s, false)
 }
 
 /// `strconv.Quote`, or `strconv.QuoteToASCII` when `ascii_only`.
-pub(crate) fn quote_with(s: &str, ascii_only: bool) -> String {
+pub fn quote_with(s: &str, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -58,8 +61,25 @@ pub(crate) fn quote_with(s: &str, ascii_only: bool) -> String {
     out
 }
 
+/// Go's `strconv.Quote` of a string holding any bytes: bytes that are not
+/// UTF-8 become `\xNN`.
+pub fn quote_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 2);
+    out.push('"');
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_escaped(&mut out, c, '"', false);
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Go's `strconv.QuoteRune` (or `QuoteRuneToASCII`).
-pub(crate) fn quote_rune(c: char, ascii_only: bool) -> String {
+pub fn quote_rune(c: char, ascii_only: bool) -> String {
     let mut out = String::from("'");
     push_escaped(&mut out, c, '\'', ascii_only);
     out.push('\'');
@@ -67,24 +87,36 @@ pub(crate) fn quote_rune(c: char, ascii_only: bool) -> String {
 }
 
 /// Go's `strconv.CanBackquote`.
-pub(crate) fn can_backquote(s: &str) -> bool {
+pub fn can_backquote(s: &str) -> bool {
     s.chars()
         .all(|c| c != '`' && c != '\u{feff}' && (c == '\t' || !((c as u32) < 0x20 || c == '\x7f')))
 }
 
-/// Go's `strconv.Unquote` for the string literals of templates: `"..."` with
-/// escapes, or `` `...` `` raw (carriage returns dropped). Escapes that make
-/// bytes which are not UTF-8 become U+FFFD.
-pub(crate) fn unquote(s: &str) -> Result<String, ()> {
+/// Go's `strconv.ErrSyntax`: the text is not a valid quoted literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyntaxError;
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid syntax")
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// Go's `strconv.Unquote` of a `"..."` literal with escapes or a `` `...` ``
+/// raw one (carriage returns dropped). Escapes that make bytes which are not
+/// UTF-8 become U+FFFD.
+pub fn unquote(s: &str) -> Result<String, SyntaxError> {
     if s.len() >= 2 && s.starts_with('`') && s.ends_with('`') {
         let body = &s[1..s.len() - 1];
         if body.contains('`') {
-            return Err(());
+            return Err(SyntaxError);
         }
         return Ok(body.chars().filter(|c| *c != '\r').collect());
     }
     if s.len() < 2 || !s.starts_with('"') || !s.ends_with('"') {
-        return Err(());
+        return Err(SyntaxError);
     }
     let mut rest = &s[1..s.len() - 1];
     let mut bytes = Vec::with_capacity(rest.len());
@@ -103,7 +135,7 @@ pub(crate) fn unquote(s: &str) -> Result<String, ()> {
 }
 
 /// One decoded element of a quoted literal.
-pub(crate) enum Unquoted {
+pub enum Unquoted {
     /// A character.
     Char(char),
     /// A raw byte from `\x` or octal escapes.
@@ -112,22 +144,22 @@ pub(crate) enum Unquoted {
 
 /// Go's `strconv.UnquoteChar`: decodes the first character or escape of `s`
 /// inside a literal quoted with `quote`.
-pub(crate) fn unquote_char(s: &str, quote: u8) -> Result<(Unquoted, &str), ()> {
+pub fn unquote_char(s: &str, quote: u8) -> Result<(Unquoted, &str), SyntaxError> {
     let mut chars = s.chars();
-    let c = chars.next().ok_or(())?;
+    let c = chars.next().ok_or(SyntaxError)?;
     if c as u32 == quote as u32 && (quote == b'\'' || quote == b'"') {
-        return Err(());
+        return Err(SyntaxError);
     }
     if c != '\\' {
         if c == '\n' {
-            return Err(());
+            return Err(SyntaxError);
         }
         return Ok((Unquoted::Char(c), chars.as_str()));
     }
     let rest = chars.as_str();
-    let e = *rest.as_bytes().first().ok_or(())?;
+    let e = *rest.as_bytes().first().ok_or(SyntaxError)?;
     if !e.is_ascii() {
-        return Err(());
+        return Err(SyntaxError);
     }
     let after = &rest[1..];
     let simple = |c: char| Ok((Unquoted::Char(c), after));
@@ -147,30 +179,30 @@ pub(crate) fn unquote_char(s: &str, quote: u8) -> Result<(Unquoted, &str), ()> {
                 b'u' => 4,
                 _ => 8,
             };
-            let hex = after.get(..n).ok_or(())?;
+            let hex = after.get(..n).ok_or(SyntaxError)?;
             if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(());
+                return Err(SyntaxError);
             }
-            let v = u32::from_str_radix(hex, 16).map_err(|_| ())?;
+            let v = u32::from_str_radix(hex, 16).map_err(|_| SyntaxError)?;
             let tail = &after[n..];
             if e == b'x' {
                 return Ok((Unquoted::Byte(v as u8), tail));
             }
-            let c = char::from_u32(v).ok_or(())?;
+            let c = char::from_u32(v).ok_or(SyntaxError)?;
             Ok((Unquoted::Char(c), tail))
         }
         b'0'..=b'7' => {
-            let oct = rest.get(..3).ok_or(())?;
+            let oct = rest.get(..3).ok_or(SyntaxError)?;
             if !oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-                return Err(());
+                return Err(SyntaxError);
             }
-            let v = u32::from_str_radix(oct, 8).map_err(|_| ())?;
+            let v = u32::from_str_radix(oct, 8).map_err(|_| SyntaxError)?;
             if v > 255 {
-                return Err(());
+                return Err(SyntaxError);
             }
             Ok((Unquoted::Byte(v as u8), &rest[3..]))
         }
-        _ => Err(()),
+        _ => Err(SyntaxError),
     }
 }
 
@@ -188,5 +220,24 @@ mod tests {
         assert!(unquote(r#""\q""#).is_err());
         assert!(unquote(r#""\'""#).is_err());
         assert!(unquote("\"\\€\"").is_err());
+        assert_eq!(unquote("x"), Err(SyntaxError));
+    }
+
+    #[test]
+    fn quotes_what_go_does_not_print() {
+        assert_eq!(quote("a\"b\n"), r#""a\"b\n""#);
+        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+        assert_eq!(quote("\u{7}\u{1}\u{7f}\u{85}é"), r#""\a\x01\x7f\u0085é""#);
+        // Separators, format characters and private use are not printable in Go.
+        assert_eq!(
+            quote("\u{2028}\u{feff}\u{200b}\u{f0000}x"),
+            r#""\u2028\ufeff\u200b\U000f0000x""#
+        );
+    }
+
+    #[test]
+    fn quotes_bytes_that_are_not_utf8() {
+        assert_eq!(quote_bytes(b"a\xc5z"), r#""a\xc5z""#);
+        assert_eq!(quote_bytes("é\t".as_bytes()), quote("é\t"));
     }
 }
