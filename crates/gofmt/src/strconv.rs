@@ -6,6 +6,8 @@
 //! exact: shortest round-trip digits, or correctly rounded (half to even on
 //! exact ties) to a number of digits. The layout around the digits is Go's.
 
+use std::borrow::Cow;
+
 use crate::quote::quote;
 
 /// Decimal digits of a non-negative finite float: `0.d[0]d[1]... * 10^dp`,
@@ -277,15 +279,14 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
         Some(b'-') => (true, &s[1..]),
         _ => (false, s),
     };
-    let lower = body.to_ascii_lowercase();
-    if lower == "inf" || lower == "infinity" {
+    if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
         return Ok(if neg {
             f64::NEG_INFINITY
         } else {
             f64::INFINITY
         });
     }
-    if lower == "nan" {
+    if body.eq_ignore_ascii_case("nan") {
         // Go takes no sign on NaN.
         return if body.len() == s.len() {
             Ok(f64::NAN)
@@ -293,10 +294,16 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
             Err(syntax())
         };
     }
-    if body.is_empty() || !underscores_ok(s) {
+    // One sign only: Rust's own parser would take a second.
+    if body.is_empty() || body.starts_with(['+', '-']) || !underscores_ok(s) {
         return Err(syntax());
     }
-    let clean: String = body.chars().filter(|c| *c != '_').collect();
+    // Separators checked above; most numbers have none to drop.
+    let clean: Cow<'_, str> = if body.contains('_') {
+        Cow::Owned(body.replace('_', ""))
+    } else {
+        Cow::Borrowed(body)
+    };
     let v = if clean.len() > 2 && (clean.starts_with("0x") || clean.starts_with("0X")) {
         parse_hex_float(&clean[2..]).ok_or_else(syntax)?
     } else {
@@ -528,6 +535,13 @@ mod tests {
         assert!(parse_float("+nan").is_err());
         assert!(parse_float("").is_err());
         assert!(parse_float("1__0").is_err());
+        assert!(parse_float("+-1").is_err());
+        assert!(parse_float("--1").is_err());
+        assert!(parse_float("-nan").is_err());
+        assert_eq!(parse_float("-0"), Ok(-0.0));
+        assert_eq!(parse_float("1e-400"), Ok(0.0));
+        assert_eq!(parse_float("0X1.8P1"), Ok(3.0));
+        assert_eq!(parse_float("1_0"), Ok(10.0));
         assert_eq!(parse_int_base0("0x1F"), Some(31));
         assert_eq!(parse_int_base0("010"), Some(8));
         assert_eq!(parse_int_base0("0b101"), Some(5));

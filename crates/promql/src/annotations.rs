@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::gofmt::go_g;
+use gofmt::go_g;
 
 /// The annotations of one query, each text once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

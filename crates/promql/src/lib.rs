@@ -7,8 +7,9 @@
 //! [`annotations`]. [`grouping`] holds the label keys aggregations and vector
 //! matching share; [`promqltest`] runs Prometheus's PromQL test scripts.
 //!
-//! Helpers the operators share:
-//! - [`gofmt`]: numbers, strings and label sets as Prometheus (Go) prints them;
+//! Helpers the operators share (numbers, strings and times as Go prints them
+//! come from the `gofmt` crate):
+//! - [`labels_string`]: label sets as Prometheus (Go) prints them;
 //! - [`stats`]: Kahan summation, the overflow-safe mean, the φ-quantile, NaN-last order.
 
 pub mod aggregate;
@@ -18,8 +19,8 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod functions;
-pub(crate) mod gofmt;
 pub mod grouping;
+pub(crate) mod labels_string;
 pub mod parse;
 pub mod promqltest;
 pub(crate) mod stats;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use gofmt::{format_float, quote_bytes};
 use model::{LabelsBuilder, METRIC_NAME_LABEL, Sample};
 use promql_parser::label::Labels as ParserLabels;
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
@@ -10,7 +11,6 @@ use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 use super::Groups;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
-use crate::gofmt::go_quote_bytes;
 use crate::grouping::{LabelSubset, step_of};
 use crate::value::Series;
 
@@ -26,7 +26,7 @@ pub(super) fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Vec<Seri
     if raw.is_empty() || std::str::from_utf8(&raw).is_err() {
         return Err(EvalError::exec(format!(
             "invalid label name {}",
-            go_quote_bytes(&raw)
+            quote_bytes(&raw)
         )));
     }
     let input = ev.eval_vector(&a.expr)?;
@@ -62,7 +62,8 @@ pub(super) fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Vec<Seri
             let o = *index.entry(key).or_insert_with(|| {
                 let mut b = LabelsBuilder::new(groups.labels(g as usize));
                 if keeps_value {
-                    b.set(label.as_str(), format_value(p.v));
+                    // Go's strconv.FormatFloat(v, 'f', -1, 64): never an exponent.
+                    b.set(label.as_str(), format_float(p.v, b'f', -1));
                 }
                 outs.push(Series::new(b.build(), Vec::new()));
                 outs.len() - 1
@@ -89,19 +90,6 @@ fn value_key(v: f64) -> u64 {
         f64::NAN.to_bits()
     } else {
         v.to_bits()
-    }
-}
-
-/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest round-trip digits,
-/// never an exponent.
-pub(crate) fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_string()
-    } else {
-        // Rust's Display is shortest round-trip and never uses an exponent.
-        format!("{v}")
     }
 }
 
@@ -225,12 +213,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_print_as_go() {
-        assert_eq!(format_value(6.0), "6");
-        assert_eq!(format_value(0.1), "0.1");
-        assert_eq!(format_value(1e21), "1000000000000000000000");
-        assert_eq!(format_value(-0.0), "-0");
-        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
+    fn all_nans_share_a_key() {
         assert_eq!(value_key(f64::NAN), value_key(-f64::NAN));
     }
 

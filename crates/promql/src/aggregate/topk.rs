@@ -3,6 +3,7 @@
 //! them group by group, `topk` largest first and `bottomk` smallest first (NaN
 //! last in both); a range query gives each input series the samples it kept.
 
+use gofmt::go_g;
 use model::Labels;
 use promql_parser::parser::Expr;
 use xxhash_rust::xxh64::xxh64;
@@ -10,7 +11,6 @@ use xxhash_rust::xxh64::xxh64;
 use super::{Groups, ParamRange};
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
-use crate::gofmt::go_g;
 use crate::grouping::{At, ByStep};
 use crate::stats::nan_last;
 use crate::value::Series;

@@ -12,8 +12,8 @@ use model::{Labels, LabelsBuilder, Sample, Timestamp};
 use super::{Card, METADATA_LABELS, Matching, Op};
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset};
-use crate::gofmt::go_labels;
 use crate::grouping::ByStep;
+use crate::labels_string::go_labels;
 use crate::value::Series;
 
 /// No series: the side is a fill value.

@@ -20,6 +20,7 @@ mod smoothing;
 
 use std::collections::HashSet;
 
+use gofmt::quote;
 use model::{Sample, Timestamp};
 use promql_parser::parser::{Call, Expr};
 
@@ -27,7 +28,6 @@ use crate::annotations::invalid_quantile;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
 use crate::functions::absent;
-use crate::gofmt::go_quote;
 use crate::value::{Series, Value};
 
 /// A range-vector function.
@@ -341,7 +341,7 @@ fn note_possible_non_counter(ev: &Evaluator<'_>, s: &Series, node: &Expr) {
     if !counter_like {
         let text = format!(
             "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
-            go_quote(name)
+            quote(name)
         );
         ev.info(&text, node);
     }

@@ -5,6 +5,7 @@
 //! slots: the engine has no histograms yet, so the runner skips the cases
 //! that expect them and loads only the float samples of a block.
 
+use gofmt::{parse_float, parse_int_base0};
 use model::{Labels, stale_nan};
 
 /// One slot of an expanded value sequence.
@@ -209,82 +210,14 @@ fn scan_unsigned(s: &str) -> Result<(&str, &str), String> {
     Ok(s.split_at(i))
 }
 
-/// A number as Prometheus's parser reads one: an integer with Go base
-/// prefixes (`0x`, `0o`, `0b`, leading `0` = octal) first, else a float
-/// (`Inf`, `NaN`, exponents; case-insensitive).
+/// A number as Prometheus's test scripts read one (`parseNumber`): Go's
+/// `strconv.ParseInt(s, 0, 64)` (`0x`, `0o`, `0b`, leading `0` = octal)
+/// first, else `strconv.ParseFloat` (`Inf`, `NaN`, exponents, hex floats).
 pub fn number(s: &str) -> Result<f64, String> {
-    if let Some(i) = parse_go_int(s) {
+    if let Some(i) = parse_int_base0(s) {
         return Ok(i as f64);
     }
-    parse_go_float(s).ok_or_else(|| format!("error parsing number: {s:?}"))
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`.
-fn parse_go_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_string())
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_string())
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_string())
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_string())
-    } else {
-        (10, lower.clone())
-    };
-    let digits = strip_underscores(&digits)?;
-    if digits.is_empty() {
-        return None;
-    }
-    let v = i64::from_str_radix(&digits, radix).ok()?;
-    Some(if neg { -v } else { v })
-}
-
-/// Go's `strconv.ParseFloat(s, 64)` for decimal forms and the special words.
-fn parse_go_float(s: &str) -> Option<f64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let v = match lower.as_str() {
-        "inf" | "infinity" => f64::INFINITY,
-        "nan" => f64::NAN,
-        _ => {
-            let digits = strip_underscores(&lower)?;
-            if !digits
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
-            {
-                return None;
-            }
-            digits.parse::<f64>().ok()?
-        }
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// Removes `_` digit separators; `None` when one is not between two digits.
-fn strip_underscores(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'_' {
-            let ok = i > 0
-                && b[i - 1].is_ascii_alphanumeric()
-                && b.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric());
-            if !ok {
-                return None;
-            }
-        }
-    }
-    Some(s.replace('_', ""))
+    parse_float(s).map_err(|e| format!("error parsing number: {e}"))
 }
 
 /// A Prometheus duration (`0`, `5m`, `1h30m`, `10s53ms`), in ms.
@@ -533,6 +466,12 @@ mod tests {
         assert_eq!(number("2.5E-2"), Ok(0.025));
         assert!(number("1 2").is_err());
         assert!(number("{} 1").is_err());
+        assert_eq!(number("1_000"), Ok(1000.0));
+        assert_eq!(number("0x1p-2"), Ok(0.25));
+        assert_eq!(
+            number("x"),
+            Err(r#"error parsing number: strconv.ParseFloat: parsing "x": invalid syntax"#.into())
+        );
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
         assert_eq!(parse_duration("10s53ms"), Ok(10_053));

@@ -9,16 +9,15 @@ mod buckets;
 
 use std::collections::HashMap;
 
+use gofmt::{go_g, go_g_prec, openmetrics_float, parse_float, quote, rfc3339};
 use model::{BUCKET_LABEL, Labels, LabelsBuilder, Sample};
 use promql_parser::parser::Expr;
 
 use self::buckets::{Bucket, Forced, bucket_fraction, bucket_quantile};
-use super::time::rfc3339;
 use super::{arg, at_step};
 use crate::annotations::invalid_quantile;
 use crate::error::EvalResult;
 use crate::eval::Evaluator;
-use crate::gofmt::{go_g, go_g_prec, go_quote, openmetrics_float};
 use crate::value::{Series, Value};
 
 /// One classic histogram: the labels without `le`, and its buckets at each step.
@@ -138,7 +137,7 @@ fn output(ev: &Evaluator<'_>, labels: Labels, samples: Vec<Sample>) -> Series {
 fn metric_suffix(ev: &Evaluator<'_>, labels: &Labels) -> String {
     match labels.metric_name() {
         Some(name) if ev.opts().delayed_name_removal => {
-            format!(" for metric name {}", go_quote(name))
+            format!(" for metric name {}", quote(name))
         }
         _ => String::new(),
     }
@@ -163,11 +162,11 @@ fn histograms(ev: &Evaluator<'_>, v: Vec<Series>, node: &Expr) -> Vec<Histogram>
     let mut out: Vec<Histogram> = Vec::new();
     for s in v {
         let le = s.labels.get_or_empty(BUCKET_LABEL);
-        let Some(upper) = parse_go_float(le) else {
+        let Ok(upper) = parse_float(le) else {
             ev.warn(
                 &format!(
                     "bucket label \"le\" is missing or has a malformed value of {}{}",
-                    go_quote(le),
+                    quote(le),
                     metric_suffix(ev, &s.labels)
                 ),
                 node,
@@ -195,16 +194,6 @@ fn histograms(ev: &Evaluator<'_>, v: Vec<Series>, node: &Expr) -> Vec<Histogram>
         h.points.sort_by_key(|p| p.0);
     }
     out
-}
-
-/// Go's `strconv.ParseFloat` for an `le` value: decimal forms and `Inf`/`NaN`
-/// spellings; out-of-range values are errors there, not infinities.
-fn parse_go_float(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
-    if v.is_infinite() && !s.to_ascii_lowercase().contains("inf") {
-        return None;
-    }
-    Some(v)
 }
 
 /// Prometheus's info about buckets that had to be made monotonic, merged over

@@ -18,7 +18,7 @@ use promql_parser::parser::{Expr, SubqueryExpr};
 use super::arg;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, duplicate_labelset, offset_ms};
-use crate::gofmt::go_labels;
+use crate::labels_string::go_labels;
 use crate::parse::selector_matchers;
 use crate::value::{Series, Value};
 

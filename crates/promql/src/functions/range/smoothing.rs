@@ -1,10 +1,10 @@
 //! `double_exponential_smoothing` (Holt's linear trend method) over a
 //! window's float samples.
 
+use gofmt::go_f;
 use model::Sample;
 
 use crate::error::{EvalError, EvalResult};
-use crate::gofmt::go_f;
 
 /// Checks the smoothing factor `sf` and trend factor `tf` are inside (0, 1),
 /// with Prometheus's wording. NaN passes, as it does in Prometheus (every
