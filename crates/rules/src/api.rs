@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use gofmt::{format_float, rfc3339_millis, rfc3339_nano};
 use model::{Labels, Matcher};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::alerting::Alert;
-use crate::gofmt::{format_float_e, rfc3339_millis, rfc3339_nano};
 use crate::status::{GroupStatus, RuleStatus, RuleStatusKind};
 
 /// `/api/v1/rules` data.
@@ -179,7 +179,8 @@ pub fn alert_json(a: &Alert) -> AlertJson {
         state: a.state.as_str().to_string(),
         active_at: rfc3339_millis(a.active_at),
         keep_firing_since: a.keep_firing_since.map(rfc3339_millis),
-        value: format_float_e(a.value),
+        // Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus writes alert values.
+        value: format_float(a.value, b'e', -1),
     }
 }
 

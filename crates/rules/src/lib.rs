@@ -20,8 +20,8 @@
 //! - [`manager`]: [`Manager`] runs groups on their intervals, reloads with
 //!   [`Manager::update`], stops cleanly.
 //! - [`status`]: per-group copies for readers; [`api`]: the `data` of `/api/v1/rules`
-//!   ([`RulesQuery`] filters) and `/api/v1/alerts`, as Prometheus serialises them;
-//!   [`gofmt`]: Go's time and float formatting they need.
+//!   ([`RulesQuery`] filters) and `/api/v1/alerts`, as Prometheus serialises them (Go's
+//!   time and float spellings from the `gofmt` crate).
 
 pub mod alerting;
 pub mod api;
@@ -30,7 +30,6 @@ pub mod error;
 mod expand;
 pub mod file;
 pub mod glob;
-pub mod gofmt;
 pub mod group;
 pub mod manager;
 pub mod notify;

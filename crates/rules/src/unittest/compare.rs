@@ -2,6 +2,7 @@
 //! annotation sets, samples as labels and values, Go's formatting of labels, floats and
 //! durations.
 
+use gofmt::{duration_string, format_float, quote};
 use model::Labels;
 
 /// Label pairs sorted by name; empty values allowed (expected sets keep them).
@@ -80,7 +81,7 @@ pub fn expr_mismatch(
 ) -> String {
     format!(
         "    expr: {}, time: {},\n        exp: {}\n        got: {}",
-        go_quote(expr),
+        quote(expr),
         prom_duration(eval_time_ms),
         samples_string(exp),
         samples_string(got),
@@ -91,14 +92,16 @@ pub fn expr_mismatch(
 pub fn expr_error(expr: &str, eval_time_ms: i64, err: &str) -> String {
     format!(
         "    expr: {}, time: {}, err: {err}",
-        go_quote(expr),
+        quote(expr),
         prom_duration(eval_time_ms)
     )
 }
 
 /// promtool's message for a rule whose evaluation failed at `t` (ms since the epoch).
 pub fn rule_error(rule: &str, t: i64, err: &str) -> String {
-    format!("    rule: {rule}, time: {}, err: {err}", go_duration(t))
+    // Go's time.Duration.String() of ts.Sub(epoch), which saturates.
+    let since_epoch = duration_string(t.saturating_mul(1_000_000));
+    format!("    rule: {rule}, time: {since_epoch}, err: {err}")
 }
 
 fn test_name_line(group_name: &str) -> String {
@@ -145,7 +148,8 @@ fn samples_string(samples: &[SampleView]) -> String {
         .iter()
         .map(|s| {
             let value = if s.histogram.is_empty() {
-                float_upper_e(s.value)
+                // Go's strconv.FormatFloat(v, 'E', -1, 64): 1E+00, 2.5E-07.
+                format_float(s.value, b'E', -1)
             } else {
                 s.histogram.clone()
             };
@@ -166,18 +170,13 @@ pub fn labels_string(pairs: &[(String, String)]) -> String {
         if model::is_valid_label_name(n) {
             s.push_str(n);
         } else {
-            s.push_str(&go_quote(n));
+            s.push_str(&quote(n));
         }
         s.push('=');
-        s.push_str(&go_quote(v));
+        s.push_str(&quote(v));
     }
     s.push('}');
     s
-}
-
-/// Go's `strconv.FormatFloat(v, 'E', -1, 64)`: `1E+00`, `2.5E-07`, `NaN`, `+Inf`.
-pub fn float_upper_e(v: f64) -> String {
-    crate::gofmt::format_float_e(v).replace('e', "E")
 }
 
 /// Prometheus's `model.Duration` form: `0s`, `5m`, `1h30m`, `1d`, `2w`.
@@ -186,68 +185,6 @@ pub fn prom_duration(ms: i64) -> String {
         return format!("-{}", prom_duration(ms.saturating_neg()));
     }
     model::PromDuration::from_millis(ms as u64).to_string()
-}
-
-/// Go's `time.Duration.String()` of whole milliseconds: `0s`, `500ms`, `1.5s`, `1m0s`,
-/// `2h3m4s`.
-pub fn go_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".to_string();
-    }
-    let sign = if ms < 0 { "-" } else { "" };
-    let ms = ms.unsigned_abs();
-    if ms < 1000 {
-        return format!("{sign}{ms}ms");
-    }
-    let (h, m) = (ms / 3_600_000, ms / 60_000 % 60);
-    let (s, frac) = (ms / 1000 % 60, ms % 1000);
-    let secs = if frac == 0 {
-        format!("{s}s")
-    } else {
-        let f = format!("{frac:03}");
-        format!("{s}.{}s", f.trim_end_matches('0'))
-    };
-    if h > 0 {
-        format!("{sign}{h}h{m}m{secs}")
-    } else if m > 0 {
-        format!("{sign}{m}m{secs}")
-    } else {
-        format!("{sign}{secs}")
-    }
-}
-
-/// Go's `strconv.Quote`: double quotes, backslash escapes for quotes, backslashes and
-/// control characters, printable Unicode kept.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                let u = c as u32;
-                if u <= 0xffff {
-                    out.push_str(&format!("\\u{u:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -297,20 +234,16 @@ mod tests {
 
     #[test]
     fn go_formats() {
-        assert_eq!(go_duration(0), "0s");
-        assert_eq!(go_duration(500), "500ms");
-        assert_eq!(go_duration(1500), "1.5s");
-        assert_eq!(go_duration(60_000), "1m0s");
-        assert_eq!(go_duration(3_600_000), "1h0m0s");
-        assert_eq!(go_duration(86_400_000 + 61_050), "24h1m1.05s");
         assert_eq!(prom_duration(86_400_000), "1d");
         assert_eq!(prom_duration(90_000), "1m30s");
         assert_eq!(
             labels_string(&p(&[("a", "x\"y"), ("b.c", "é\n")])),
             "{a=\"x\\\"y\", \"b.c\"=\"é\\n\"}"
         );
-        assert_eq!(float_upper_e(f64::INFINITY), "+Inf");
-        assert_eq!(float_upper_e(2.5e-7), "2.5E-07");
+        assert_eq!(
+            rule_error("r", 86_400_000 + 61_050, "e"),
+            "    rule: r, time: 24h1m1.05s, err: e"
+        );
     }
 
     #[test]

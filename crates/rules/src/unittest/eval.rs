@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
+use gofmt::quote;
 use model::{ALERT_NAME_LABEL, Labels, Timestamp};
 use promql::promqltest::series::{SeqValue, parse_metric, parse_series_desc};
 use promql::{Engine, EngineOptions, QueryValue};
@@ -14,8 +15,8 @@ use crate::alerting::{AlertContext, AlertState};
 use crate::file::RuleFile;
 use crate::group::{EvalDeps, Group, GroupSettings};
 use crate::unittest::compare::{
-    AlertView, SampleView, alert_mismatch, expr_error, expr_mismatch, go_quote, pairs_of,
-    prom_duration, rule_error, samples_equal,
+    AlertView, SampleView, alert_mismatch, expr_error, expr_mismatch, pairs_of, prom_duration,
+    rule_error, samples_equal,
 };
 use crate::unittest::file::{TestFile, TestGroup};
 use crate::unittest::store::{LazyInput, TestStore};
@@ -209,7 +210,7 @@ pub(crate) fn run_test_group(
             match expected_sample(&s.labels, s.value, &s.histogram) {
                 Ok(v) => exp.push(v),
                 Err(e) => {
-                    bad = Some(format!("labels {}: {e}", go_quote(&s.labels)));
+                    bad = Some(format!("labels {}: {e}", quote(&s.labels)));
                     break;
                 }
             }
@@ -240,8 +241,8 @@ fn load_input(
             format!(
                 "{file}:{}: input series {} with values {}: {e}",
                 s.line,
-                go_quote(&s.series),
-                go_quote(&s.values)
+                quote(&s.series),
+                quote(&s.values)
             )
         })?;
         let mut samples = Vec::with_capacity(desc.values.len());

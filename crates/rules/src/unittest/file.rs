@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use gofmt::{days_from_civil, days_in_month, parse_float};
 use model::{Labels, PromDuration, Timestamp};
 use serde::Deserialize;
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
@@ -396,7 +397,7 @@ fn clean_path(p: &str) -> String {
 /// `start_timestamp`: Unix seconds (a float) or an RFC 3339 time, as promtool reads it; ms.
 pub fn parse_start_time(s: &str) -> Result<Timestamp, String> {
     let bad = || format!("cannot parse {s:?} to a valid timestamp");
-    if let Some(secs) = go_float(s) {
+    if let Ok(secs) = parse_float(s) {
         if !secs.is_finite() {
             return Err(bad());
         }
@@ -407,19 +408,6 @@ pub fn parse_start_time(s: &str) -> Result<Timestamp, String> {
             .saturating_add(frac_ns.div_euclid(1_000_000)));
     }
     parse_rfc3339(s).ok_or_else(bad)
-}
-
-/// A float as Go's `strconv.ParseFloat` reads decimal text (and `Inf`, `NaN`).
-fn go_float(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    match body.to_ascii_lowercase().as_str() {
-        "inf" | "infinity" | "nan" => {}
-        b if b.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-            && b.bytes()
-                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-')) => {}
-        _ => return None,
-    }
-    s.parse().ok()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, ms since the epoch.
@@ -442,7 +430,7 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     let (hour, min, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year, month as u32))
         || hour > 23
         || min > 59
         || sec > 59
@@ -475,29 +463,9 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, month as u32, day as u32);
     let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset_s;
     Some(secs * 1000 + frac_ms)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -599,6 +567,14 @@ tests:
     fn start_times() {
         assert_eq!(parse_start_time("0"), Ok(0));
         assert_eq!(parse_start_time("1.5"), Ok(1500));
+        // Go's ParseFloat forms.
+        assert_eq!(parse_start_time("0x1p4"), Ok(16_000));
+        assert_eq!(parse_start_time("1_000"), Ok(1_000_000));
+        assert!(parse_start_time("Inf").is_err());
+        assert_eq!(
+            parse_start_time("2000-02-29T00:00:00Z"),
+            Ok(951_782_400_000)
+        );
         assert_eq!(
             parse_start_time("2024-01-01T00:00:00Z"),
             Ok(1_704_067_200_000)
