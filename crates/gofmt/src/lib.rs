@@ -6,7 +6,7 @@
 //!   `ParseInt`/`ParseUint` with base 0 — the base of the number helpers;
 //! - [`float`]: `%g`, `%.Ng`, `%f` and Prometheus's `FormatOpenMetricsFloat`,
 //!   on top of `FormatFloat`;
-//! - [`quote`]: `strconv.Quote` (of strings and of bytes), `QuoteRune`,
+//! - [`quote`](mod@quote): `strconv.Quote` (of strings and of bytes), `QuoteRune`,
 //!   `CanBackquote`, `Unquote`, `UnquoteChar`, and `unicode.IsPrint`;
 //! - [`civil`]: the proleptic Gregorian calendar of Unix seconds (UTC);
 //! - [`time`]: `time.Time` in UTC ([`GoTime`]) with `Format` layouts, the

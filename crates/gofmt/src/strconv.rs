@@ -1,6 +1,6 @@
 //! Go's `strconv` for numbers: float formatting (`FormatFloat`) and number
 //! parsing (`ParseFloat`, `ParseInt`/`ParseUint` with base 0). Quoting is in
-//! [`crate::quote`].
+//! [`mod@crate::quote`].
 //!
 //! Digit generation leans on Rust's float formatting, which like Go's is
 //! exact: shortest round-trip digits, or correctly rounded (half to even on
