@@ -10,7 +10,7 @@
 //!   `CanBackquote`, `Unquote`, `UnquoteChar`, and `unicode.IsPrint`;
 //! - [`civil`]: the proleptic Gregorian calendar of Unix seconds (UTC);
 //! - [`time`]: `time.Time` in UTC ([`GoTime`]) with `Format` layouts, the
-//!   RFC 3339 forms Prometheus's APIs print, and `Duration.String`.
+//!   RFC 3339 forms Prometheus's APIs print and parse, and `Duration.String`.
 
 #![warn(missing_docs)]
 
@@ -28,6 +28,6 @@ pub use quote::{
 };
 pub use strconv::{format_float, parse_float, parse_int_base0, parse_uint_base0};
 pub use time::{
-    GoTime, RFC3339, RFC3339_NANO, ZERO_TIME, duration_string, rfc3339, rfc3339_millis,
-    rfc3339_nano,
+    GoTime, RFC3339, RFC3339_MILLIS, RFC3339_NANO, ZERO_TIME, duration_string, parse_rfc3339,
+    rfc3339, rfc3339_millis, rfc3339_nano,
 };

@@ -3,13 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::civil::{Civil, civil_from_days};
+use crate::civil::{Civil, civil_from_days, days_from_civil, days_in_month};
 
 /// Go's `time.RFC3339` layout.
 pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
 
 /// Go's `time.RFC3339Nano` layout (trailing zeros of the fraction dropped).
 pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
+
+/// go-openapi's `strfmt.DateTime` layout (`strfmt.MarshalFormat`): RFC 3339
+/// with exactly three fraction digits, as Alertmanager's API v2 takes times.
+pub const RFC3339_MILLIS: &str = "2006-01-02T15:04:05.000Z07:00";
 
 /// Go's zero `time.Time` in RFC 3339, as JSON shows it.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -26,6 +30,12 @@ pub struct GoTime {
 const NANOS: i64 = 1_000_000_000;
 
 impl GoTime {
+    /// Go's zero `time.Time`, January 1 of year 1, 00:00:00 UTC.
+    pub const ZERO: GoTime = GoTime {
+        secs: -62_135_596_800,
+        nanos: 0,
+    };
+
     /// Go's `time.Unix(sec, nsec)`, normalising the nanoseconds.
     pub fn unix(secs: i64, nanos: i64) -> GoTime {
         let secs = secs.saturating_add(nanos.div_euclid(NANOS));
@@ -56,6 +66,13 @@ impl GoTime {
         self.secs
             .wrapping_mul(NANOS)
             .wrapping_add(self.nanos as i64)
+    }
+
+    /// Go's `t.UnixMilli()`: milliseconds since the epoch, rounded down.
+    pub fn as_unix_milli(&self) -> i64 {
+        self.secs
+            .saturating_mul(1000)
+            .saturating_add(i64::from(self.nanos / 1_000_000))
     }
 
     /// `t.Add(d)`.
@@ -126,6 +143,74 @@ pub fn rfc3339_nano(t: Option<SystemTime>) -> String {
         Some(t) => GoTime::from_system(t).format(RFC3339_NANO),
         None => ZERO_TIME.to_string(),
     }
+}
+
+/// Go's `time.Parse(time.RFC3339, s)` (`RFC3339Nano` parses alike):
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as Prometheus's API reads
+/// `time=` parameters and promtool reads `start_timestamp`.
+///
+/// This is Go's `parseRFC3339` with its range checks: a four-digit year,
+/// days within the month, hours below 24, a zone offset below 24:00; any
+/// number of fraction digits, those past the ninth ignored. Go's general
+/// layout parser, which `time.Parse` falls back on, is not reproduced: its
+/// extra leniencies (a one-digit hour, a comma before the fraction, a zone
+/// hour of 24) are not accepted.
+pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
+    let b = s.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>, lo: i64, hi: i64| -> Option<i64> {
+        let part = &b[r];
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = part.iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0'));
+        (lo..=hi).contains(&v).then_some(v)
+    };
+    if !(b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':') {
+        return None;
+    }
+    let year = num(0..4, 0, 9999)?;
+    let month = num(5..7, 1, 12)? as u32;
+    let day = num(8..10, 1, i64::from(days_in_month(year, month)))? as u32;
+    let hour = num(11..13, 0, 23)?;
+    let min = num(14..16, 0, 59)?;
+    let sec = num(17..19, 0, 59)?;
+    let mut rest = &b[19..];
+    let mut nanos: u32 = 0;
+    if rest.len() >= 2 && rest[0] == b'.' && rest[1].is_ascii_digit() {
+        let n = 1 + rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        // Digits past the ninth are ignored, as Go does.
+        let digits = &rest[1..n.min(10)];
+        nanos = digits
+            .iter()
+            .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+        for _ in digits.len()..9 {
+            nanos *= 10;
+        }
+        rest = &rest[n..];
+    }
+    let offset = if rest == b"Z" {
+        0
+    } else {
+        if rest.len() != 6 || rest[3] != b':' || !(rest[0] == b'+' || rest[0] == b'-') {
+            return None;
+        }
+        let two = |i: usize, hi: u8| -> Option<i64> {
+            let (a, c) = (rest[i], rest[i + 1]);
+            if !a.is_ascii_digit() || !c.is_ascii_digit() {
+                return None;
+            }
+            let v = (a - b'0') * 10 + (c - b'0');
+            (v <= hi).then_some(i64::from(v))
+        };
+        let off = (two(1, 23)? * 60 + two(4, 59)?) * 60;
+        if rest[0] == b'-' { -off } else { off }
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
+    Some(GoTime { secs, nanos })
 }
 
 const MONTHS: [&str; 12] = [
@@ -480,6 +565,91 @@ mod tests {
         assert_eq!(rfc3339_nano(Some(t)), "2000-02-29T00:00:00.000005Z");
         let t = UNIX_EPOCH - Duration::new(1, 500_000_000);
         assert_eq!(rfc3339_nano(Some(t)), "1969-12-31T23:59:58.5Z");
+    }
+
+    #[test]
+    fn millisecond_layout() {
+        // go-openapi's strfmt.DateTime, as the notifier sends startsAt/endsAt.
+        let f = |ms: i64| GoTime::unix_milli(ms).format(RFC3339_MILLIS);
+        assert_eq!(f(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(f(1_714_564_800_123), "2024-05-01T12:00:00.123Z");
+        assert_eq!(f(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(f(-1), "1969-12-31T23:59:59.999Z");
+        // Go's zero time is 62135596800 s before the epoch.
+        assert_eq!(f(-62_135_596_800_000), "0001-01-01T00:00:00.000Z");
+        assert_eq!(
+            GoTime::ZERO.format(RFC3339_MILLIS),
+            "0001-01-01T00:00:00.000Z"
+        );
+        assert_eq!(GoTime::ZERO.format(RFC3339), ZERO_TIME);
+        // Years before 1 get a minus sign and four digits.
+        assert_eq!(
+            GoTime::unix(-62_198_755_200, 0).format(RFC3339_MILLIS),
+            "-0001-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn rfc3339_nano_of_system_times() {
+        assert_eq!(rfc3339_nano(Some(UNIX_EPOCH)), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::new(1_709_200_800, 500_000_000);
+        assert_eq!(rfc3339_nano(Some(t)), "2024-02-29T10:00:00.5Z");
+        let t = UNIX_EPOCH + Duration::new(1_435_781_451, 781_000_123);
+        assert_eq!(rfc3339_nano(Some(t)), "2015-07-01T20:10:51.781000123Z");
+    }
+
+    #[test]
+    fn parses_rfc3339() {
+        let ms = |s: &str| parse_rfc3339(s).map(|t| t.as_unix_milli());
+        assert_eq!(ms("2015-07-01T20:10:51.781Z"), Some(1435781451781));
+        assert_eq!(ms("2015-07-01T20:10:51Z"), Some(1435781451000));
+        assert_eq!(ms("2015-07-01T22:10:51.7819999+02:00"), Some(1435781451781));
+        assert_eq!(ms("1970-01-01T00:00:00-00:30"), Some(1_800_000));
+        assert_eq!(ms("1969-12-31T23:59:59.5Z"), Some(-500));
+        assert_eq!(ms("2024-02-29T00:00:00Z"), Some(1709164800000));
+        assert_eq!(ms("2000-02-29T00:00:00Z"), Some(951_782_400_000));
+        assert_eq!(ms("2024-01-01T00:00:00Z"), Some(1_704_067_200_000));
+        assert_eq!(ms("2024-01-01T01:00:00.25+01:00"), Some(1_704_067_200_250));
+        assert_eq!(ms("0001-01-01T00:00:00Z"), Some(-62_135_596_800_000));
+        assert_eq!(
+            parse_rfc3339("2015-07-01T20:10:51.123456789Z"),
+            Some(GoTime::unix(1435781451, 123_456_789))
+        );
+        // Past nine digits the fraction is cut, not refused (Go's parseNanoseconds).
+        assert_eq!(
+            parse_rfc3339("2015-07-01T20:10:51.1234567899999Z"),
+            Some(GoTime::unix(1435781451, 123_456_789))
+        );
+        // A dot with no digit is not a fraction.
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2015-07-01 20:10:51Z",
+            "2015-07-01T20:10:51",
+            "2015-07-01T24:00:00Z",
+            "2015-07-01T20:60:00Z",
+            "2015-07-01T20:10:60Z",
+            "2015-13-01T20:10:51Z",
+            "2015-07-01T20:10:51+2:00",
+            "2015-07-01T20:10:51+24:00",
+            "2015-07-01T20:10:51+02:60",
+            "2015-07-01T20:10:51.Z",
+            "2015-07-01T20:10:51Zx",
+            "+015-07-01T20:10:51Z",
+            "yesterday",
+            "",
+            "abc",
+            "1e400",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unix_milli_rounds_down() {
+        assert_eq!(GoTime::unix(-1, 500_000_000).as_unix_milli(), -500);
+        assert_eq!(GoTime::unix(-1, 999_999).as_unix_milli(), -1000);
+        assert_eq!(GoTime::unix(1, 999_999).as_unix_milli(), 1000);
     }
 
     #[test]
