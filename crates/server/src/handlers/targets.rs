@@ -131,7 +131,7 @@ fn write_active(d: &mut String, t: &ActiveTarget) {
     d.push_str(r#","lastScrape":"#);
     match t.last_scrape {
         Some(when) => json::write_go_time(d, when),
-        None => json::write_str(d, json::GO_ZERO_TIME),
+        None => json::write_str(d, gofmt::ZERO_TIME),
     }
     let dur = if t.last_scrape_duration.is_finite() {
         t.last_scrape_duration
