@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use gofmt::{days_from_civil, days_in_month, parse_float};
+use gofmt::parse_float;
 use model::{Labels, PromDuration, Timestamp};
 use serde::Deserialize;
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
@@ -407,65 +407,9 @@ pub fn parse_start_time(s: &str) -> Result<Timestamp, String> {
             .saturating_mul(1000)
             .saturating_add(frac_ns.div_euclid(1_000_000)));
     }
-    parse_rfc3339(s).ok_or_else(bad)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, ms since the epoch.
-fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, min, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > i64::from(days_in_month(year, month as u32))
-        || hour > 23
-        || min > 59
-        || sec > 59
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut frac_ms = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start || i - start > 9 {
-            return None;
-        }
-        let digits = format!("{:0<3}", &s[start..i.min(start + 3)]);
-        frac_ms = digits.parse().ok()?;
-    }
-    let offset_s = match b.get(i)? {
-        b'Z' if i + 1 == b.len() => 0,
-        c @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
-            let (h, m) = (num(i + 1, 2)?, num(i + 4, 2)?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let o = h * 3600 + m * 60;
-            if *c == b'-' { -o } else { o }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month as u32, day as u32);
-    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset_s;
-    Some(secs * 1000 + frac_ms)
+    gofmt::parse_rfc3339(s)
+        .map(|t| t.as_unix_milli())
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -585,5 +529,10 @@ tests:
         );
         assert!(parse_start_time("yesterday").is_err());
         assert!(parse_start_time("2024-02-30T00:00:00Z").is_err());
+        // Go's time.Parse cuts a fraction past nine digits; the old copy refused it.
+        assert_eq!(
+            parse_start_time("2024-01-01T00:00:00.1234567891Z"),
+            Ok(1_704_067_200_123)
+        );
     }
 }
