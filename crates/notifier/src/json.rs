@@ -11,12 +11,10 @@
 
 use std::sync::Arc;
 
+use gofmt::{GoTime, RFC3339_MILLIS};
 use model::Labels;
 
 use crate::alert::Alert;
-
-/// What Go's zero `time.Time` formats as.
-const ZERO_TIME: &str = "0001-01-01T00:00:00.000Z";
 
 /// Encodes a batch as the JSON array Alertmanager's v2 API takes.
 pub fn encode_alerts(alerts: &[Arc<Alert>]) -> Vec<u8> {
@@ -33,12 +31,11 @@ pub fn encode_alerts(alerts: &[Arc<Alert>]) -> Vec<u8> {
             out.push(',');
         }
         out.push_str("\"endsAt\":\"");
-        match a.ends_at {
-            Some(ms) => write_rfc3339_millis(&mut out, ms),
-            None => out.push_str(ZERO_TIME),
-        }
+        // An unset end is Go's zero time.
+        let ends_at = a.ends_at.map_or(GoTime::ZERO, GoTime::unix_milli);
+        out.push_str(&ends_at.format(RFC3339_MILLIS));
         out.push_str("\",\"startsAt\":\"");
-        write_rfc3339_millis(&mut out, a.starts_at);
+        out.push_str(&GoTime::unix_milli(a.starts_at).format(RFC3339_MILLIS));
         out.push('"');
         if !a.generator_url.is_empty() {
             out.push_str(",\"generatorURL\":");
@@ -94,62 +91,24 @@ fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (Go's layout
-/// `2006-01-02T15:04:05.000Z07:00` in UTC; years before 1 get a minus sign as in Go).
-pub(crate) fn write_rfc3339_millis(out: &mut String, ms: i64) {
-    use std::fmt::Write as _;
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    if y < 0 {
-        let _ = write!(out, "-{:04}", -y);
-    } else {
-        let _ = write!(out, "{y:04}");
-    }
-    let _ = write!(
-        out,
-        "-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rfc(ms: i64) -> String {
-        let mut s = String::new();
-        write_rfc3339_millis(&mut s, ms);
-        s
-    }
-
     #[test]
     fn times_are_rfc3339_millis_utc() {
-        assert_eq!(rfc(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc(1_714_564_800_123), "2024-05-01T12:00:00.123Z");
-        assert_eq!(rfc(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc(-1), "1969-12-31T23:59:59.999Z");
-        // Go's zero time is 62135596800 s before the epoch.
-        assert_eq!(rfc(-62_135_596_800_000), ZERO_TIME);
+        // The layout itself is gofmt's millisecond_layout test; here, start and end.
+        let a = Alert {
+            labels: Labels::from_pairs([("alertname", "A")]),
+            starts_at: -1,
+            ends_at: Some(951_782_400_000),
+            ..Alert::default()
+        };
+        let got = String::from_utf8(encode_alerts(&[Arc::new(a)])).expect("utf8");
+        assert_eq!(
+            got,
+            r#"[{"endsAt":"2000-02-29T00:00:00.000Z","startsAt":"1969-12-31T23:59:59.999Z","labels":{"alertname":"A"}}]"#
+        );
     }
 
     #[test]
