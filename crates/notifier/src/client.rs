@@ -16,8 +16,6 @@ pub const USER_AGENT: &str = concat!("Fleetwatch/", env!("CARGO_PKG_VERSION"));
 const ERROR_BODY_EXCERPT: usize = 512;
 /// Bytes of a response body read before the connection is given up instead of reused.
 const MAX_BODY_READ: usize = 1 << 20;
-/// Credential files are tiny; a bound keeps a mistaken path from loading a huge file.
-const MAX_CREDENTIALS_FILE: u64 = 1 << 20;
 
 /// A reqwest client with the credentials of one `alertmanagers` entry.
 #[derive(Debug, Clone)]
@@ -44,7 +42,7 @@ impl HttpClient {
         if !cfg.enable_http2 {
             b = b.http1_only();
         }
-        let http = b.build().map_err(|e| error_chain(&e))?;
+        let http = b.build().map_err(|e| scrape::client::error_chain(&e))?;
         Ok(HttpClient {
             http,
             basic_auth: cfg.basic_auth.clone(),
@@ -83,7 +81,7 @@ impl HttpClient {
             let mut resp = req
                 .send()
                 .await
-                .map_err(|e| SendError::Http(error_chain(&e)))?;
+                .map_err(|e| SendError::Http(scrape::client::error_chain(&e)))?;
             let status = resp.status();
             // Read what the server sends (bounded) so that the connection can be reused.
             let mut excerpt = Vec::new();
@@ -115,35 +113,11 @@ impl HttpClient {
 
 /// An inline secret, or the trimmed content of its file read now.
 fn secret_or_file(inline: &str, file: &str, what: &'static str) -> Result<String, SendError> {
-    if file.is_empty() {
-        return Ok(inline.to_string());
-    }
-    let err = |message: String| SendError::CredentialsFile {
+    scrape::client::read_secret(inline, file).map_err(|message| SendError::CredentialsFile {
         what,
         path: file.to_string(),
         message,
-    };
-    let meta = std::fs::metadata(file).map_err(|e| err(e.to_string()))?;
-    if meta.len() > MAX_CREDENTIALS_FILE {
-        return Err(err(format!(
-            "file is larger than {MAX_CREDENTIALS_FILE} bytes"
-        )));
-    }
-    let s = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
-    Ok(s.trim().to_string())
-}
-
-/// An error with its causes, so that "connection refused" is not hidden behind "error
-/// sending request".
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cur = c.source();
-    }
-    out
+    })
 }
 
 #[cfg(test)]

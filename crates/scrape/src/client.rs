@@ -127,21 +127,26 @@ impl ScrapeClient {
 
 /// An inline secret, or the trimmed content of its file read now.
 fn secret_or_file(inline: &str, file: &str, what: &'static str) -> Result<String, ScrapeError> {
+    read_secret(inline, file).map_err(|message| ScrapeError::CredentialsFile {
+        what,
+        path: file.to_string(),
+        message,
+    })
+}
+
+/// An inline secret, or the trimmed content of `file` (when set) read now, as every
+/// client configuration's `*_file` settings are; the error says why the file failed.
+pub fn read_secret(inline: &str, file: &str) -> Result<String, String> {
     if file.is_empty() {
         return Ok(inline.to_string());
     }
     // Credential files are tiny; a bound keeps a mistaken path from loading a huge file.
     const MAX: u64 = 1 << 20;
-    let err = |message: String| ScrapeError::CredentialsFile {
-        what,
-        path: file.to_string(),
-        message,
-    };
-    let meta = std::fs::metadata(file).map_err(|e| err(e.to_string()))?;
+    let meta = std::fs::metadata(file).map_err(|e| e.to_string())?;
     if meta.len() > MAX {
-        return Err(err(format!("file is larger than {MAX} bytes")));
+        return Err(format!("file is larger than {MAX} bytes"));
     }
-    let s = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
+    let s = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     Ok(s.trim().to_string())
 }
 
@@ -152,7 +157,7 @@ fn format_seconds(d: Duration) -> String {
 }
 
 /// An error with its causes, so that "connection refused" is not hidden behind "error sending request".
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
