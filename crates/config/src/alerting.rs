@@ -16,7 +16,10 @@ use crate::http::{
     Authorization, BasicAuth, HttpClientConfig, HttpHeader, RawHttpClient, Secret, TlsConfig,
 };
 use crate::scrape::{FileSdConfig, StaticConfig, UnsupportedSdConfig};
-use crate::scrape_raw::{KeyError, take_file_sd_configs, take_static_configs, with_sd_kinds};
+use crate::scrape_raw::{
+    KeyError, check_static_label_names, resolve_scheme, take_file_sd_configs, take_static_configs,
+    validate_relabels, with_sd_kinds,
+};
 use crate::text::KeyFinder;
 
 /// `alerting:`: where alerts go.
@@ -253,36 +256,10 @@ impl RawAlertmanagerConfig {
             };
             alert_relabel_configs.push(r);
         }
-        for (i, r) in alert_relabel_configs.iter_mut().enumerate() {
-            r.validate(scheme)
-                .map_err(|err| (format!("alert_relabel_configs[{i}]"), err.to_string()))?;
-        }
-        for (i, r) in relabel_configs.iter_mut().enumerate() {
-            r.validate(scheme)
-                .map_err(|err| (format!("relabel_configs[{i}]"), err.to_string()))?;
-        }
-        for sc in &static_configs {
-            for name in sc.labels.keys() {
-                if !scheme.is_valid_label_name(name) {
-                    return e(
-                        "static_configs",
-                        format!("{name:?} is not a valid label name"),
-                    );
-                }
-            }
-        }
-        let scheme_name = if self.scheme.is_empty() {
-            "http".to_string()
-        } else {
-            self.scheme
-        };
-        // Prometheus only finds out when sending; refusing here says it sooner.
-        if scheme_name != "http" && scheme_name != "https" {
-            return e(
-                "scheme",
-                format!("invalid scheme {scheme_name:?}: must be \"http\" or \"https\""),
-            );
-        }
+        validate_relabels(&mut alert_relabel_configs, "alert_relabel_configs", scheme)?;
+        validate_relabels(&mut relabel_configs, "relabel_configs", scheme)?;
+        check_static_label_names(&static_configs, scheme)?;
+        let scheme_name = resolve_scheme(self.scheme)?;
         Ok(AlertmanagerConfig {
             scheme: scheme_name,
             path_prefix: self.path_prefix,

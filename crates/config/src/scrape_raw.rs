@@ -370,36 +370,14 @@ impl RawScrapeConfig {
                 "utf8 metric names requested but validation scheme is not set to UTF8".into(),
             );
         }
-        for (i, r) in relabel_configs.iter_mut().enumerate() {
-            r.validate(scheme)
-                .map_err(|err| (format!("relabel_configs[{i}]"), err.to_string()))?;
-        }
-        for (i, r) in metric_relabel_configs.iter_mut().enumerate() {
-            r.validate(scheme)
-                .map_err(|err| (format!("metric_relabel_configs[{i}]"), err.to_string()))?;
-        }
-        for sc in &static_configs {
-            for name in sc.labels.keys() {
-                if !scheme.is_valid_label_name(name) {
-                    return e(
-                        "static_configs",
-                        format!("{name:?} is not a valid label name"),
-                    );
-                }
-            }
-        }
-        let scheme_name = if self.scheme.is_empty() {
-            "http".to_string()
-        } else {
-            self.scheme
-        };
-        // Prometheus only finds out at scrape time; refusing here says it sooner.
-        if scheme_name != "http" && scheme_name != "https" {
-            return e(
-                "scheme",
-                format!("invalid scheme {scheme_name:?}: must be \"http\" or \"https\""),
-            );
-        }
+        validate_relabels(&mut relabel_configs, "relabel_configs", scheme)?;
+        validate_relabels(
+            &mut metric_relabel_configs,
+            "metric_relabel_configs",
+            scheme,
+        )?;
+        check_static_label_names(&static_configs, scheme)?;
+        let scheme_name = resolve_scheme(self.scheme)?;
         let mut scrape_failure_log_file = self.scrape_failure_log_file;
         join_dir(dir, &mut scrape_failure_log_file);
         if scrape_failure_log_file.is_empty() {
@@ -471,6 +449,52 @@ impl RawScrapeConfig {
                 .collect(),
         })
     }
+}
+
+/// Validates each rule of a relabel list, naming a failing one `field[i]`.
+pub(crate) fn validate_relabels(
+    rules: &mut [RelabelConfig],
+    field: &str,
+    scheme: NameValidationScheme,
+) -> Result<(), KeyError> {
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.validate(scheme)
+            .map_err(|err| (format!("{field}[{i}]"), err.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The label names of static targets must be valid under `scheme`.
+pub(crate) fn check_static_label_names(
+    configs: &[StaticConfig],
+    scheme: NameValidationScheme,
+) -> Result<(), KeyError> {
+    for name in configs.iter().flat_map(|sc| sc.labels.keys()) {
+        if !scheme.is_valid_label_name(name) {
+            return Err((
+                "static_configs".to_string(),
+                format!("{name:?} is not a valid label name"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `http` when unset. Anything but `http`/`https` is refused now; Prometheus
+/// only finds out when it connects.
+pub(crate) fn resolve_scheme(scheme: String) -> Result<String, KeyError> {
+    let scheme = if scheme.is_empty() {
+        "http".to_string()
+    } else {
+        scheme
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err((
+            "scheme".to_string(),
+            format!("invalid scheme {scheme:?}: must be \"http\" or \"https\""),
+        ));
+    }
+    Ok(scheme)
 }
 
 /// `static_configs` entries, a null entry refused as Prometheus does.
