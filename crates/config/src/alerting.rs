@@ -13,7 +13,7 @@ use serde_saphyr::Spanned;
 use crate::de::scalar_string;
 use crate::error::{ConfigError, Position, Warning};
 use crate::http::{
-    Authorization, BasicAuth, HttpClientConfig, HttpHeader, RawHttpClient, Secret, TlsConfig,
+    Authorization, BasicAuth, HttpClientConfig, HttpHeader, Secret, TlsConfig, take_http_client,
 };
 use crate::scrape::{FileSdConfig, StaticConfig, UnsupportedSdConfig};
 use crate::scrape_raw::{
@@ -202,21 +202,7 @@ impl RawAlertmanagerConfig {
         let sigv4 = self.sigv4.map(|s| s.value);
         let auth_enabled =
             self.basic_auth.is_some() || self.authorization.is_some() || self.oauth2.is_some();
-        let http = RawHttpClient {
-            basic_auth: self.basic_auth,
-            authorization: self.authorization,
-            oauth2: self.oauth2.map(|s| s.value),
-            bearer_token: self.bearer_token,
-            bearer_token_file: self.bearer_token_file,
-            tls_config: self.tls_config,
-            follow_redirects: self.follow_redirects,
-            enable_http2: self.enable_http2,
-            proxy_url: self.proxy_url.map(|s| s.value),
-            no_proxy: self.no_proxy.map(|s| s.value),
-            proxy_from_environment: self.proxy_from_environment.map(|s| s.value),
-            proxy_connect_header: self.proxy_connect_header.map(|s| s.value),
-            http_headers: self.http_headers.map(|s| s.value),
-        };
+        let http = take_http_client!(self);
         // Prometheus's DefaultHTTPClientConfig: follow redirects, HTTP/2 on (as for scrapes).
         let mut http_client = http.resolve(HttpClientConfig::default_for_scrape())?;
         http_client.set_directory(dir);

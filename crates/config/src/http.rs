@@ -254,6 +254,29 @@ impl HttpClientConfig {
     }
 }
 
+/// Moves the HTTP client keys out of a raw section that repeats them inline (serde's
+/// `flatten` cannot be combined with `deny_unknown_fields`, so each section lists them).
+macro_rules! take_http_client {
+    ($s:expr) => {
+        $crate::http::RawHttpClient {
+            basic_auth: $s.basic_auth,
+            authorization: $s.authorization,
+            oauth2: $s.oauth2.map(|s| s.value),
+            bearer_token: $s.bearer_token,
+            bearer_token_file: $s.bearer_token_file,
+            tls_config: $s.tls_config,
+            follow_redirects: $s.follow_redirects,
+            enable_http2: $s.enable_http2,
+            proxy_url: $s.proxy_url.map(|s| s.value),
+            no_proxy: $s.no_proxy.map(|s| s.value),
+            proxy_from_environment: $s.proxy_from_environment.map(|s| s.value),
+            proxy_connect_header: $s.proxy_connect_header.map(|s| s.value),
+            http_headers: $s.http_headers.map(|s| s.value),
+        }
+    };
+}
+pub(crate) use take_http_client;
+
 /// The HTTP client keys as they appear inline in a scrape or remote-write section.
 #[derive(Debug, Default)]
 pub(crate) struct RawHttpClient {

@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 
 use crate::de::{scalar_string, string_map};
 use crate::http::{
-    Authorization, BasicAuth, HttpClientConfig, HttpHeader, RawHttpClient, Secret, TlsConfig,
+    Authorization, BasicAuth, HttpClientConfig, HttpHeader, Secret, TlsConfig, take_http_client,
 };
 use crate::scrape_raw::KeyError;
 
@@ -378,21 +378,7 @@ impl RawRemoteWrite {
         if self.google_iam.is_some() {
             auth.push("google_iam");
         }
-        let http = RawHttpClient {
-            basic_auth: self.basic_auth,
-            authorization: self.authorization,
-            oauth2: self.oauth2.map(|s| s.value),
-            bearer_token: self.bearer_token,
-            bearer_token_file: self.bearer_token_file,
-            tls_config: self.tls_config,
-            follow_redirects: self.follow_redirects,
-            enable_http2: self.enable_http2,
-            proxy_url: self.proxy_url.map(|s| s.value),
-            no_proxy: self.no_proxy.map(|s| s.value),
-            proxy_from_environment: self.proxy_from_environment.map(|s| s.value),
-            proxy_connect_header: self.proxy_connect_header.map(|s| s.value),
-            http_headers: self.http_headers.map(|s| s.value),
-        };
+        let http = take_http_client!(self);
         let mut http_client = http.resolve(HttpClientConfig::default_for_remote_write())?;
         http_client.set_directory(dir);
         let queue_config = self.queue_config.unwrap_or_default();

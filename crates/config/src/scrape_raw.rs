@@ -13,8 +13,8 @@ use crate::global::{
     ESCAPING_SCHEMES, GlobalConfig, ScrapeProtocol, parse_scrape_protocols, parse_validation_scheme,
 };
 use crate::http::{
-    Authorization, BasicAuth, HttpClientConfig, HttpHeader, RawHttpClient, Secret, TlsConfig,
-    join_dir,
+    Authorization, BasicAuth, HttpClientConfig, HttpHeader, Secret, TlsConfig, join_dir,
+    take_http_client,
 };
 use crate::scrape::{
     FileSdConfig, ScrapeConfig, StaticConfig, UnsupportedSdConfig, is_valid_file_sd_name,
@@ -235,21 +235,7 @@ impl RawScrapeConfig {
                 return e(key, format!("empty or null section in {key}"));
             }
         }
-        let http = RawHttpClient {
-            basic_auth: self.basic_auth,
-            authorization: self.authorization,
-            oauth2: self.oauth2.map(|s| s.value),
-            bearer_token: self.bearer_token,
-            bearer_token_file: self.bearer_token_file,
-            tls_config: self.tls_config,
-            follow_redirects: self.follow_redirects,
-            enable_http2: self.enable_http2,
-            proxy_url: self.proxy_url.map(|s| s.value),
-            no_proxy: self.no_proxy.map(|s| s.value),
-            proxy_from_environment: self.proxy_from_environment.map(|s| s.value),
-            proxy_connect_header: self.proxy_connect_header.map(|s| s.value),
-            http_headers: self.http_headers.map(|s| s.value),
-        };
+        let http = take_http_client!(self);
         let mut http_client = http.resolve(HttpClientConfig::default_for_scrape())?;
         http_client.set_directory(dir);
 
