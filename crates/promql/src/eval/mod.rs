@@ -202,7 +202,7 @@ impl<'a> Evaluator<'a> {
     /// different steps); two samples at one step is Prometheus's
     /// "vector cannot contain metrics with the same labelset".
     pub fn dedup(&self, v: Vec<Series>) -> EvalResult<Vec<Series>> {
-        dedup_series(v, self.sh.opts.delayed_name_removal)
+        dedup_series(v)
     }
 
     /// The time a node pinned with `@` is evaluated at, if it is.
@@ -276,31 +276,19 @@ pub fn drop_metadata_labels(labels: &mut Labels) {
     }
 }
 
-/// Labels as they will be shown: without the metadata labels when the name is to be dropped.
-fn shown_labels(s: &Series) -> Labels {
-    let mut l = s.labels.clone();
-    if s.drop_name {
-        drop_metadata_labels(&mut l);
-    }
-    l
-}
-
 /// See [`Evaluator::dedup`]. With delayed name removal, series differing only
 /// in a name that will be dropped are still distinct here.
-pub(crate) fn dedup_series(v: Vec<Series>, _delayed: bool) -> EvalResult<Vec<Series>> {
+pub(crate) fn dedup_series(v: Vec<Series>) -> EvalResult<Vec<Series>> {
     if v.len() < 2 {
         return Ok(v);
     }
     let mut index: HashMap<(Labels, bool), usize> = HashMap::with_capacity(v.len());
     let mut out: Vec<Series> = Vec::with_capacity(v.len());
-    let mut merged = false;
     for s in v {
         let key = (s.labels.clone(), s.drop_name);
         match index.get(&key) {
             Some(&i) => {
                 out[i].samples.extend(s.samples);
-                merged = true;
-                // Remember to re-sort this one.
                 out[i].samples.sort_by_key(|p| p.t);
                 if out[i].samples.windows(2).any(|w| w[0].t == w[1].t) {
                     return Err(duplicate_labelset());
@@ -312,7 +300,6 @@ pub(crate) fn dedup_series(v: Vec<Series>, _delayed: bool) -> EvalResult<Vec<Ser
             }
         }
     }
-    let _ = merged;
     Ok(out)
 }
 
@@ -329,13 +316,15 @@ pub(crate) fn finish_names(v: Vec<Series>) -> EvalResult<Vec<Series>> {
     }
     let cleaned: Vec<Series> = v
         .into_iter()
-        .map(|s| Series {
-            labels: shown_labels(&s),
-            samples: s.samples,
-            drop_name: false,
+        .map(|mut s| {
+            if s.drop_name {
+                drop_metadata_labels(&mut s.labels);
+            }
+            s.drop_name = false;
+            s
         })
         .collect();
-    dedup_series(cleaned, false)
+    dedup_series(cleaned)
 }
 
 /// The sample an instant selector sees at `ref_t` in `samples` (sorted): the
