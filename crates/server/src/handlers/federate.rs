@@ -148,7 +148,8 @@ fn render(samples: &[(Labels, Timestamp, f64)], external: &Labels) -> String {
             }
             out.push('}');
         }
-        let _ = writeln!(out, " {} {t}", format_text_float(*v));
+        // The text format writes floats as Go's `%g`.
+        let _ = writeln!(out, " {} {t}", gofmt::go_g(*v));
     }
     out
 }
@@ -177,29 +178,6 @@ fn escape_value(out: &mut String, v: &str) {
     }
 }
 
-/// A value as the text format writes it: Go's `strconv.FormatFloat(v, 'g', -1, 64)`
-/// (exponent form for decimal exponents from 6 up or below -4), and `+Inf`, `-Inf`,
-/// `NaN`.
-pub fn format_text_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    let e = format!("{v:e}");
-    let Some((mantissa, exp)) = e.split_once('e') else {
-        return e;
-    };
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if v == 0.0 || (-4..6).contains(&exp) {
-        // Rust's shortest decimal equals Go's in this range.
-        return format!("{v}");
-    }
-    let sign = if exp < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +198,7 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Inf"),
         ] {
-            assert_eq!(format_text_float(v), want, "{v}");
+            assert_eq!(gofmt::go_g(v), want, "{v}");
         }
     }
 
