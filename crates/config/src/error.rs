@@ -1,5 +1,6 @@
 //! Errors and warnings, each rendered as one line `FILE:LINE: FIELD: message`.
 
+use crate::yaml_error::single_line;
 use std::fmt;
 
 /// Where in a configuration file something was found.
@@ -89,23 +90,6 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} {}", self.pos, self.key, self.message)
     }
-}
-
-/// Folds a multi-line message onto one line, so that every error is one line.
-pub(crate) fn single_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, part) in s
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
-        if i > 0 {
-            out.push_str("; ");
-        }
-        out.push_str(part);
-    }
-    out
 }
 
 #[cfg(test)]

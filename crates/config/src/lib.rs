@@ -10,6 +10,7 @@
 //! - [`AlertingConfig`], [`AlertmanagerConfig`], [`AlertmanagerApiVersion`]: `alerting:`.
 //! - [`FleetConfig`].
 //! - [`parse_base2_bytes`]: Prometheus's `10MB` sizes.
+//! - [`yaml_error`]: YAML parse errors reworded for people (shared with the rule-file loader).
 
 mod alerting;
 mod de;
@@ -24,6 +25,7 @@ mod scrape_raw;
 mod sections;
 mod text;
 mod units;
+pub mod yaml_error;
 
 pub use alerting::{AlertingConfig, AlertmanagerApiVersion, AlertmanagerConfig};
 pub use error::{ConfigError, Position, Warning};

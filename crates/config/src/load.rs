@@ -9,12 +9,13 @@ use serde_saphyr::{DuplicateKeyPolicy, Options};
 
 use crate::alerting::{AlertingConfig, resolve_alerting};
 use crate::env::expand;
-use crate::error::{ConfigError, Position, Warning, single_line};
+use crate::error::{ConfigError, Position, Warning};
 use crate::global::GlobalConfig;
 use crate::remote_write::{RemoteWriteConfig, is_http_url};
 use crate::scrape::ScrapeConfig;
 use crate::sections::{FleetConfig, RawConfig};
 use crate::text::KeyFinder;
+use crate::yaml_error::{clean_path, saphyr_message};
 
 /// Largest configuration file accepted, far above any real one.
 pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
@@ -369,36 +370,4 @@ fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
             message,
         )
     })
-}
-
-/// serde_path_to_error writes `.` for the root and `?` for unknown positions; `Spanned`
-/// wrappers add nothing users wrote.
-fn clean_path(p: &str) -> String {
-    if p == "." || p == "?" {
-        return String::new();
-    }
-    p.replace(".value", "").replace(".?", "")
-}
-
-/// The bare message of a parse error, without the location (printed separately) and without
-/// serde's long list of expected fields.
-fn saphyr_message(e: &serde_saphyr::Error) -> String {
-    let full = single_line(&e.without_snippet().to_string());
-    let mut msg = match full.find(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full,
-    };
-    if let Some(i) = msg.find(", expected one of") {
-        msg.truncate(i);
-    }
-    if let Some(i) = msg.find(", expected nothing") {
-        msg.truncate(i);
-    }
-    // Hints meant for programmers using the YAML library, not for people writing configs.
-    for hint in [", set DuplicateKeyPolicy", ". If you just use !!binary"] {
-        if let Some(i) = msg.find(hint) {
-            msg.truncate(i);
-        }
-    }
-    msg
 }

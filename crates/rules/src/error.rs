@@ -63,14 +63,7 @@ fn join(errs: &[RuleFileError]) -> String {
         .join("; ")
 }
 
-/// Folds a multi-line message onto one line, so that every error is one line.
-pub(crate) fn single_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+pub(crate) use config::yaml_error::single_line;
 
 #[cfg(test)]
 mod tests {

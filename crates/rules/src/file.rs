@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
 
-use crate::error::{RuleFileError, RuleFileErrors, single_line};
+use config::yaml_error::{clean_path, saphyr_message};
+
+use crate::error::{RuleFileError, RuleFileErrors};
 use crate::validate::{ValidateOptions, validate};
 
 /// Largest rule file accepted, far above any real one (kube-prometheus's biggest is 100 KB).
@@ -299,34 +301,4 @@ fn parse_yaml(text: &str, file: &str, lenient: bool) -> Result<strict::RawFile, 
         };
         RuleFileError::file(file, line, message)
     })
-}
-
-/// serde_path_to_error writes `.` for the root and `?` for unknown positions; `Spanned`
-/// wrappers add nothing users wrote.
-fn clean_path(p: &str) -> String {
-    if p == "." || p == "?" {
-        return String::new();
-    }
-    p.replace(".value", "").replace(".?", "")
-}
-
-/// The bare message of a parse error, without the location (printed separately) and without
-/// serde's long list of expected fields or hints meant for programmers.
-fn saphyr_message(e: &serde_saphyr::Error) -> String {
-    let full = single_line(&e.without_snippet().to_string());
-    let mut msg = match full.find(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full,
-    };
-    for cut in [
-        ", expected one of",
-        ", expected nothing",
-        ", set DuplicateKeyPolicy",
-        ". If you just use !!binary",
-    ] {
-        if let Some(i) = msg.find(cut) {
-            msg.truncate(i);
-        }
-    }
-    msg
 }
