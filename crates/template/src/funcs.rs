@@ -446,13 +446,9 @@ static FUNCS: &[Func] = &[
         h::parse_duration(s(a, 0)).map(Value::Float)
     }),
     func!("urlQueryEscape", [Str], None, |_, a| string_fn(
-        query_escape_owned
+        query_escape
     )(a)),
 ];
-
-fn query_escape_owned(s: &str) -> String {
-    query_escape(s)
-}
 
 /// The function called `name`, if any.
 pub(crate) fn lookup(name: &str) -> Option<&'static Func> {
