@@ -41,6 +41,8 @@ pub struct HubInfo {
     started: SystemTime,
     cwd: String,
     hostname: String,
+    /// Fixed at start, as Go's GOMAXPROCS (finding it reads cgroup files).
+    parallelism: usize,
     flags: Vec<(String, String)>,
     retention: String,
     cluster: String,
@@ -68,6 +70,7 @@ impl HubInfo {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             hostname: hostname(),
+            parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
             flags,
             retention,
             cluster,
@@ -120,7 +123,7 @@ impl ServerInfo for HubInfo {
             last_config_time: st.last_success,
             corruption_count: 0,
             thread_count: thread_count(),
-            parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            parallelism: self.parallelism,
             storage_retention: self.retention.clone(),
         }
     }
