@@ -59,7 +59,7 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
 
 /// Go's `%.4g`, as the humanize functions format.
 pub(crate) fn g4(v: f64) -> String {
-    sprintf("%.4g", &[Value::Float(v)])
+    ::gofmt::go_g_prec(v, 4)
 }
 
 #[derive(Default, Clone, Copy)]
