@@ -161,7 +161,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 }
 
 fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    model::PromDuration(d).as_millis()
 }
 
 /// Parses a Prometheus duration flag (`1s`, `5m`).

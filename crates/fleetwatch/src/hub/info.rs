@@ -176,7 +176,7 @@ impl ServerInfo for HubInfo {
 
 /// A duration as Prometheus prints one (`15s`, `1m30s`).
 pub fn duration_string(d: Duration) -> String {
-    PromDuration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).to_string()
+    PromDuration(d).to_string()
 }
 
 /// Prometheus's `storageRetention`: the time, the size, or `<time> or <size>`.
