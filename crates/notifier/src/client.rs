@@ -63,20 +63,12 @@ impl HttpClient {
             .post(url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body);
-        if let Some(a) = &self.authorization {
-            let creds = secret_or_file(
-                a.credentials.expose(),
-                &a.credentials_file,
-                "authorization credentials",
-            )?;
-            req = req.header(header::AUTHORIZATION, format!("{} {}", a.kind, creds));
-        }
-        if let Some(b) = &self.basic_auth {
-            let user = secret_or_file(&b.username, &b.username_file, "basic auth username")?;
-            let pass =
-                secret_or_file(b.password.expose(), &b.password_file, "basic auth password")?;
-            req = req.basic_auth(user, Some(pass));
-        }
+        req = scrape::client::authorize(
+            req,
+            self.authorization.as_ref(),
+            self.basic_auth.as_ref(),
+            secret_or_file,
+        )?;
         let exchange = async {
             let mut resp = req
                 .send()

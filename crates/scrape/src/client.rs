@@ -78,20 +78,12 @@ impl ScrapeClient {
         if !self.compression {
             req = req.header(header::ACCEPT_ENCODING, "identity");
         }
-        if let Some(a) = &self.authorization {
-            let creds = secret_or_file(
-                a.credentials.expose(),
-                &a.credentials_file,
-                "authorization credentials",
-            )?;
-            req = req.header(header::AUTHORIZATION, format!("{} {}", a.kind, creds));
-        }
-        if let Some(b) = &self.basic_auth {
-            let user = secret_or_file(&b.username, &b.username_file, "basic auth username")?;
-            let pass =
-                secret_or_file(b.password.expose(), &b.password_file, "basic auth password")?;
-            req = req.basic_auth(user, Some(pass));
-        }
+        req = authorize(
+            req,
+            self.authorization.as_ref(),
+            self.basic_auth.as_ref(),
+            secret_or_file,
+        )?;
         let run = async {
             let http_err = |e: reqwest::Error| ScrapeError::Http {
                 url: url.to_string(),
@@ -132,6 +124,33 @@ fn secret_or_file(inline: &str, file: &str, what: &'static str) -> Result<String
         path: file.to_string(),
         message,
     })
+}
+
+/// Adds `authorization` or `basic_auth` credentials to a request, reading their files
+/// now through `secret` (inline value, file, what it is), whose error the caller chooses.
+pub fn authorize<E>(
+    mut req: reqwest::RequestBuilder,
+    authorization: Option<&Authorization>,
+    basic_auth: Option<&BasicAuth>,
+    secret: impl Fn(&str, &str, &'static str) -> Result<String, E>,
+) -> Result<reqwest::RequestBuilder, E> {
+    if let Some(a) = authorization {
+        let creds = secret(
+            a.credentials.expose(),
+            &a.credentials_file,
+            "authorization credentials",
+        )?;
+        req = req.header(
+            reqwest::header::AUTHORIZATION,
+            format!("{} {}", a.kind, creds),
+        );
+    }
+    if let Some(b) = basic_auth {
+        let user = secret(&b.username, &b.username_file, "basic auth username")?;
+        let pass = secret(b.password.expose(), &b.password_file, "basic auth password")?;
+        req = req.basic_auth(user, Some(pass));
+    }
+    Ok(req)
 }
 
 /// An inline secret, or the trimmed content of `file` (when set) read now, as every
