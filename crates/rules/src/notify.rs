@@ -65,20 +65,8 @@ pub fn generator_url(external_url: &str, expr: &str) -> String {
     )
 }
 
-/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest `%XX`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// Go's `url.QueryEscape`, the one the templates' `urlQueryEscape` uses.
+pub use template::query_escape;
 
 #[cfg(test)]
 mod tests {

@@ -46,6 +46,7 @@ pub use alert::{
 };
 pub use error::TemplateError;
 pub use exec::{MAX_ALLOCATED, MAX_NESTING, MAX_OUTPUT, MAX_STEPS, MAX_TEMPLATE_DEPTH};
+pub use gonet::query_escape;
 pub use parse::MAX_PARSE_DEPTH;
 
 /// A parsed template (with the templates it `define`s).
