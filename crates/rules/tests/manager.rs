@@ -3,13 +3,22 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{TestStore, labels};
 use promql::{Engine, EngineOptions};
 use rules::{Manager, ManagerOptions, RulesConfig, RulesQuery};
+
+/// A temporary directory holding `rules.yml` with `text`; the file lasts as long as the
+/// directory guard.
+fn rules_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rules.yml");
+    std::fs::write(&path, text).expect("write rules");
+    (dir, path)
+}
 
 /// Polls `cond` every 10ms until it holds or `secs` pass.
 fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
@@ -63,9 +72,7 @@ fn firing_active_at(m: &Manager) -> Option<String> {
 
 #[test]
 fn reload_keeps_a_firing_alerts_active_time() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.yml");
-    std::fs::write(&path, FIRING).expect("write rules");
+    let (_dir, path) = rules_file(FIRING);
     let store = TestStore::new();
     let m = manager(&store);
     m.update(&config(&[&path]))
@@ -91,9 +98,7 @@ fn reload_keeps_a_firing_alerts_active_time() {
 
 #[test]
 fn a_bad_file_on_reload_keeps_the_previous_rules() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.yml");
-    std::fs::write(&path, FIRING).expect("write rules");
+    let (_dir, path) = rules_file(FIRING);
     let store = TestStore::new();
     let m = manager(&store);
     m.update(&config(&[&path]))
@@ -120,13 +125,9 @@ fn a_bad_file_on_reload_keeps_the_previous_rules() {
 
 #[test]
 fn removed_groups_series_are_marked_stale() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.yml");
-    std::fs::write(
-        &path,
+    let (_dir, path) = rules_file(
         "groups:\n  - name: rec\n    interval: 50ms\n    rules:\n      - record: one\n        expr: vector(1)\n",
-    )
-    .expect("write rules");
+    );
     let store = TestStore::new();
     let m = manager(&store);
     m.update(&config(&[&path]))
@@ -145,13 +146,9 @@ fn removed_groups_series_are_marked_stale() {
 
 #[test]
 fn stop_is_prompt_and_rules_api_shows_groups() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.yml");
-    std::fs::write(
-        &path,
+    let (_dir, path) = rules_file(
         "groups:\n  - name: slow\n    interval: 1h\n    rules:\n      - record: one\n        expr: vector(1)\n",
-    )
-    .expect("write rules");
+    );
     let store = TestStore::new();
     let m = manager(&store);
     m.update(&config(&[&path]))
@@ -184,9 +181,7 @@ impl rules::NotifySink for Collect {
 
 #[test]
 fn firing_alerts_reach_the_sink() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("rules.yml");
-    std::fs::write(&path, FIRING).expect("write rules");
+    let (_dir, path) = rules_file(FIRING);
     let store = TestStore::new();
     let sink = Arc::new(Collect::default());
     let engine = Arc::new(Engine::new(EngineOptions::default()));
