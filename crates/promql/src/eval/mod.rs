@@ -284,20 +284,28 @@ pub(crate) fn dedup_series(v: Vec<Series>) -> EvalResult<Vec<Series>> {
     }
     let mut index: HashMap<(Labels, bool), usize> = HashMap::with_capacity(v.len());
     let mut out: Vec<Series> = Vec::with_capacity(v.len());
+    // Series that took in another's samples: sorted and checked once, after all merges.
+    let mut merged: Vec<usize> = Vec::new();
     for s in v {
         let key = (s.labels.clone(), s.drop_name);
         match index.get(&key) {
             Some(&i) => {
                 out[i].samples.extend(s.samples);
-                out[i].samples.sort_by_key(|p| p.t);
-                if out[i].samples.windows(2).any(|w| w[0].t == w[1].t) {
-                    return Err(duplicate_labelset());
-                }
+                merged.push(i);
             }
             None => {
                 index.insert(key, out.len());
                 out.push(s);
             }
+        }
+    }
+    merged.sort_unstable();
+    merged.dedup();
+    for i in merged {
+        let samples = &mut out[i].samples;
+        samples.sort_by_key(|p| p.t);
+        if samples.windows(2).any(|w| w[0].t == w[1].t) {
+            return Err(duplicate_labelset());
         }
     }
     Ok(out)
