@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use config::yaml_error::clean_path;
 use gofmt::parse_float;
 use model::{Labels, PromDuration, Timestamp};
 use serde::Deserialize;
@@ -384,14 +385,6 @@ fn parse_yaml(text: &str, file: &str) -> Result<RawFile, String> {
             format!("{place}: {field}: {msg}")
         }
     })
-}
-
-/// The user's path: no `Spanned` wrappers, no unknown positions.
-fn clean_path(p: &str) -> String {
-    if p == "." || p == "?" {
-        return String::new();
-    }
-    p.replace(".value", "").replace(".?", "")
 }
 
 /// `start_timestamp`: Unix seconds (a float) or an RFC 3339 time, as promtool reads it; ms.
