@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use model::Labels;
-use serde_saphyr::{DuplicateKeyPolicy, Options};
 
 use crate::alerting::{AlertingConfig, resolve_alerting};
 use crate::env::expand;
@@ -340,17 +339,7 @@ fn parse(text: &str, name: &str) -> Result<RawConfig, ConfigError> {
         // Prometheus loads an empty file as all defaults.
         return Ok(RawConfig::default());
     }
-    let mut options = Options::default();
-    options.duplicate_keys = DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options.budget = serde_saphyr::budget! {
-        max_depth: 64,
-        max_nodes: 2_000_000,
-        max_aliases: 10_000,
-        max_anchors: 10_000,
-        max_total_scalar_bytes: MAX_CONFIG_BYTES,
-        max_documents: 1,
-    };
+    let options = crate::yaml_error::strict_options(2_000_000, MAX_CONFIG_BYTES);
     let mut field = String::new();
     let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
         serde_path_to_error::deserialize::<_, RawConfig>(de).map_err(|e| {

@@ -2,6 +2,24 @@
 //! location printed separately, without the library's hints for programmers. Shared by
 //! the configuration and the rule-file loaders.
 
+/// Strict parse options for one user-written YAML document: duplicate keys refused, no
+/// source snippet in messages (locations are printed separately), and a budget bounding
+/// nesting, nodes, aliases and scalar bytes.
+pub fn strict_options(max_nodes: usize, max_scalar_bytes: usize) -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options.with_snippet = false;
+    options.budget = serde_saphyr::budget! {
+        max_depth: 64,
+        max_nodes: max_nodes,
+        max_aliases: 10_000,
+        max_anchors: 10_000,
+        max_total_scalar_bytes: max_scalar_bytes,
+        max_documents: 1,
+    };
+    options
+}
+
 /// Folds a multi-line message onto one line, so that every error is one line.
 pub fn single_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

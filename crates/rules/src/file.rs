@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
+use serde_saphyr::Spanned;
 
 use config::yaml_error::{clean_path, saphyr_message};
 
@@ -261,17 +261,7 @@ fn parse_yaml(text: &str, file: &str, lenient: bool) -> Result<strict::RawFile, 
         // Prometheus reads an empty file as no groups.
         return Ok(strict::RawFile::default());
     }
-    let mut options = Options::default();
-    options.duplicate_keys = DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options.budget = serde_saphyr::budget! {
-        max_depth: 64,
-        max_nodes: 10_000_000,
-        max_aliases: 10_000,
-        max_anchors: 10_000,
-        max_total_scalar_bytes: MAX_RULE_FILE_BYTES,
-        max_documents: 1,
-    };
+    let options = config::yaml_error::strict_options(10_000_000, MAX_RULE_FILE_BYTES);
     let mut field = String::new();
     let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
         let r = if lenient {

@@ -9,7 +9,7 @@ use config::yaml_error::clean_path;
 use gofmt::parse_float;
 use model::{Labels, PromDuration, Timestamp};
 use serde::Deserialize;
-use serde_saphyr::{DuplicateKeyPolicy, Options, Spanned};
+use serde_saphyr::Spanned;
 
 use crate::file::{RawMap, Scalar};
 
@@ -337,17 +337,7 @@ fn parse_yaml(text: &str, file: &str) -> Result<RawFile, String> {
     {
         return Ok(RawFile::default());
     }
-    let mut options = Options::default();
-    options.duplicate_keys = DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options.budget = serde_saphyr::budget! {
-        max_depth: 64,
-        max_nodes: 10_000_000,
-        max_aliases: 10_000,
-        max_anchors: 10_000,
-        max_total_scalar_bytes: MAX_TEST_FILE_BYTES,
-        max_documents: 1,
-    };
+    let options = config::yaml_error::strict_options(10_000_000, MAX_TEST_FILE_BYTES);
     let mut field = String::new();
     let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
         serde_path_to_error::deserialize::<_, RawFile>(de).map_err(|e| {
