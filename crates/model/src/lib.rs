@@ -1,10 +1,12 @@
 //! The vocabulary every Fleetwatch crate shares: labels and series identity,
-//! samples and timestamps, label matchers, metric metadata, durations.
+//! samples and timestamps, native histograms, label matchers, metric metadata,
+//! durations.
 //!
 //! Nothing here does I/O.
 
 mod duration;
 pub mod goyaml;
+pub mod histogram;
 mod label_str;
 mod labels;
 mod matcher;
@@ -13,6 +15,7 @@ mod regex;
 mod sample;
 
 pub use duration::{DurationError, PromDuration};
+pub use histogram::{CounterResetHint, FloatHistogram, HistogramSample, Span};
 pub use label_str::LabelStr;
 pub use labels::{
     ALERT_NAME_LABEL, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, Label, Labels, LabelsBuilder,
