@@ -9,7 +9,7 @@
 
 pub mod fanout;
 
-use model::{Labels, Matcher, MetricMetadata, Sample, SeriesRef, Timestamp};
+use model::{HistogramSample, Labels, Matcher, MetricMetadata, Sample, SeriesRef, Timestamp};
 
 /// Errors a store reports.
 #[derive(Debug, thiserror::Error)]
@@ -121,13 +121,37 @@ pub struct SelectHints {
     pub limit: usize,
 }
 
-/// One selected series and its samples in time order.
+/// One selected series and its samples in time order. A series may hold float
+/// and native-histogram samples, never both at one timestamp.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Its labels.
     pub labels: Labels,
-    /// Its samples within the selected range, oldest first.
+    /// Its float samples within the selected range, oldest first.
     pub samples: Vec<Sample>,
+    /// Its native-histogram samples within the selected range, oldest first.
+    pub histograms: Vec<HistogramSample>,
+}
+
+impl Series {
+    /// A series of float samples only.
+    pub fn floats(labels: Labels, samples: Vec<Sample>) -> Self {
+        Series {
+            labels,
+            samples,
+            histograms: Vec::new(),
+        }
+    }
+
+    /// Samples of both kinds.
+    pub fn len(&self) -> usize {
+        self.samples.len() + self.histograms.len()
+    }
+
+    /// No sample of either kind.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.histograms.is_empty()
+    }
 }
 
 /// A read view over a time range.

@@ -177,6 +177,7 @@ impl Querier for DbQuerier {
                 .map(|(i, samples)| Series {
                     labels: head_series[i].to_labels(),
                     samples,
+                    histograms: Vec::new(),
                 })
                 .collect();
             out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
@@ -212,6 +213,7 @@ impl Querier for DbQuerier {
             .map(|(labels, runs)| Series {
                 labels,
                 samples: encode::merge(runs),
+                histograms: Vec::new(),
             })
             .collect())
     }

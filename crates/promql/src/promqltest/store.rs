@@ -102,6 +102,7 @@ impl Querier for MemQuerier {
             .map(|(labels, samples)| Series {
                 labels: labels.clone(),
                 samples: samples.to_vec(),
+                histograms: Vec::new(),
             })
             .collect();
         if hints.limit > 0 {

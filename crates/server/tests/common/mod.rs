@@ -42,6 +42,7 @@ impl MemStore {
                 all.push(Series {
                     labels: labels.clone(),
                     samples: vec![Sample::new(t, v)],
+                    histograms: Vec::new(),
                 });
                 all.sort_by(|a, b| a.labels.cmp(&b.labels));
             }
@@ -71,8 +72,14 @@ impl MemQuerier {
                     .filter(|p| p.t >= hints.start && p.t <= hints.end)
                     .copied()
                     .collect(),
+                histograms: s
+                    .histograms
+                    .iter()
+                    .filter(|p| p.t >= hints.start && p.t <= hints.end)
+                    .cloned()
+                    .collect(),
             })
-            .filter(|s| !s.samples.is_empty())
+            .filter(|s| !s.is_empty())
             .collect()
     }
 }
@@ -198,6 +205,7 @@ pub fn series(labels: &[(&str, &str)], samples: &[(f64, f64)]) -> Series {
             .iter()
             .map(|(s, v)| Sample::new((s * 1000.0).round() as i64, *v))
             .collect(),
+        histograms: Vec::new(),
     }
 }
 
