@@ -31,12 +31,12 @@ impl Appendable for Db {
 struct DbAppender {
     inner: Arc<Inner>,
     // Pending samples grouped per series, so commit locks each series once.
-    groups: Vec<(Arc<MemSeries>, Vec<Sample>)>,
+    groups: Vec<(Arc<MemSeries>, Pending)>,
     slots: U64Map<usize>,
     metadata: Vec<(String, MetricMetadata)>,
-    // The series of the latest `append_pairs`: a remote-write series sends its samples
-    // one after another, so most lookups end here.
-    last: Option<Arc<MemSeries>>,
+    // The series of the latest `append_pairs` and its label hash: a remote-write series
+    // sends its samples one after another, so its later samples end here.
+    last: Option<(u64, Arc<MemSeries>)>,
 }
 
 impl DbAppender {
@@ -90,23 +90,15 @@ impl DbAppender {
             Some(&slot) => slot,
             None => {
                 self.slots.insert(series.id, self.groups.len());
-                self.groups.push((series, Vec::new()));
+                self.groups.push((series, Pending::None));
                 self.groups.len() - 1
             }
         };
-        let pending = &mut self.groups[slot].1;
-        // Pending samples are kept sorted by time (so the last one is the newest and an
-        // in-order append needs no search); an out-of-order one is inserted in place.
-        if pending.last().is_none_or(|l| l.t < t) {
-            pending.push(Sample::new(t, v));
+        if self.groups[slot].1.add(Sample::new(t, v)) {
+            Ok(sref)
         } else {
-            match pending.binary_search_by_key(&t, |s| s.t) {
-                Ok(i) if pending[i].v.to_bits() == v.to_bits() => {}
-                Ok(_) => return Err(duplicate()),
-                Err(i) => pending.insert(i, Sample::new(t, v)),
-            }
+            Err(duplicate())
         }
-        Ok(sref)
     }
 }
 
@@ -115,14 +107,54 @@ fn pairs_labels(pairs: &[(&str, &str)]) -> Labels {
     Labels::from_sorted(pairs.iter().map(|&(n, v)| Label::new(n, v)).collect())
 }
 
-/// True when `series` has exactly the labels `pairs`.
-fn same_labels(series: &MemSeries, pairs: &[(&str, &str)]) -> bool {
-    series.labels.len() == pairs.len()
-        && series
-            .labels
-            .iter()
-            .zip(pairs)
-            .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
+/// The samples one batch holds for one series, sorted by time. A remote-write request
+/// usually carries one sample per series, so the first is kept inline: no allocation
+/// per series per request.
+enum Pending {
+    /// Nothing yet (just created).
+    None,
+    /// One sample.
+    One(Sample),
+    /// Two or more.
+    Many(Vec<Sample>),
+}
+
+impl Pending {
+    /// The samples, oldest first.
+    fn as_slice(&self) -> &[Sample] {
+        match self {
+            Pending::None => &[],
+            Pending::One(s) => std::slice::from_ref(s),
+            Pending::Many(v) => v,
+        }
+    }
+
+    /// Adds a sample in time order (an out-of-order one in place). False when the batch
+    /// already holds a different value at that time; the same value is a no-op.
+    fn add(&mut self, s: Sample) -> bool {
+        match self {
+            Pending::None => *self = Pending::One(s),
+            Pending::One(first) => {
+                let first = *first;
+                if first.t == s.t {
+                    return first.v.to_bits() == s.v.to_bits();
+                }
+                let pair = if first.t < s.t {
+                    [first, s]
+                } else {
+                    [s, first]
+                };
+                *self = Pending::Many(pair.to_vec());
+            }
+            // The last sample is the newest, so an in-order append needs no search.
+            Pending::Many(v) if v.last().is_none_or(|l| l.t < s.t) => v.push(s),
+            Pending::Many(v) => match v.binary_search_by_key(&s.t, |x| x.t) {
+                Ok(i) => return v[i].v.to_bits() == s.v.to_bits(),
+                Err(i) => v.insert(i, s),
+            },
+        }
+        true
+    }
 }
 
 impl Appender for DbAppender {
@@ -141,14 +173,16 @@ impl Appender for DbAppender {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         self.check_open_and_bounds(t, || pairs_labels(pairs).to_string())?;
+        let head = &self.inner.head;
+        let hash = head.hash_pairs(pairs.iter().copied());
         let series = match &self.last {
-            Some(s) if same_labels(s, pairs) => Arc::clone(s),
+            Some((h, s)) if *h == hash && s.has_pairs(pairs) => Arc::clone(s),
             _ => {
-                let s = match self.inner.head.get_by_pairs(pairs) {
+                let s = match head.get_by_pairs(hash, pairs) {
                     Some(s) => s,
-                    None => self.inner.head.get_or_create(&pairs_labels(pairs))?,
+                    None => head.get_or_create(&pairs_labels(pairs))?,
                 };
-                self.last = Some(Arc::clone(&s));
+                self.last = Some((hash, Arc::clone(&s)));
                 s
             }
         };
@@ -173,9 +207,6 @@ impl Appender for DbAppender {
         self.metadata = metadata;
         if self.groups.is_empty() && self.metadata.is_empty() {
             return Ok(());
-        }
-        for (_, samples) in &mut self.groups {
-            samples.sort_unstable_by_key(|s| s.t);
         }
         let unlogged: Vec<&Arc<MemSeries>> = self
             .groups
@@ -206,7 +237,7 @@ impl Appender for DbAppender {
         let _turn = inner.turnstile.enter(ticket);
         synced?;
         for (series, samples) in &self.groups {
-            inner.head.apply(series, samples);
+            inner.head.apply(series, samples.as_slice());
         }
         for (metric, meta) in self.metadata.drain(..) {
             inner.head.set_metadata(metric, meta);
@@ -220,17 +251,17 @@ impl Appender for DbAppender {
 /// The framed WAL records of one commit: series first, then samples, then metadata.
 fn encode(
     unlogged: &[&Arc<MemSeries>],
-    groups: &[(Arc<MemSeries>, Vec<Sample>)],
+    groups: &[(Arc<MemSeries>, Pending)],
     metadata: &[(String, MetricMetadata)],
 ) -> Vec<u8> {
-    let n: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    let n: usize = groups.iter().map(|(_, s)| s.as_slice().len()).sum();
     let mut buf = Vec::with_capacity(n * 24 + 64);
     let unlogged: Vec<&MemSeries> = unlogged.iter().map(|s| &***s).collect();
     frame_series(&mut buf, &unlogged);
     let mut all = groups
         .iter()
         .flat_map(|(s, samples)| {
-            samples.iter().map(|x| SampleRecord {
+            samples.as_slice().iter().map(|x| SampleRecord {
                 id: s.id,
                 t: x.t,
                 v: x.v,

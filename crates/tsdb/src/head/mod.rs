@@ -2,6 +2,7 @@
 
 pub(crate) mod idlist;
 pub(crate) mod index;
+pub(crate) mod labelhash;
 pub(crate) mod series;
 pub(crate) mod symbols;
 pub(crate) mod u64map;
@@ -13,7 +14,6 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use parking_lot::RwLock;
 use storage::StorageError;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use self::idlist::IdList;
 use self::index::Index;
@@ -88,34 +88,16 @@ impl Head {
         Ok(t.insert(hash, id, labels, false))
     }
 
-    /// The existing series with exactly these (name, value) pairs, sorted by name, found
-    /// without building a `Labels`.
-    pub(crate) fn get_by_pairs(&self, pairs: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
-        let hash = self.hash_pairs(pairs.iter().copied());
-        self.table.read().find_by(hash, |s| {
-            s.labels.len() == pairs.len()
-                && s.labels
-                    .iter()
-                    .zip(pairs)
-                    .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
-        })
+    /// The existing series with exactly these (name, value) pairs, sorted by name, whose
+    /// hash (from [`Head::hash_pairs`]) is `hash`, found without building a `Labels`.
+    pub(crate) fn get_by_pairs(&self, hash: u64, pairs: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
+        self.table.read().find_by(hash, |s| s.has_pairs(pairs))
     }
 
     /// The keyed hash of a label set given as pairs; `get_or_create` and `get_by_pairs`
-    /// agree on it. Each string is hashed on its own (xxh3, seeded) and folded in by
-    /// position, so moving bytes between a name and a value changes the hash.
-    fn hash_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut h = self.seed;
-        for (n, v) in pairs {
-            h = (h ^ xxh3_64_with_seed(n.as_bytes(), self.seed))
-                .wrapping_mul(K)
-                .rotate_left(29);
-            h = (h ^ xxh3_64_with_seed(v.as_bytes(), !self.seed))
-                .wrapping_mul(K)
-                .rotate_left(29);
-        }
-        h
+    /// agree on it.
+    pub(crate) fn hash_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+        labelhash::hash_pairs(self.seed, pairs)
     }
 
     fn hash_labels(&self, labels: &Labels) -> u64 {
@@ -432,6 +414,10 @@ fn validate(labels: &Labels) -> Result<(), StorageError> {
 mod tests {
     use super::*;
 
+    fn by_pairs(h: &Head, pairs: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
+        h.get_by_pairs(h.hash_pairs(pairs.iter().copied()), pairs)
+    }
+
     #[test]
     fn same_labels_same_series() {
         let h = Head::new();
@@ -455,19 +441,11 @@ mod tests {
         let a = h
             .get_or_create(&Labels::from_pairs([("__name__", "up"), ("job", "x")]))
             .expect("ok");
-        let b = h
-            .get_by_pairs(&[("__name__", "up"), ("job", "x")])
-            .expect("found");
+        let b = by_pairs(&h, &[("__name__", "up"), ("job", "x")]).expect("found");
         assert_eq!(a.id, b.id);
-        assert!(
-            h.get_by_pairs(&[("__name__", "up"), ("job", "y")])
-                .is_none()
-        );
-        assert!(h.get_by_pairs(&[("__name__", "up")]).is_none());
-        assert!(
-            h.get_by_pairs(&[("__name__", "upjob"), ("x", "")])
-                .is_none()
-        );
+        assert!(by_pairs(&h, &[("__name__", "up"), ("job", "y")]).is_none());
+        assert!(by_pairs(&h, &[("__name__", "up")]).is_none());
+        assert!(by_pairs(&h, &[("__name__", "upjob"), ("x", "")]).is_none());
     }
 
     #[test]
@@ -498,8 +476,8 @@ mod tests {
             .expect("ok");
         drop(b);
         assert_eq!(h.gc(), 1, "only the empty series nobody holds");
-        assert!(h.get_by_pairs(&[("a", "2")]).is_none());
-        assert!(h.get_by_pairs(&[("a", "3")]).is_some());
+        assert!(by_pairs(&h, &[("a", "2")]).is_none());
+        assert!(by_pairs(&h, &[("a", "3")]).is_some());
         assert_eq!(h.select(&[]).len(), 2);
         // A new series with the dropped labels gets a new id.
         let b2 = h

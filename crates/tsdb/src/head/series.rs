@@ -224,6 +224,16 @@ impl MemSeries {
                 .all(|((n, v), l)| **n == *l.name && **v == *l.value)
     }
 
+    /// True when the series has exactly these (name, value) pairs, sorted by name.
+    pub(crate) fn has_pairs(&self, pairs: &[(&str, &str)]) -> bool {
+        self.labels.len() == pairs.len()
+            && self
+                .labels
+                .iter()
+                .zip(pairs)
+                .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
+    }
+
     /// The value of label `name`, if present.
     #[cfg(test)]
     pub(crate) fn label(&self, name: &str) -> Option<&Arc<str>> {
