@@ -96,11 +96,19 @@ impl FloatHistogram {
     fn adjust_counter_reset(&mut self, other: &FloatHistogram) -> bool {
         use CounterResetHint::*;
         let (a, b) = (self.counter_reset_hint, other.counter_reset_hint);
-        if a == b || a == Gauge || a == Unknown {
+        // Go's order of cases: a gauge on either side wins over unknown.
+        if a == b || a == Gauge {
             return false;
         }
-        if b == Gauge || b == Unknown {
-            self.counter_reset_hint = b;
+        if b == Gauge {
+            self.counter_reset_hint = Gauge;
+            return false;
+        }
+        if a == Unknown {
+            return false;
+        }
+        if b == Unknown {
+            self.counter_reset_hint = Unknown;
             return false;
         }
         // `reset` against `not_reset`.
@@ -464,6 +472,12 @@ mod tests {
         let mut a = with(NotReset);
         a.add(&with(Gauge)).expect("ok");
         assert_eq!(a.counter_reset_hint, Gauge);
+        let mut a = with(Unknown);
+        a.add(&with(Gauge)).expect("ok");
+        assert_eq!(a.counter_reset_hint, Gauge);
+        let mut a = with(NotReset);
+        a.add(&with(Unknown)).expect("ok");
+        assert_eq!(a.counter_reset_hint, Unknown);
         let mut a = with(NotReset);
         a.add(&with(NotReset)).expect("ok");
         assert_eq!(a.counter_reset_hint, NotReset);
