@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use model::{Labels, MetricMetadata, SeriesRef, Timestamp};
+use model::{FloatHistogram, Labels, MetricMetadata, SeriesRef, Timestamp};
 
 use crate::{Appendable, Appender, StorageError, WriteIdentity};
 
@@ -60,6 +60,19 @@ impl Appender for FanoutAppender {
         let r = self.primary.append_pairs(labels, t, v)?;
         for s in &mut self.secondaries {
             s.append_pairs(labels, t, v)?;
+        }
+        Ok(r)
+    }
+
+    fn append_histogram(
+        &mut self,
+        labels: &Labels,
+        t: Timestamp,
+        h: &FloatHistogram,
+    ) -> Result<SeriesRef, StorageError> {
+        let r = self.primary.append_histogram(labels, t, h)?;
+        for s in &mut self.secondaries {
+            s.append_histogram(labels, t, h)?;
         }
         Ok(r)
     }
@@ -133,6 +146,19 @@ mod tests {
                 .push("pairs");
             Ok(SeriesRef(0))
         }
+        fn append_histogram(
+            &mut self,
+            _: &Labels,
+            _: Timestamp,
+            _: &FloatHistogram,
+        ) -> Result<SeriesRef, StorageError> {
+            self.0
+                .0
+                .lock()
+                .map_err(|_| StorageError::Closed)?
+                .push("histogram");
+            Ok(SeriesRef(0))
+        }
         fn update_metadata(&mut self, _: &str, _: &MetricMetadata) -> Result<(), StorageError> {
             Ok(())
         }
@@ -160,5 +186,55 @@ mod tests {
         for r in [a, b] {
             assert_eq!(*r.0.lock().expect("lock"), ["pairs"]);
         }
+    }
+
+    #[test]
+    fn histograms_reach_every_store() {
+        let a = Arc::new(Rec::default());
+        let b = Arc::new(Rec::default());
+        let f = Fanout::new(Arc::new(a.clone()), vec![Arc::new(b.clone())]);
+        let mut app = f.appender(&WriteIdentity::Local);
+        let h = FloatHistogram::default();
+        app.append_histogram(&Labels::from_pairs([("__name__", "h")]), 1, &h)
+            .expect("append");
+        app.commit().expect("commit");
+        for r in [a, b] {
+            assert_eq!(*r.0.lock().expect("lock"), ["histogram"]);
+        }
+    }
+
+    #[test]
+    fn stores_without_histograms_refuse_them_as_a_sample_error() {
+        struct Plain;
+        impl Appender for Plain {
+            fn append(
+                &mut self,
+                _: &Labels,
+                _: Timestamp,
+                _: f64,
+            ) -> Result<SeriesRef, StorageError> {
+                Ok(SeriesRef(0))
+            }
+            fn update_metadata(&mut self, _: &str, _: &MetricMetadata) -> Result<(), StorageError> {
+                Ok(())
+            }
+            fn commit(self: Box<Self>) -> Result<(), StorageError> {
+                Ok(())
+            }
+            fn rollback(self: Box<Self>) {}
+        }
+        let e = Plain
+            .append_histogram(
+                &Labels::from_pairs([("__name__", "h")]),
+                1,
+                &FloatHistogram::default(),
+            )
+            .expect_err("refused");
+        assert!(e.is_sample_error());
+        assert!(
+            e.to_string()
+                .contains("native histograms are not supported"),
+            "{e}"
+        );
     }
 }

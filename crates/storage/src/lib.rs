@@ -9,7 +9,9 @@
 
 pub mod fanout;
 
-use model::{HistogramSample, Labels, Matcher, MetricMetadata, Sample, SeriesRef, Timestamp};
+use model::{
+    FloatHistogram, HistogramSample, Labels, Matcher, MetricMetadata, Sample, SeriesRef, Timestamp,
+};
 
 /// Errors a store reports.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,21 @@ pub trait Appender: Send {
             .map(|(n, v)| model::Label::new(*n, *v))
             .collect();
         self.append(&Labels::from_sorted(owned), t, v)
+    }
+
+    /// Adds one native-histogram sample (rules record histograms). Stores that
+    /// keep histograms override it; by default it is refused as a sample error.
+    fn append_histogram(
+        &mut self,
+        labels: &Labels,
+        t: Timestamp,
+        h: &FloatHistogram,
+    ) -> Result<SeriesRef, StorageError> {
+        let _ = (t, h);
+        Err(StorageError::InvalidSeries {
+            series: labels.to_string(),
+            reason: "native histograms are not supported by this store".to_string(),
+        })
     }
 
     /// Records the metadata of a metric family (keyed by metric name).
