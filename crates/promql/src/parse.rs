@@ -23,6 +23,9 @@ pub struct ParsedQuery {
     pub expr: Expr,
     /// Node address to byte offset; filled by [`ParsedQuery::locate`].
     offsets: HashMap<usize, usize>,
+    /// Offset of the root node, kept apart: the root lives inline in this
+    /// struct, so its address changes whenever the query is moved.
+    root: Option<usize>,
 }
 
 /// Longest query text accepted, bytes.
@@ -42,6 +45,7 @@ pub fn parse(text: &str) -> EvalResult<ParsedQuery> {
         text: text.to_string(),
         expr,
         offsets: HashMap::new(),
+        root: None,
     };
     q.locate();
     Ok(q)
@@ -81,13 +85,18 @@ impl ParsedQuery {
             text: expr.to_string(),
             expr,
             offsets: HashMap::new(),
+            root: None,
         }
     }
 
     /// Where `node` (a node of this query's AST) starts, if known.
     pub fn pos(&self, node: &Expr) -> Option<Pos> {
-        let off = self.offsets.get(&(node as *const Expr as usize))?;
-        Some(Pos::of_offset(&self.text, *off))
+        let off = if std::ptr::eq(node, &self.expr) {
+            self.root?
+        } else {
+            *self.offsets.get(&(node as *const Expr as usize))?
+        };
+        Some(Pos::of_offset(&self.text, off))
     }
 
     /// Walks the AST in source order, finding each node's first token in the text.
@@ -97,7 +106,9 @@ impl ParsedQuery {
             text: self.text.as_bytes(),
             cursor: 0,
         };
-        walk(&self.expr, &mut scan, &mut offsets);
+        self.root = walk(&self.expr, &mut scan, &mut offsets);
+        // The root's own entry is keyed by an address that moves with `self`.
+        offsets.remove(&key(&self.expr));
         self.offsets = offsets;
     }
 }
