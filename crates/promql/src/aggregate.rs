@@ -19,15 +19,15 @@ use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN,
     T_QUANTILE, T_STDDEV, T_STDVAR, T_SUM, T_TOPK,
 };
-use promql_parser::parser::{AggregateExpr, LabelModifier};
+use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
 use crate::grouping::{KeyTable, LabelSubset};
 use crate::value::{Series, Value};
 
-/// Evaluates an aggregation over all steps.
-pub fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Value> {
+/// Evaluates an aggregation (`node`, which is `a`) over all steps.
+pub fn eval(ev: &Evaluator<'_>, node: &Expr, a: &AggregateExpr) -> EvalResult<Value> {
     let op = a.op.id();
     let subset = grouping_of(a.modifier.as_ref());
     if op == T_COUNT_VALUES {
@@ -40,7 +40,8 @@ pub fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Value> {
         }
         _ => None,
     };
-    let input = ev.eval_vector(&a.expr)?;
+    let mut input = ev.eval_vector(&a.expr)?;
+    histogram_inputs(ev, node, a, &mut input)?;
     let groups = Groups::new(&input, subset);
     let out = match (op, param) {
         (T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO, Some((k, node))) => {
@@ -69,6 +70,42 @@ pub fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Value> {
         }
     };
     Ok(Value::Vector(out))
+}
+
+/// Native-histogram samples in an aggregation's input, as Prometheus treats
+/// them: `count` and `group` count them (as placeholders, their values unused),
+/// the float-only aggregations skip them with an info, `sum`, `avg`, `limitk`
+/// and `limit_ratio` (which compute or pass on histograms) are refused.
+fn histogram_inputs(
+    ev: &Evaluator<'_>,
+    node: &Expr,
+    a: &AggregateExpr,
+    input: &mut Vec<Series>,
+) -> EvalResult<()> {
+    if !crate::histograms::any(input) {
+        return Ok(());
+    }
+    let op = a.op.id();
+    match op {
+        T_COUNT | T_GROUP => {
+            input
+                .iter_mut()
+                .for_each(crate::histograms::into_placeholders);
+            Ok(())
+        }
+        T_MIN | T_MAX | T_STDDEV | T_STDVAR | T_QUANTILE | T_TOPK | T_BOTTOMK => {
+            crate::histograms::drop_all(input);
+            let text = crate::histograms::ignored_in_aggregation(&a.op.to_string());
+            // Prometheus points at the aggregated expression, for topk/bottomk at the whole.
+            if matches!(op, T_TOPK | T_BOTTOMK) {
+                ev.info(&text, node);
+            } else {
+                ev.info(&text, &a.expr);
+            }
+            Ok(())
+        }
+        _ => Err(crate::histograms::unsupported(&format!("{}()", a.op))),
+    }
 }
 
 /// The label subset `by (...)`/`without (...)` groups on; none means one group.
@@ -117,6 +154,7 @@ impl<'a> Groups<'a> {
             .map(|(g, (samples, drop_name))| Series {
                 labels: self.labels(g),
                 samples,
+                histograms: Vec::new(),
                 drop_name,
             })
             .collect()

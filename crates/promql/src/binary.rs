@@ -15,7 +15,7 @@ use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
     T_MUL, T_NEQ, T_POW, T_SUB,
 };
-use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
+use promql_parser::parser::{BinModifier, BinaryExpr, Expr, LabelModifier, VectorMatchCardinality};
 
 use crate::error::{EvalError, EvalResult};
 use crate::eval::Evaluator;
@@ -218,8 +218,8 @@ impl Matching {
     }
 }
 
-/// Evaluates a binary expression over all steps.
-pub fn eval(ev: &Evaluator<'_>, b: &BinaryExpr) -> EvalResult<Value> {
+/// Evaluates a binary expression (`node`, which is `b`) over all steps.
+pub fn eval(ev: &Evaluator<'_>, node: &Expr, b: &BinaryExpr) -> EvalResult<Value> {
     let op = Op::from_token(b.op.id())
         .ok_or_else(|| EvalError::exec(format!("operator \"{}\" is not supported", b.op)))?;
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
@@ -229,10 +229,12 @@ pub fn eval(ev: &Evaluator<'_>, b: &BinaryExpr) -> EvalResult<Value> {
         (Value::Scalar(l), Value::Scalar(r)) if !op.is_set() => Ok(Value::Scalar(
             l.iter().zip(&r).map(|(&x, &y)| op.apply(x, y)).collect(),
         )),
-        (Value::Vector(v), Value::Scalar(s)) if !op.is_set() => {
+        (Value::Vector(mut v), Value::Scalar(s)) if !op.is_set() => {
+            histograms_by_scalar(ev, node, b, &mut v, &s, false);
             vector_scalar(ev, op, v, &s, false, return_bool).map(Value::Vector)
         }
-        (Value::Scalar(s), Value::Vector(v)) if !op.is_set() => {
+        (Value::Scalar(s), Value::Vector(mut v)) if !op.is_set() => {
+            histograms_by_scalar(ev, node, b, &mut v, &s, true);
             vector_scalar(ev, op, v, &s, true, return_bool).map(Value::Vector)
         }
         (Value::Vector(l), Value::Vector(r)) => {
@@ -240,6 +242,11 @@ pub fn eval(ev: &Evaluator<'_>, b: &BinaryExpr) -> EvalResult<Value> {
             let out = if op.is_set() {
                 set::eval(ev, op, l, r, &m)?
             } else {
+                // Prometheus adds, subtracts, compares and scales histograms
+                // between vectors; not done here yet.
+                let what = format!("binary operator \"{}\" between vectors", b.op);
+                crate::histograms::reject(&l, &what)?;
+                crate::histograms::reject(&r, &what)?;
                 matching::eval(ev, op, l, r, &m, return_bool)?
             };
             Ok(Value::Vector(out))
@@ -296,12 +303,66 @@ fn vector_scalar(
             relabeled |= drop_metadata(ev, s);
         }
     }
-    v.retain(|s| !s.samples.is_empty());
+    v.retain(|s| !s.is_empty());
     // Only series whose labels changed can collide now.
     if relabeled || mixed_marks == [true; 2] {
         ev.dedup(v)
     } else {
         Ok(v)
+    }
+}
+
+/// The histogram samples of a vector/scalar operation (`swap`: the scalar is
+/// on the left), as Prometheus's `vectorElemBinop` treats them: `h * s`,
+/// `s * h` and `h / s` scale the histogram (the result compacted, the name
+/// dropped); every other operator drops the sample with an info. The float
+/// samples, the name and empty series are left to [`vector_scalar`].
+fn histograms_by_scalar(
+    ev: &Evaluator<'_>,
+    node: &Expr,
+    b: &BinaryExpr,
+    v: &mut [Series],
+    scalar: &[f64],
+    swap: bool,
+) {
+    let op = Op::from_token(b.op.id());
+    let scales = match op {
+        Some(Op::Mul) => true,
+        Some(Op::Div) => !swap,
+        _ => false,
+    };
+    let steps = ev.steps;
+    let n = steps.len();
+    let mut incompatible = false;
+    for s in v.iter_mut().filter(|s| !s.histograms.is_empty()) {
+        if !scales {
+            incompatible = true;
+            s.histograms.clear();
+            continue;
+        }
+        s.histograms.retain_mut(|p| {
+            let Some(&x) = step_of(&steps, p.t, n).and_then(|i| scalar.get(i)) else {
+                return false;
+            };
+            let mut h = (*p.h).clone();
+            if op == Some(Op::Mul) {
+                h.mul(x);
+            } else {
+                h.div(x);
+            }
+            h.compact(0);
+            p.h = std::sync::Arc::new(h);
+            true
+        });
+    }
+    if incompatible {
+        let (l, r) = if swap {
+            ("float", "histogram")
+        } else {
+            ("histogram", "float")
+        };
+        let text = crate::histograms::incompatible_in_binop(l, &b.op.to_string(), r);
+        ev.info(&text, node);
     }
 }
 

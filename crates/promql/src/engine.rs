@@ -109,11 +109,21 @@ impl Engine {
             Value::Vector(v) => QueryValue::Vector(
                 v.into_iter()
                     .filter_map(|s| {
+                        // One step: at most one sample, of either kind.
+                        if let Some(h) = s.histograms.first() {
+                            return Some(VectorSample {
+                                labels: s.labels,
+                                t: h.t,
+                                v: 0.0,
+                                h: Some(h.h.clone()),
+                            });
+                        }
                         let p = s.samples.first()?;
                         Some(VectorSample {
                             labels: s.labels,
                             t: p.t,
                             v: p.v,
+                            h: None,
                         })
                     })
                     .collect(),
@@ -178,7 +188,7 @@ impl Engine {
                     .map(|(i, x)| Sample::new(steps.at(i), *x))
                     .collect(),
             )],
-            Value::Vector(v) => v.into_iter().filter(|s| !s.samples.is_empty()).collect(),
+            Value::Vector(v) => v.into_iter().filter(|s| !s.is_empty()).collect(),
             other => {
                 return Err(EvalError::Parse(format!(
                     "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",

@@ -225,14 +225,24 @@ pub struct ByStep {
 }
 
 impl ByStep {
-    /// Regroups `series` (whose samples are stamped with times of `steps`).
+    /// Regroups the float samples of `series` (stamped with times of `steps`).
     /// Samples at other times are left out.
     pub fn new(series: &[Series], steps: &Steps) -> Self {
+        Self::build(series, steps, false)
+    }
+
+    /// Regroups the samples of both kinds: histogram `j` of a series is entry
+    /// `samples.len() + j` (for operators that treat samples as opaque).
+    pub fn new_all(series: &[Series], steps: &Steps) -> Self {
+        Self::build(series, steps, true)
+    }
+
+    fn build(series: &[Series], steps: &Steps, hists: bool) -> Self {
         let n = steps.len();
         let mut counts = vec![0usize; n + 1];
         for s in series {
-            for p in &s.samples {
-                if let Some(i) = step_of(steps, p.t, n) {
+            for t in sample_times(s, hists) {
+                if let Some(i) = step_of(steps, t, n) {
                     counts[i + 1] += 1;
                 }
             }
@@ -249,8 +259,8 @@ impl ByStep {
             counts[n]
         ];
         for (si, s) in series.iter().enumerate() {
-            for (pi, p) in s.samples.iter().enumerate() {
-                if let Some(i) = step_of(steps, p.t, n) {
+            for (pi, t) in sample_times(s, hists).enumerate() {
+                if let Some(i) = step_of(steps, t, n) {
                     entries[fill[i]] = At {
                         series: si as u32,
                         sample: pi as u32,
@@ -277,6 +287,12 @@ impl ByStep {
     pub fn total(&self) -> usize {
         self.entries.len()
     }
+}
+
+/// The times of `s`'s float samples, then (with `hists`) of its histogram samples.
+fn sample_times(s: &Series, hists: bool) -> impl Iterator<Item = model::Timestamp> + '_ {
+    let h = if hists { &s.histograms[..] } else { &[] };
+    s.samples.iter().map(|p| p.t).chain(h.iter().map(|p| p.t))
 }
 
 /// The index of step time `t`, when it is one of the `n` steps.

@@ -10,6 +10,7 @@
 //! Helpers the operators share (numbers, strings and times as Go prints them
 //! come from the `gofmt` crate):
 //! - [`labels_string`]: label sets as Prometheus (Go) prints them;
+//! - `histograms`: finding, dropping and refusing native-histogram samples;
 //! - [`stats`]: Kahan summation, the overflow-safe mean, the φ-quantile, NaN-last order.
 
 pub mod aggregate;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod eval;
 pub mod functions;
 pub mod grouping;
+pub(crate) mod histograms;
 pub(crate) mod labels_string;
 pub mod parse;
 pub mod promqltest;

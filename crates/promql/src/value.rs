@@ -1,7 +1,9 @@
 //! What expressions evaluate to: scalars, strings, instant vectors and range
 //! vectors, each held over all the steps of an evaluation at once.
 
-use model::{Labels, Sample, Timestamp};
+use std::sync::Arc;
+
+use model::{FloatHistogram, HistogramSample, Labels, Sample, Timestamp};
 
 /// The evaluation times of a query: `start, start + step, ..., end` (inclusive).
 /// An instant query is one step (`start == end`).
@@ -58,26 +60,48 @@ impl Steps {
 }
 
 /// One series: its labels and samples in time order. In an instant vector held
-/// over steps, the samples' times are step times (one per step at most); in a
-/// range vector they are the raw sample times.
+/// over steps, the samples' times are step times (one per step at most, float
+/// or histogram); in a range vector they are the raw sample times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Its labels.
     pub labels: Labels,
-    /// Samples, oldest first.
+    /// Float samples, oldest first.
     pub samples: Vec<Sample>,
+    /// Native-histogram samples, oldest first (never at a float sample's time).
+    pub histograms: Vec<HistogramSample>,
     /// With delayed name removal: `__name__` is still in `labels` but goes at the end.
     pub drop_name: bool,
 }
 
 impl Series {
-    /// A series with samples.
+    /// A series with float samples.
     pub fn new(labels: Labels, samples: Vec<Sample>) -> Self {
         Series {
             labels,
             samples,
+            histograms: Vec::new(),
             drop_name: false,
         }
+    }
+
+    /// A series with samples of both kinds.
+    pub fn with_histograms(
+        labels: Labels,
+        samples: Vec<Sample>,
+        histograms: Vec<HistogramSample>,
+    ) -> Self {
+        Series {
+            labels,
+            samples,
+            histograms,
+            drop_name: false,
+        }
+    }
+
+    /// No sample of either kind.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.histograms.is_empty()
     }
 }
 
@@ -114,8 +138,10 @@ pub struct VectorSample {
     pub labels: Labels,
     /// Evaluation time, ms.
     pub t: Timestamp,
-    /// Value.
+    /// Value (0 for a histogram sample).
     pub v: f64,
+    /// The histogram, when this is a histogram sample.
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// The result of a query, as the HTTP API returns it.

@@ -30,6 +30,8 @@ pub(super) fn eval(ev: &Evaluator<'_>, a: &AggregateExpr) -> EvalResult<Vec<Seri
         )));
     }
     let input = ev.eval_vector(&a.expr)?;
+    // Prometheus counts histograms by their printed form; not done here yet.
+    crate::histograms::reject(&input, "count_values()")?;
 
     // The value label replaces any label of that name before grouping; with
     // `without` it is dropped again when listed there (or when it is `__name__`).

@@ -152,6 +152,7 @@ pub(super) fn eval(
                 Series {
                     labels: s.labels.clone(),
                     samples: vec![s.samples[a.sample as usize]],
+                    histograms: Vec::new(),
                     drop_name: s.drop_name,
                 }
             })
@@ -170,6 +171,7 @@ pub(super) fn eval(
             (!samples.is_empty()).then(|| Series {
                 labels: s.labels.clone(),
                 samples,
+                histograms: Vec::new(),
                 drop_name: s.drop_name,
             })
         })

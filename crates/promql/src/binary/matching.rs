@@ -120,6 +120,7 @@ pub(super) fn eval(
         .map(|o| Series {
             labels: o.labels,
             samples: o.samples,
+            histograms: Vec::new(),
             drop_name: drop_flag,
         })
         .collect())

@@ -1,7 +1,8 @@
 //! `and`, `or`, `unless`: per step, a left-hand sample is kept (`and`) or
 //! dropped (`unless`) when some right-hand sample at that step has its match
 //! signature; `or` adds the right-hand samples whose signature no left-hand
-//! sample has at that step. Samples keep their series' labels.
+//! sample has at that step. Samples keep their series' labels; histogram
+//! samples take part as float ones do.
 
 use super::{Matching, Op};
 use crate::error::EvalResult;
@@ -28,8 +29,8 @@ pub(super) fn eval(
     let steps = ev.steps;
     let n = steps.len();
     let (lsig, rsig, nsig) = m.signatures(&lhs, &rhs);
-    let lsteps = ByStep::new(&lhs, &steps);
-    let rsteps = ByStep::new(&rhs, &steps);
+    let lsteps = ByStep::new_all(&lhs, &steps);
+    let rsteps = ByStep::new_all(&rhs, &steps);
 
     // `present[sig] == stamp`: the signature occurs on the probed side at this step.
     let mut present = vec![0u32; nsig];
@@ -40,7 +41,7 @@ pub(super) fn eval(
     };
     let mut keep: Vec<Vec<bool>> = filtered
         .iter()
-        .map(|s| vec![false; s.samples.len()])
+        .map(|s| vec![false; s.samples.len() + s.histograms.len()])
         .collect();
     let want_present = op == Op::And;
     for i in 0..n {
@@ -63,9 +64,11 @@ pub(super) fn eval(
         _ => (lhs, None),
     };
     for (mut s, k) in filtered_owned.into_iter().zip(keep) {
+        // Floats first, then histograms: `ByStep::new_all`'s numbering.
         let mut it = k.into_iter();
         s.samples.retain(|_| it.next().unwrap_or(false));
-        if !s.samples.is_empty() {
+        s.histograms.retain(|_| it.next().unwrap_or(false));
+        if !s.is_empty() {
             filtered_out.push(s);
         }
     }

@@ -8,6 +8,8 @@
 //! - [`selector`]: instant-vector and range-vector selectors, lookback, staleness;
 //! - [`subquery`]: subqueries and range arguments ([`RangeArg`]).
 
+#[cfg(test)]
+mod histogram_tests;
 mod selector;
 mod subquery;
 
@@ -15,7 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use model::{Labels, METRIC_NAME_LABEL, Sample, Timestamp};
+use model::{HistogramSample, Labels, METRIC_NAME_LABEL, Sample, Timestamp};
 use promql_parser::parser::{AtModifier, Expr, Offset};
 use storage::Queryable;
 
@@ -82,8 +84,8 @@ impl<'a> Evaluator<'a> {
                 let arg = self.range_arg(e)?;
                 Ok(Value::Matrix(arg.instant_matrix()))
             }
-            Expr::Aggregate(a) => crate::aggregate::eval(self, a),
-            Expr::Binary(b) => crate::binary::eval(self, b),
+            Expr::Aggregate(a) => crate::aggregate::eval(self, e, a),
+            Expr::Binary(b) => crate::binary::eval(self, e, b),
             Expr::Call(c) => crate::functions::call(self, c),
             Expr::Extension(_) => Err(EvalError::exec("extension expressions are not supported")),
         }
@@ -145,6 +147,10 @@ impl<'a> Evaluator<'a> {
             Value::Vector(mut v) => {
                 for s in &mut v {
                     s.samples.iter_mut().for_each(|p| p.v = -p.v);
+                    for h in &mut s.histograms {
+                        // Prometheus's `Mul(-1)`: the result is a gauge histogram.
+                        std::sync::Arc::make_mut(&mut h.h).mul(-1.0);
+                    }
                     self.drop_name(s);
                 }
                 Ok(Value::Vector(self.dedup(v)?))
@@ -291,6 +297,7 @@ pub(crate) fn dedup_series(v: Vec<Series>) -> EvalResult<Vec<Series>> {
         match index.get(&key) {
             Some(&i) => {
                 out[i].samples.extend(s.samples);
+                out[i].histograms.extend(s.histograms);
                 merged.push(i);
             }
             None => {
@@ -302,13 +309,30 @@ pub(crate) fn dedup_series(v: Vec<Series>) -> EvalResult<Vec<Series>> {
     merged.sort_unstable();
     merged.dedup();
     for i in merged {
-        let samples = &mut out[i].samples;
-        samples.sort_by_key(|p| p.t);
-        if samples.windows(2).any(|w| w[0].t == w[1].t) {
+        let s = &mut out[i];
+        s.samples.sort_by_key(|p| p.t);
+        s.histograms.sort_by_key(|h| h.t);
+        if s.samples.windows(2).any(|w| w[0].t == w[1].t)
+            || s.histograms.windows(2).any(|w| w[0].t == w[1].t)
+            || share_a_time(&s.samples, &s.histograms)
+        {
             return Err(duplicate_labelset());
         }
     }
     Ok(out)
+}
+
+/// True when a float and a histogram sample (both sorted by time) have one time.
+fn share_a_time(floats: &[Sample], hists: &[HistogramSample]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < floats.len() && j < hists.len() {
+        match floats[i].t.cmp(&hists[j].t) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 /// Prometheus's error for two samples with one label set at one step.
@@ -335,14 +359,45 @@ pub(crate) fn finish_names(v: Vec<Series>) -> EvalResult<Vec<Series>> {
     dedup_series(cleaned)
 }
 
-/// The sample an instant selector sees at `ref_t` in `samples` (sorted): the
-/// newest in `(ref_t - lookback, ref_t]`, unless it is a staleness marker.
-pub(crate) fn lookback_sample(
-    samples: &[Sample],
+/// The sample an instant selector picks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Picked<'a> {
+    /// A float sample.
+    Float(Sample),
+    /// A histogram sample.
+    Histogram(&'a HistogramSample),
+}
+
+impl Picked<'_> {
+    /// The sample's own time.
+    pub fn t(&self) -> Timestamp {
+        match self {
+            Picked::Float(s) => s.t,
+            Picked::Histogram(h) => h.t,
+        }
+    }
+}
+
+/// The sample an instant selector sees at `ref_t` in a series (both kinds sorted
+/// by time): the newest of either kind in `(ref_t - lookback, ref_t]`, unless it
+/// is a staleness marker (a stale float, or a histogram whose sum is one).
+pub(crate) fn lookback_point<'a>(
+    floats: &[Sample],
+    hists: &'a [HistogramSample],
     ref_t: Timestamp,
     lookback: i64,
-) -> Option<Sample> {
-    let idx = samples.partition_point(|s| s.t <= ref_t);
-    let s = samples.get(idx.checked_sub(1)?)?;
-    (s.t > ref_t.saturating_sub(lookback) && !model::is_stale_nan(s.v)).then_some(*s)
+) -> Option<Picked<'a>> {
+    let f = floats[..floats.partition_point(|s| s.t <= ref_t)].last();
+    let h = hists[..hists.partition_point(|s| s.t <= ref_t)].last();
+    let picked = match (f, h) {
+        (Some(f), Some(h)) if h.t > f.t => Picked::Histogram(h),
+        (Some(f), _) => Picked::Float(*f),
+        (None, Some(h)) => Picked::Histogram(h),
+        (None, None) => return None,
+    };
+    let stale = match picked {
+        Picked::Float(s) => model::is_stale_nan(s.v),
+        Picked::Histogram(h) => h.h.is_stale(),
+    };
+    (picked.t() > ref_t.saturating_sub(lookback) && !stale).then_some(picked)
 }

@@ -1,16 +1,16 @@
 //! Selectors: read storage once for all steps, then pick per step.
 //!
-//! An instant-vector selector at time `t` takes each series' newest sample in
-//! `(t - lookback, t]` unless it is a staleness marker; a range-vector selector
-//! takes the samples in `(t - range, t]` without staleness markers. `offset`
-//! moves `t` back; `@` pins it.
+//! An instant-vector selector at time `t` takes each series' newest sample (float
+//! or histogram) in `(t - lookback, t]` unless it is a staleness marker; a
+//! range-vector selector takes the samples of both kinds in `(t - range, t]`
+//! without staleness markers. `offset` moves `t` back; `@` pins it.
 
-use model::{Matcher, Sample, Timestamp, is_stale_nan};
+use model::{HistogramSample, Matcher, Sample, Timestamp, is_stale_nan};
 use promql_parser::parser::{MatrixSelector, VectorSelector};
 use storage::SelectHints;
 
 use super::subquery::RangeArg;
-use super::{Evaluator, duration_ms, lookback_sample, offset_ms};
+use super::{Evaluator, Picked, duration_ms, lookback_point, offset_ms};
 use crate::error::{EvalError, EvalResult};
 use crate::parse::selector_matchers;
 use crate::value::{Series, Value};
@@ -46,7 +46,7 @@ pub(crate) fn select(
     let series = querier
         .select(&hints, matchers)
         .map_err(|e| EvalError::Storage(format!("expanding series: {e}")))?;
-    ev.add_samples(series.iter().map(|s| s.samples.len()).sum())?;
+    ev.add_samples(series.iter().map(storage::Series::len).sum())?;
     Ok(series)
 }
 
@@ -65,13 +65,18 @@ pub(crate) fn eval_vector_selector(ev: &Evaluator<'_>, vs: &VectorSelector) -> E
     let mut out = Vec::with_capacity(raw.len());
     for s in raw {
         let mut points = Vec::new();
+        let mut hists = Vec::new();
         for (i, ref_t) in ref_times(ev, offset, at).enumerate() {
-            if let Some(p) = lookback_sample(&s.samples, ref_t, lookback) {
-                points.push(Sample::new(ev.steps.at(i), p.v));
+            match lookback_point(&s.samples, &s.histograms, ref_t, lookback) {
+                Some(Picked::Float(p)) => points.push(Sample::new(ev.steps.at(i), p.v)),
+                Some(Picked::Histogram(h)) => {
+                    hists.push(HistogramSample::new(ev.steps.at(i), h.h.clone()));
+                }
+                None => {}
             }
         }
-        if !points.is_empty() {
-            out.push(Series::new(s.labels, points));
+        if !points.is_empty() || !hists.is_empty() {
+            out.push(Series::with_histograms(s.labels, points, hists));
         }
     }
     Ok(Value::Vector(out))
@@ -97,8 +102,8 @@ pub(crate) fn select_sample_times(
         let points: Vec<Sample> = ref_times(ev, offset, at)
             .enumerate()
             .filter_map(|(i, ref_t)| {
-                let p = lookback_sample(&s.samples, ref_t, lookback)?;
-                Some(Sample::new(ev.steps.at(i), p.t as f64))
+                let p = lookback_point(&s.samples, &s.histograms, ref_t, lookback)?;
+                Some(Sample::new(ev.steps.at(i), p.t() as f64))
             })
             .collect();
         if !points.is_empty() {
@@ -129,9 +134,10 @@ pub(crate) fn eval_matrix_selector(
         .into_iter()
         .map(|mut s| {
             s.samples.retain(|p| !is_stale_nan(p.v));
-            Series::new(s.labels, s.samples)
+            s.histograms.retain(|h| !h.h.is_stale());
+            Series::with_histograms(s.labels, s.samples, s.histograms)
         })
-        .filter(|s| !s.samples.is_empty())
+        .filter(|s| !s.is_empty())
         .collect();
     Ok(RangeArg {
         series,

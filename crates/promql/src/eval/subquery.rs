@@ -1,7 +1,9 @@
 //! Range arguments: the raw series of a matrix selector or a subquery, and the
 //! `(end - range, end]` window each step of the enclosing evaluation sees.
 
-use model::{Sample, Timestamp};
+use std::sync::Arc;
+
+use model::{CounterResetHint, HistogramSample, Sample, Timestamp};
 use promql_parser::parser::SubqueryExpr;
 
 use super::{Evaluator, duration_ms, offset_ms};
@@ -32,24 +34,30 @@ pub struct Window<'s> {
     pub start: Timestamp,
     /// Inclusive end of the window, ms.
     pub end: Timestamp,
-    /// The samples in `(start, end]`.
+    /// The float samples in `(start, end]`.
     pub samples: &'s [Sample],
+    /// The histogram samples in `(start, end]`.
+    pub histograms: &'s [HistogramSample],
 }
 
 impl RangeArg {
     /// The windows of `series` for every step, including empty ones.
     pub fn windows<'s>(&'s self, series: &'s Series) -> impl Iterator<Item = Window<'s>> + 's {
         let samples = &series.samples[..];
+        let hists = &series.histograms[..];
         self.ends.iter().enumerate().map(move |(i, &end)| {
             let start = end.saturating_sub(self.range);
             let lo = samples.partition_point(|p| p.t <= start);
             let hi = samples.partition_point(|p| p.t <= end);
+            let hlo = hists.partition_point(|p| p.t <= start);
+            let hhi = hists.partition_point(|p| p.t <= end);
             Window {
                 step: i,
                 t: self.steps.at(i),
                 start,
                 end,
                 samples: &samples[lo..hi.max(lo)],
+                histograms: &hists[hlo..hhi.max(hlo)],
             }
         })
     }
@@ -60,9 +68,13 @@ impl RangeArg {
         let mut out = Vec::new();
         for s in &self.series {
             if let Some(w) = self.windows(s).next()
-                && !w.samples.is_empty()
+                && (!w.samples.is_empty() || !w.histograms.is_empty())
             {
-                out.push(Series::new(s.labels.clone(), w.samples.to_vec()));
+                out.push(Series::with_histograms(
+                    s.labels.clone(),
+                    w.samples.to_vec(),
+                    w.histograms.to_vec(),
+                ));
             }
         }
         out
@@ -101,7 +113,12 @@ pub(crate) fn eval_subquery(ev: &Evaluator<'_>, sq: &SubqueryExpr) -> EvalResult
         Vec::new()
     } else {
         match inner.eval(&sq.expr)? {
-            Value::Vector(v) => v,
+            Value::Vector(mut v) => {
+                for s in &mut v {
+                    forget_counter_reset_hints(&mut s.histograms);
+                }
+                v
+            }
             Value::Scalar(vals) => vec![Series::new(
                 model::Labels::empty(),
                 vals.iter()
@@ -123,4 +140,19 @@ pub(crate) fn eval_subquery(ev: &Evaluator<'_>, sq: &SubqueryExpr) -> EvalResult
         ends,
         steps: ev.steps,
     })
+}
+
+/// Prometheus sets the `reset`/`not_reset` hints of a subquery's histograms to
+/// `unknown`: the subquery may skip or repeat the samples the hints relate to.
+fn forget_counter_reset_hints(hists: &mut [HistogramSample]) {
+    for h in hists {
+        if matches!(
+            h.h.counter_reset_hint,
+            CounterResetHint::Reset | CounterResetHint::NotReset
+        ) {
+            let mut copy = (*h.h).clone();
+            copy.counter_reset_hint = CounterResetHint::Unknown;
+            h.h = Arc::new(copy);
+        }
+    }
 }

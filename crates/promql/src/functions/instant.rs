@@ -52,7 +52,7 @@ pub fn call(ev: &Evaluator<'_>, c: &Call) -> EvalResult<Value> {
         "histogram_quantiles" => histogram::quantiles(ev, &args),
         "histogram_fraction" => histogram::fraction(ev, &args),
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
-        | "histogram_stdvar" => histogram::native_only(ev, &args),
+        | "histogram_stdvar" => histogram::native_only(ev, name, &args),
         "vector" => misc::vector(ev, &args),
         "scalar" => misc::scalar(ev, &args),
         "absent" => misc::absent(ev, &args),
@@ -88,9 +88,10 @@ fn at_step(values: &[f64], i: usize) -> f64 {
     values.get(i).copied().unwrap_or(f64::NAN)
 }
 
-/// Applies `f(step index, value)` to every sample of the vector argument; a
-/// `None` drops the sample. The metric name is dropped, as every function that
-/// computes a new value does.
+/// Applies `f(step index, value)` to every float sample of the vector argument;
+/// a `None` drops the sample, and histogram samples are dropped (as Prometheus's
+/// float functions skip them). The metric name is dropped, as every function
+/// that computes a new value does.
 fn map_samples(
     ev: &Evaluator<'_>,
     v: Vec<Series>,
@@ -98,6 +99,7 @@ fn map_samples(
 ) -> EvalResult<Value> {
     let mut out = Vec::with_capacity(v.len());
     for mut s in v {
+        s.histograms.clear();
         s.samples = s
             .samples
             .iter()

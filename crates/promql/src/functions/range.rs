@@ -1,10 +1,13 @@
-//! Functions of a range vector, for float samples.
+//! Functions of a range vector.
 //!
 //! Each function is one computation over the samples of one series in one
 //! step's window `(end - range, end]`. This file walks every series' windows
-//! once over all steps (two indexes that only move forward), evaluates the
-//! scalar arguments once, names the output series, and raises the
-//! annotations and errors Prometheus raises. The computations live in:
+//! once over all steps (two indexes per sample kind that only move forward),
+//! evaluates the scalar arguments once, names the output series, and raises the
+//! annotations and errors Prometheus raises. Windows holding native histograms
+//! are handled here: counted, picked (`last_over_time`, `first_over_time`),
+//! left out of float-only functions with Prometheus's info, or refused where
+//! Prometheus computes on histograms. The float computations live in:
 //!
 //! - [`rate`] has `rate`, `increase`, `delta` (extrapolated), `irate`, `idelta`;
 //! - [`over_time`] has the `*_over_time` aggregations, `changes`, `resets`;
@@ -21,13 +24,14 @@ mod smoothing;
 use std::collections::HashSet;
 
 use gofmt::quote;
-use model::{Sample, Timestamp};
+use model::{HistogramSample, Sample, Timestamp};
 use promql_parser::parser::{Call, Expr};
 
 use crate::annotations::invalid_quantile;
 use crate::error::{EvalError, EvalResult};
 use crate::eval::{Evaluator, RangeArg, duplicate_labelset};
 use crate::functions::absent;
+use crate::histograms;
 use crate::value::{Series, Value};
 
 /// A range-vector function.
@@ -120,6 +124,23 @@ impl Func {
     fn uses_step_time(self) -> bool {
         self == Func::PredictLinear
     }
+
+    /// Functions Prometheus computes from histogram samples too, and this
+    /// engine does not yet.
+    fn computes_histograms(self) -> bool {
+        matches!(
+            self,
+            Func::Rate
+                | Func::Increase
+                | Func::Delta
+                | Func::Irate
+                | Func::Idelta
+                | Func::Sum
+                | Func::Avg
+                | Func::Changes
+                | Func::Resets
+        )
+    }
 }
 
 /// What one step's computation sees.
@@ -196,11 +217,39 @@ fn eval_windows(
     for s in input {
         ev.check_deadline()?;
         let mut points: Vec<Sample> = Vec::new();
+        let mut hists: Vec<HistogramSample> = Vec::new();
         let mut walker = Walker::new(&s.samples, range);
+        let mut hwalker = Walker::new(&s.histograms, range);
         // With `@` every step sees the same window: compute it once.
         let mut cache: Option<(CacheKey, Option<f64>)> = None;
+        let mut mixed_noted = false;
         for (step, &end) in ends.iter().enumerate() {
             let (lo, hi) = walker.advance(end);
+            let (hlo, hhi) = hwalker.advance(end);
+            if hlo < hhi {
+                let w = MixedWin {
+                    floats: &s.samples[lo..hi.max(lo)],
+                    hists: &s.histograms[hlo..hhi],
+                    t: steps.at(step),
+                };
+                match with_histograms(func, &w, name_of(c))? {
+                    Mixed::Float(v) => {
+                        points.push(Sample::new(w.t, v));
+                        continue;
+                    }
+                    Mixed::Histogram(h) => {
+                        hists.push(h);
+                        continue;
+                    }
+                    Mixed::FloatsOnly if lo < hi && !mixed_noted => {
+                        // Once per series: the text names the series' metric.
+                        mixed_noted = true;
+                        let name = s.labels.metric_name().unwrap_or("");
+                        ev.info(&histograms::ignored_in_mixed_range(name), &c.args.args[0]);
+                    }
+                    Mixed::FloatsOnly => {}
+                }
+            }
             if lo >= hi {
                 continue;
             }
@@ -248,7 +297,7 @@ fn eval_windows(
                 points.push(Sample::new(t, v));
             }
         }
-        if points.is_empty() {
+        if points.is_empty() && hists.is_empty() {
             continue;
         }
         if matches!(func, Func::Rate | Func::Increase) {
@@ -257,6 +306,7 @@ fn eval_windows(
         let mut series = Series {
             labels: s.labels,
             samples: points,
+            histograms: hists,
             drop_name: s.drop_name,
         };
         if !func.keeps_name() {
@@ -277,6 +327,59 @@ fn eval_windows(
         return Err(duplicate_labelset());
     }
     Ok(out)
+}
+
+/// A window holding histogram samples.
+struct MixedWin<'a> {
+    floats: &'a [Sample],
+    hists: &'a [HistogramSample],
+    /// The step's time, ms.
+    t: Timestamp,
+}
+
+/// What a window with histogram samples gives.
+enum Mixed {
+    /// This float.
+    Float(f64),
+    /// This histogram.
+    Histogram(HistogramSample),
+    /// The function's result over the floats alone (histograms ignored).
+    FloatsOnly,
+}
+
+/// `name()`, for messages.
+fn name_of(c: &Call) -> String {
+    format!("{}()", c.func.name)
+}
+
+/// A window with histogram samples, as Prometheus treats one: counted and
+/// timed with the floats, picked by `last_over_time`/`first_over_time`, left
+/// out of the float-only functions, refused where Prometheus would compute on
+/// them (not implemented here yet).
+fn with_histograms(func: Func, w: &MixedWin<'_>, name: String) -> EvalResult<Mixed> {
+    let (Some(hf), Some(hl)) = (w.hists.first(), w.hists.last()) else {
+        return Ok(Mixed::FloatsOnly);
+    };
+    if func.computes_histograms() {
+        return Err(histograms::unsupported(&name));
+    }
+    let (ff, fl) = (w.floats.first(), w.floats.last());
+    let at = |h: &HistogramSample| HistogramSample::new(w.t, h.h.clone());
+    Ok(match func {
+        Func::Count => Mixed::Float((w.floats.len() + w.hists.len()) as f64),
+        Func::Present | Func::Absent => Mixed::Float(1.0),
+        Func::TsOfFirst => Mixed::Float(ff.map_or(hf.t, |f| f.t.min(hf.t)) as f64 / 1000.0),
+        Func::TsOfLast => Mixed::Float(fl.map_or(hl.t, |f| f.t.max(hl.t)) as f64 / 1000.0),
+        Func::Last => match fl {
+            Some(f) if f.t > hl.t => Mixed::Float(f.v),
+            _ => Mixed::Histogram(at(hl)),
+        },
+        Func::First => match ff {
+            Some(f) if f.t < hf.t => Mixed::Float(f.v),
+            _ => Mixed::Histogram(at(hf)),
+        },
+        _ => Mixed::FloatsOnly,
+    })
 }
 
 /// Identifies a computation's inputs, to reuse the result for the next step.
@@ -354,9 +457,11 @@ fn absent_over_time(ev: &Evaluator<'_>, node: &Expr, arg: &RangeArg) -> EvalResu
     for s in &arg.series {
         ev.check_deadline()?;
         let mut walker = Walker::new(&s.samples, arg.range);
+        let mut hwalker = Walker::new(&s.histograms, arg.range);
         for (step, &end) in arg.ends.iter().enumerate() {
             let (lo, hi) = walker.advance(end);
-            present[step] |= lo < hi;
+            let (hlo, hhi) = hwalker.advance(end);
+            present[step] |= lo < hi || hlo < hhi;
         }
     }
     Ok(absent::series(&present, &arg.steps, node))
@@ -391,11 +496,28 @@ mod test_samples {
     }
 }
 
+/// A sample of either kind, by its time.
+trait Timed {
+    fn time(&self) -> Timestamp;
+}
+
+impl Timed for Sample {
+    fn time(&self) -> Timestamp {
+        self.t
+    }
+}
+
+impl Timed for HistogramSample {
+    fn time(&self) -> Timestamp {
+        self.t
+    }
+}
+
 /// The windows of one series over steps whose ends do not decrease (they are
 /// step times minus a fixed offset, or one fixed time with `@`): both edges
 /// only move forward, so a series costs O(samples + steps).
-struct Walker<'a> {
-    samples: &'a [Sample],
+struct Walker<'a, T> {
+    samples: &'a [T],
     range: i64,
     /// Samples at or before the current window's (exclusive) start.
     lo: usize,
@@ -404,8 +526,8 @@ struct Walker<'a> {
     last_end: Timestamp,
 }
 
-impl<'a> Walker<'a> {
-    fn new(samples: &'a [Sample], range: i64) -> Self {
+impl<'a, T: Timed> Walker<'a, T> {
+    fn new(samples: &'a [T], range: i64) -> Self {
         Walker {
             samples,
             range,
@@ -425,10 +547,10 @@ impl<'a> Walker<'a> {
         self.last_end = end;
         let start = end.saturating_sub(self.range);
         let n = self.samples.len();
-        while self.hi < n && self.samples[self.hi].t <= end {
+        while self.hi < n && self.samples[self.hi].time() <= end {
             self.hi += 1;
         }
-        while self.lo < n && self.samples[self.lo].t <= start {
+        while self.lo < n && self.samples[self.lo].time() <= start {
             self.lo += 1;
         }
         (self.lo.min(self.hi), self.hi)

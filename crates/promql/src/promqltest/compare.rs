@@ -4,7 +4,7 @@
 use model::is_stale_nan;
 
 use super::case::{EvalCase, ExpectKind, RangeSpec, TextMatch};
-use super::series::SeqValue;
+use super::series::{HistogramValue, SeqValue};
 use crate::annotations::Annotations;
 use crate::error::EvalError;
 use crate::value::{QueryValue, Series, VectorSample};
@@ -147,13 +147,13 @@ pub fn compare_result(
         QueryValue::Matrix(m) => compare_matrix(case, m, times),
         QueryValue::Vector(v) => compare_vector(case, v),
         QueryValue::Scalar(_, v) => {
-            let Some(exp) = case.scalar else {
+            let Some(exp) = case.scalar.clone() else {
                 return Err(format!(
                     "expected vector or matrix result, but got scalar {v}"
                 ));
             };
             match exp {
-                SeqValue::Histogram => Err(format!("expected histogram but got scalar {v}")),
+                SeqValue::Histogram(_) => Err(format!("expected histogram but got scalar {v}")),
                 SeqValue::Float(e) if !almost_equal(e, *v, EPSILON) => {
                     Err(format!("expected scalar {e} but got {v}"))
                 }
@@ -192,8 +192,24 @@ fn compare_vector(case: &EvalCase, v: &[VectorSample]) -> Result<(), String> {
                 pos + 1
             ));
         }
+        if let Some(h) = &s.h {
+            return match exp.values.first() {
+                Some(SeqValue::Histogram(e)) if histograms_match(e, h) => Ok(()),
+                Some(SeqValue::Histogram(e)) => Err(format!(
+                    "expected histogram {} for {} but got {}",
+                    e.h.test_expression(),
+                    s.labels,
+                    h.test_expression()
+                )),
+                _ => Err(format!(
+                    "expected float value for {} but got histogram {}",
+                    s.labels,
+                    h.test_expression()
+                )),
+            };
+        }
         match exp.values.first() {
-            Some(SeqValue::Histogram) => {
+            Some(SeqValue::Histogram(_)) => {
                 return Err(format!(
                     "expected histogram for {} but got float value {}",
                     s.labels, s.v
@@ -247,6 +263,7 @@ fn compare_matrix(case: &EvalCase, m: &[Series], times: Option<RangeSpec>) -> Re
             ));
         };
         let mut want = Vec::new();
+        let mut want_h = Vec::new();
         for (i, e) in exp.values.iter().enumerate() {
             let t = times
                 .map(|r| r.start + i as i64 * r.step)
@@ -260,14 +277,27 @@ fn compare_matrix(case: &EvalCase, m: &[Series], times: Option<RangeSpec>) -> Re
                 })?;
             match e {
                 SeqValue::Float(v) => want.push((t, *v)),
-                SeqValue::Histogram => {
-                    return Err(format!(
-                        "expected a histogram point at t={t} for {}",
-                        s.labels
-                    ));
-                }
+                SeqValue::Histogram(h) => want_h.push((t, h)),
                 SeqValue::Omitted => {}
             }
+        }
+        if want_h.len() != s.histograms.len()
+            || want_h
+                .iter()
+                .zip(&s.histograms)
+                .any(|((t, e), got)| *t != got.t || !histograms_match(e, &got.h))
+        {
+            let got: Vec<String> = s
+                .histograms
+                .iter()
+                .map(|h| format!("{} @{}", h.h.test_expression(), h.t))
+                .collect();
+            return Err(format!(
+                "expected {} histogram points for {}, but they differ: got [{}]",
+                want_h.len(),
+                s.labels,
+                got.join(", ")
+            ));
         }
         if want.len() != s.samples.len() {
             return Err(format!(
@@ -304,6 +334,19 @@ fn compare_matrix(case: &EvalCase, m: &[Series], times: Option<RangeSpec>) -> Re
     Ok(())
 }
 
+/// A histogram result against an expected literal: equal after compaction, the
+/// counter-reset hint compared only when the literal wrote one out.
+fn histograms_match(exp: &HistogramValue, got: &model::FloatHistogram) -> bool {
+    let mut e = (*exp.h).clone();
+    let mut g = got.clone();
+    e.compact(0);
+    g.compact(0);
+    if !exp.hint_set {
+        g.counter_reset_hint = e.counter_reset_hint;
+    }
+    e.counter_reset_hint == g.counter_reset_hint && e.test_expression() == g.test_expression()
+}
+
 fn show_points(s: &Series) -> String {
     let pts: Vec<String> = s
         .samples
@@ -328,11 +371,20 @@ fn show_vector(v: &[VectorSample]) -> String {
 pub fn points_at(m: &[Series], t: i64) -> Vec<VectorSample> {
     m.iter()
         .filter_map(|s| {
+            if let Some(h) = s.histograms.iter().find(|h| h.t == t) {
+                return Some(VectorSample {
+                    labels: s.labels.clone(),
+                    t,
+                    v: 0.0,
+                    h: Some(h.h.clone()),
+                });
+            }
             let p = s.samples.iter().find(|p| p.t == t)?;
             Some(VectorSample {
                 labels: s.labels.clone(),
                 t,
                 v: p.v,
+                h: None,
             })
         })
         .collect()
@@ -379,11 +431,13 @@ mod tests {
                     labels: labels("b"),
                     t: 0,
                     v: b,
+                    h: None,
                 },
                 VectorSample {
                     labels: labels("a"),
                     t: 0,
                     v: a,
+                    h: None,
                 },
             ])
         };
@@ -394,6 +448,7 @@ mod tests {
             labels: labels("a"),
             t: 0,
             v: 1.0,
+            h: None,
         }]);
         assert!(compare_result(&c, &missing, None).is_err());
         // Order only matters with `ordered`.

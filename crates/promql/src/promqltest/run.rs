@@ -171,14 +171,17 @@ impl Runner {
         self.histogram_series.clear();
     }
 
-    /// Stores the float samples of a block; histogram slots keep their time
-    /// but are not stored (the engine has no native histograms).
+    /// Stores the samples of a block. The cases that read histogram series are
+    /// still skipped (the engine computes few things on histograms yet).
     fn load(&mut self, l: &Load) {
         self.histogram_series.extend(l.histogram_series());
         for (labels, values) in &l.series {
             for (k, v) in values.iter().enumerate() {
-                if let SeqValue::Float(f) = v {
-                    self.store.add(labels, k as i64 * l.interval, *f);
+                let t = k as i64 * l.interval;
+                match v {
+                    SeqValue::Float(f) => self.store.add(labels, t, *f),
+                    SeqValue::Histogram(h) => self.store.add_histogram(labels, t, &h.h),
+                    SeqValue::Omitted => {}
                 }
             }
         }

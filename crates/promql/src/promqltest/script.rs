@@ -75,7 +75,7 @@ impl Load {
     pub fn histogram_series(&self) -> BTreeSet<Labels> {
         let mut out = BTreeSet::new();
         for (labels, values) in &self.series {
-            if values.contains(&SeqValue::Histogram) {
+            if values.iter().any(SeqValue::is_histogram) {
                 out.insert(labels.clone());
             }
             let Some(name) = labels.metric_name() else {

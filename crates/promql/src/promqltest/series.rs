@@ -1,22 +1,42 @@
 //! Series descriptions (`metric{l="v"} 1 2+3x4 _ stale {{...}}`), numbers and
 //! durations as the test scripts write them.
 //!
-//! Native histogram literals are recognised only far enough to keep their
-//! slots: the engine has no histograms yet, so the runner skips the cases
-//! that expect them and loads only the float samples of a block.
+//! Native histogram literals (`{{...}}`, read by `model::histogram`) expand as
+//! Prometheus's grammar expands them: `{{h}}xN` repeats one histogram,
+//! `{{a}}+{{b}}xN` and `{{a}}-{{b}}xN` add or subtract `b` again at each slot.
+
+use std::sync::Arc;
 
 use gofmt::{parse_float, parse_int_base0};
-use model::{Labels, stale_nan};
+use model::histogram::{ParsedHistogram, parse_histogram};
+use model::{FloatHistogram, Labels, stale_nan};
 
 /// One slot of an expanded value sequence.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SeqValue {
     /// `_`: no sample (or no point expected) at this slot.
     Omitted,
     /// A float; may be the staleness marker.
     Float(f64),
-    /// A native histogram literal (`{{...}}`), not interpreted.
-    Histogram,
+    /// A native histogram.
+    Histogram(HistogramValue),
+}
+
+/// A histogram slot of a value sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramValue {
+    /// The histogram.
+    pub h: Arc<FloatHistogram>,
+    /// Its literal (for `{{a}}+{{b}}xN`: `b`'s) wrote `counter_reset_hint` out;
+    /// the PromQL test scripts then compare the hint.
+    pub hint_set: bool,
+}
+
+impl SeqValue {
+    /// True for a histogram slot.
+    pub fn is_histogram(&self) -> bool {
+        matches!(self, SeqValue::Histogram(_))
+    }
 }
 
 /// A parsed series description: labels and expanded values.
@@ -116,28 +136,69 @@ fn expand_item(item: &str, out: &mut Vec<SeqValue>) -> Result<(), String> {
     Ok(())
 }
 
-/// `{{H}}`, `{{H}}xN`, `{{A}}+{{B}}xN`, `{{A}}-{{B}}xN`: counts slots only.
+/// `{{H}}`, `{{H}}xN`, `{{A}}+{{B}}xN`, `{{A}}-{{B}}xN`.
 fn expand_histogram_item(item: &str, out: &mut Vec<SeqValue>) -> Result<(), String> {
-    let end = item.find("}}").map(|i| i + 2).unwrap_or(item.len());
-    let mut rest = &item[end..];
+    let literal = |s| parse_histogram(s).map_err(|e| format!("{e} in series value {item:?}"));
+    let (base, rest) = literal(item)?;
+    let slot = |p: ParsedHistogram| {
+        SeqValue::Histogram(HistogramValue {
+            h: Arc::new(p.histogram),
+            hint_set: p.hint_set,
+        })
+    };
     if rest.is_empty() {
-        out.push(SeqValue::Histogram);
+        out.push(slot(base));
         return Ok(());
     }
-    if let Some(r) = rest.strip_prefix('+').or_else(|| rest.strip_prefix('-')) {
-        if !r.starts_with("{{") {
-            return Err(format!(
-                "expected a histogram after the operator in {item:?}"
-            ));
-        }
-        let close = r.find("}}").map(|i| i + 2).unwrap_or(r.len());
-        rest = &r[close..];
+    if let Some(count) = rest.strip_prefix('x') {
+        let n = parse_count(count)?;
+        out.extend(std::iter::repeat_n(slot(base), n + 1));
+        return Ok(());
     }
+    let (subtract, r) = match rest.as_bytes()[0] {
+        b'+' => (false, &rest[1..]),
+        b'-' => (true, &rest[1..]),
+        _ => return Err(format!("unexpected {rest:?} in histogram value {item:?}")),
+    };
+    if !r.starts_with("{{") {
+        return Err(format!(
+            "expected a histogram after the operator in {item:?}"
+        ));
+    }
+    let (inc, rest) = literal(r)?;
     let count = rest
         .strip_prefix('x')
-        .ok_or_else(|| format!("unexpected {rest:?} in histogram value {item:?}"))?;
+        .ok_or_else(|| format!("expected \"x\" and a count after {item:?}"))?;
     let n = parse_count(count)?;
-    out.extend(std::iter::repeat_n(SeqValue::Histogram, n + 1));
+    // The hint flag of the series is the increment's, as Prometheus's parser has it.
+    let hint_set = inc.hint_set;
+    let inc = inc.histogram;
+    let mut cur = Arc::new(base.histogram);
+    out.push(SeqValue::Histogram(HistogramValue {
+        h: cur.clone(),
+        hint_set,
+    }));
+    for _ in 0..n {
+        if cur.schema > inc.schema {
+            return Err(format!(
+                "error combining histograms: cannot merge from schema {} to {}",
+                inc.schema, cur.schema
+            ));
+        }
+        // Repeated addition, as Go's `Add` loop, so sums round as they do there.
+        let mut next = (*cur).clone();
+        let combined = if subtract {
+            next.sub(&inc)
+        } else {
+            next.add(&inc)
+        };
+        combined.map_err(|e| format!("error combining histograms: {e}"))?;
+        cur = Arc::new(next);
+        out.push(SeqValue::Histogram(HistogramValue {
+            h: cur.clone(),
+            hint_set,
+        }));
+    }
     Ok(())
 }
 
@@ -386,6 +447,71 @@ mod tests {
             .collect()
     }
 
+    fn histograms(line: &str) -> Vec<String> {
+        parse_series_desc(line)
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+            .values
+            .into_iter()
+            .map(|v| match v {
+                SeqValue::Histogram(h) => h.h.test_expression(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histogram_expansion() {
+        assert_eq!(
+            histograms("m {{sum:3 count:2 buckets:[2]}}x2"),
+            ["{{count:2 sum:3 buckets:[2]}}"; 3]
+        );
+        // 3 + 1.3 + 1.3 is 5.6 in float64 arithmetic done in that order.
+        assert_eq!(
+            histograms("m {{sum:3 count:2 buckets:[2]}}+{{sum:1.3 count:1 buckets:[1]}}x2"),
+            [
+                "{{count:2 sum:3 buckets:[2]}}",
+                "{{count:3 sum:4.3 buckets:[3]}}",
+                "{{count:4 sum:5.6 buckets:[4]}}"
+            ]
+        );
+        assert_eq!(
+            histograms("m {{count:5 buckets:[5] offset:1}}-{{count:1 buckets:[1 1]}}x1"),
+            [
+                "{{count:5 offset:1 buckets:[5]}}",
+                "{{count:4 buckets:[-1 4]}}"
+            ]
+        );
+        let d = parse_series_desc(
+            "m {{count:1}}+{{count:1 counter_reset_hint:gauge}}x1 {{count:1 counter_reset_hint:reset}}",
+        )
+        .expect("parses");
+        let hint_set: Vec<bool> = d
+            .values
+            .iter()
+            .map(|v| matches!(v, SeqValue::Histogram(h) if h.hint_set))
+            .collect();
+        assert_eq!(hint_set, [true, true, true]);
+        assert_eq!(
+            histograms("m {{count:1}}+{{count:1 counter_reset_hint:gauge}}x1")[1],
+            "{{count:2 counter_reset_hint:gauge}}"
+        );
+    }
+
+    #[test]
+    fn histogram_errors_name_the_value() {
+        let e = parse_series_desc("m {{schema:1}}+{{schema:0}}x1").expect_err("schema");
+        assert_eq!(
+            e,
+            "error combining histograms: cannot merge from schema 0 to 1"
+        );
+        let e = parse_series_desc("m {{count:1 bogus:2}}").expect_err("key");
+        assert!(e.contains("bogus") && e.contains("character 11"), "{e}");
+        assert!(parse_series_desc("m {{count:1}}+2x1").is_err());
+        assert!(parse_series_desc("m {{count:1}}+{{count:1}}").is_err());
+        assert!(parse_series_desc("m {{count:1}}y").is_err());
+        assert!(parse_series_desc("m {{schema:-53 custom_values:[1]}}+{{count:1}}x1").is_err());
+    }
+
     #[test]
     fn expansion_counts() {
         assert_eq!(floats("m _x3"), [None, None, None]);
@@ -435,7 +561,7 @@ mod tests {
             panic!("float")
         };
         assert!(n.is_nan() && !is_stale_nan(n));
-        assert_eq!(d.values[3], SeqValue::Histogram);
+        assert!(d.values[3].is_histogram());
         assert!(parse_series_desc("m Infx3").is_err());
         assert!(parse_series_desc("m stalex2").is_err());
         assert!(parse_series_desc("m {{count:1").is_err());

@@ -1,4 +1,5 @@
-//! An in-memory store for the test scripts: label sets to sorted float samples.
+//! An in-memory store for the test scripts: label sets to sorted float and
+//! native-histogram samples.
 //!
 //! Queriers share a snapshot (`Arc`) of the data, so opening one is cheap and
 //! a later `load` never changes what a running query sees.
@@ -6,10 +7,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
+use model::histogram::stored_counter_reset_hint;
+use model::{FloatHistogram, HistogramSample, Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use storage::{Querier, Queryable, SelectHints, Series, StorageError};
 
-type Data = BTreeMap<Labels, Vec<Sample>>;
+/// One series' samples of both kinds, each sorted by time, never two at one time.
+#[derive(Debug, Default, Clone)]
+struct Samples {
+    floats: Vec<Sample>,
+    hists: Vec<HistogramSample>,
+}
+
+type Data = BTreeMap<Labels, Samples>;
 
 /// Series in memory, sorted by labels; samples sorted by time.
 #[derive(Debug, Default, Clone)]
@@ -23,15 +32,40 @@ impl MemStore {
         Self::default()
     }
 
-    /// Adds one sample; a sample already at `t` is replaced.
+    /// Adds one float sample; a sample already at `t` is replaced.
     pub fn add(&mut self, labels: &Labels, t: Timestamp, v: f64) {
-        let samples = Arc::make_mut(&mut self.data)
+        let s = Arc::make_mut(&mut self.data)
             .entry(labels.clone())
             .or_default();
-        let i = samples.partition_point(|s| s.t < t);
-        match samples.get_mut(i) {
+        s.hists.retain(|h| h.t != t);
+        let i = s.floats.partition_point(|s| s.t < t);
+        match s.floats.get_mut(i) {
             Some(s) if s.t == t => s.v = v,
-            _ => samples.insert(i, Sample::new(t, v)),
+            _ => s.floats.insert(i, Sample::new(t, v)),
+        }
+    }
+
+    /// Adds one histogram sample; a sample already at `t` is replaced. It is
+    /// kept with the counter-reset hint Prometheus's TSDB would read back for
+    /// it, given the sample before it.
+    pub fn add_histogram(&mut self, labels: &Labels, t: Timestamp, h: &FloatHistogram) {
+        let s = Arc::make_mut(&mut self.data)
+            .entry(labels.clone())
+            .or_default();
+        s.floats.retain(|f| f.t != t);
+        let i = s.hists.partition_point(|h| h.t < t);
+        let prev_float = s.floats[..s.floats.partition_point(|f| f.t < t)].last();
+        let prev = i
+            .checked_sub(1)
+            .map(|j| &s.hists[j])
+            .filter(|p| prev_float.is_none_or(|f| f.t < p.t))
+            .map(|p| &*p.h);
+        let mut stored = h.clone();
+        stored.counter_reset_hint = stored_counter_reset_hint(prev, h);
+        let sample = HistogramSample::new(t, Arc::new(stored));
+        match s.hists.get_mut(i) {
+            Some(x) if x.t == t => *x = sample,
+            _ => s.hists.insert(i, sample),
         }
     }
 
@@ -74,19 +108,21 @@ impl MemQuerier {
         &'a self,
         hints: &SelectHints,
         matchers: &'a [Matcher],
-    ) -> impl Iterator<Item = (&'a Labels, &'a [Sample])> + 'a {
+    ) -> impl Iterator<Item = (&'a Labels, &'a [Sample], &'a [HistogramSample])> + 'a {
         let lo = self.mint.max(hints.start);
         let hi = self.maxt.min(hints.end);
-        self.data.iter().filter_map(move |(labels, samples)| {
+        self.data.iter().filter_map(move |(labels, s)| {
             if !matchers
                 .iter()
                 .all(|m| m.matches(labels.get_or_empty(&m.name)))
             {
                 return None;
             }
-            let a = samples.partition_point(|s| s.t < lo);
-            let b = samples.partition_point(|s| s.t <= hi);
-            (a < b).then(|| (labels, &samples[a..b]))
+            let a = s.floats.partition_point(|s| s.t < lo);
+            let b = s.floats.partition_point(|s| s.t <= hi);
+            let ha = s.hists.partition_point(|s| s.t < lo);
+            let hb = s.hists.partition_point(|s| s.t <= hi);
+            (a < b || ha < hb).then(|| (labels, &s.floats[a..b.max(a)], &s.hists[ha..hb.max(ha)]))
         })
     }
 }
@@ -99,10 +135,10 @@ impl Querier for MemQuerier {
     ) -> Result<Vec<Series>, StorageError> {
         let mut out: Vec<Series> = self
             .matching(hints, matchers)
-            .map(|(labels, samples)| Series {
+            .map(|(labels, samples, hists)| Series {
                 labels: labels.clone(),
                 samples: samples.to_vec(),
-                histograms: Vec::new(),
+                histograms: hists.to_vec(),
             })
             .collect();
         if hints.limit > 0 {
@@ -118,7 +154,7 @@ impl Querier for MemQuerier {
     ) -> Result<Vec<Labels>, StorageError> {
         Ok(self
             .matching(hints, matchers)
-            .map(|(l, _)| l.clone())
+            .map(|(l, _, _)| l.clone())
             .collect())
     }
 
@@ -129,7 +165,7 @@ impl Querier for MemQuerier {
     ) -> Result<Vec<String>, StorageError> {
         let names: BTreeSet<String> = self
             .matching(hints, matchers)
-            .flat_map(|(l, _)| l.iter().map(|x| x.name.to_string()))
+            .flat_map(|(l, _, _)| l.iter().map(|x| x.name.to_string()))
             .collect();
         Ok(names.into_iter().collect())
     }
@@ -142,7 +178,7 @@ impl Querier for MemQuerier {
     ) -> Result<Vec<String>, StorageError> {
         let values: BTreeSet<String> = self
             .matching(hints, matchers)
-            .filter_map(|(l, _)| l.get(name).map(str::to_string))
+            .filter_map(|(l, _, _)| l.get(name).map(str::to_string))
             .collect();
         Ok(values.into_iter().collect())
     }
@@ -198,5 +234,42 @@ mod tests {
         assert!(s.is_empty());
         // The old querier keeps its snapshot.
         assert_eq!(q.series(&hints(0, 100), &[]).expect("series").len(), 2);
+    }
+
+    #[test]
+    fn histograms_read_back_with_tsdb_hints() {
+        use model::CounterResetHint::{NotReset, Unknown};
+        let parse = |s: &str| {
+            model::histogram::parse_histogram(s)
+                .expect("literal")
+                .0
+                .histogram
+        };
+        let mut s = MemStore::new();
+        let l = labels("h", "x");
+        s.add_histogram(&l, 0, &parse("{{count:2 buckets:[2]}}"));
+        s.add_histogram(&l, 10, &parse("{{count:3 buckets:[3]}}"));
+        s.add_histogram(&l, 20, &parse("{{count:1 buckets:[1]}}"));
+        s.add(&l, 30, 5.0);
+        s.add_histogram(&l, 40, &parse("{{count:1 buckets:[1]}}"));
+        let q = s.querier(0, 100).expect("querier");
+        let got = q.select(&hints(0, 100), &[]).expect("select");
+        let hints_read: Vec<_> = got[0]
+            .histograms
+            .iter()
+            .map(|h| h.h.counter_reset_hint)
+            .collect();
+        // A reset at 20 and a float at 30 start new chunks.
+        assert_eq!(hints_read, [Unknown, NotReset, Unknown, Unknown]);
+        assert_eq!(got[0].samples, [Sample::new(30, 5.0)]);
+        // A float replaces a histogram at its time.
+        s.add(&l, 40, 1.0);
+        let q = s.querier(0, 100).expect("querier");
+        assert_eq!(
+            q.select(&hints(0, 100), &[]).expect("select")[0]
+                .histograms
+                .len(),
+            3
+        );
     }
 }

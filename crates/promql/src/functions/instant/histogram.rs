@@ -1,9 +1,8 @@
 //! Histogram functions over classic histograms: series that differ only in
 //! their `le` label are the cumulative buckets of one histogram.
 //! `histogram_quantile`, `histogram_quantiles` and `histogram_fraction` read
-//! them (see [`buckets`] for the arithmetic); the functions that only read
-//! native histograms (`histogram_count`, `_sum`, `_avg`, `_stddev`,
-//! `_stdvar`) find none, as the store holds floats only.
+//! them (see [`buckets`] for the arithmetic) and refuse native histograms (not
+//! done yet); `histogram_count`, `_sum` and `_avg` read native histograms only.
 
 mod buckets;
 
@@ -41,7 +40,11 @@ pub(super) fn quantile(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> 
     let (q_node, v_node) = (arg(args, 0)?, arg(args, 1)?);
     let q = ev.eval_scalar(q_node)?;
     warn_invalid_quantiles(ev, &q, q_node);
-    let hists = histograms(ev, ev.eval_vector(v_node)?, v_node);
+    let hists = histograms(
+        ev,
+        classic_only(ev, v_node, "histogram_quantile()")?,
+        v_node,
+    );
     let mut forced = ForcedInfo::default();
     let mut out = Vec::with_capacity(hists.len());
     for h in &hists {
@@ -70,7 +73,11 @@ pub(super) fn quantiles(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value>
         warn_invalid_quantiles(ev, &q, node);
         qs.push(q);
     }
-    let hists = histograms(ev, ev.eval_vector(v_node)?, v_node);
+    let hists = histograms(
+        ev,
+        classic_only(ev, v_node, "histogram_quantiles()")?,
+        v_node,
+    );
     let mut forced = ForcedInfo::default();
     let mut out = Vec::new();
     for q in &qs {
@@ -105,7 +112,11 @@ pub(super) fn fraction(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> 
     let lower = ev.eval_scalar(arg(args, 0)?)?;
     let upper = ev.eval_scalar(arg(args, 1)?)?;
     let v_node = arg(args, 2)?;
-    let hists = histograms(ev, ev.eval_vector(v_node)?, v_node);
+    let hists = histograms(
+        ev,
+        classic_only(ev, v_node, "histogram_fraction()")?,
+        v_node,
+    );
     let mut out = Vec::with_capacity(hists.len());
     for h in &hists {
         let samples = h
@@ -120,10 +131,50 @@ pub(super) fn fraction(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> 
     Ok(Value::Vector(ev.dedup(out)?))
 }
 
-/// The functions of native histograms only: float samples give nothing.
-pub(super) fn native_only(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> {
-    ev.eval_vector(arg(args, 0)?)?;
-    Ok(Value::Vector(Vec::new()))
+/// The vector argument of a classic-histogram function; Prometheus would also
+/// compute from native histograms, which this engine does not yet.
+fn classic_only(ev: &Evaluator<'_>, node: &Expr, name: &str) -> EvalResult<Vec<Series>> {
+    let v = ev.eval_vector(node)?;
+    crate::histograms::reject(&v, name)?;
+    Ok(v)
+}
+
+/// The functions of native histograms only (`histogram_count`, `_sum`, `_avg`;
+/// `_stddev` and `_stdvar` are refused on histograms): float samples give
+/// nothing; the name is dropped, the other metadata labels kept (Prometheus's
+/// `simpleHistogramFunc`).
+pub(super) fn native_only(ev: &Evaluator<'_>, name: &str, args: &[&Expr]) -> EvalResult<Value> {
+    let v = ev.eval_vector(arg(args, 0)?)?;
+    let f: fn(&model::FloatHistogram) -> f64 = match name {
+        "histogram_count" => |h| h.count,
+        "histogram_sum" => |h| h.sum,
+        "histogram_avg" => |h| h.sum / h.count,
+        _ => {
+            crate::histograms::reject(&v, &format!("{name}()"))?;
+            return Ok(Value::Vector(Vec::new()));
+        }
+    };
+    let mut out = Vec::new();
+    for mut s in v {
+        if s.histograms.is_empty() {
+            continue;
+        }
+        s.samples = s
+            .histograms
+            .iter()
+            .map(|h| Sample::new(h.t, f(&h.h)))
+            .collect();
+        s.histograms.clear();
+        if ev.opts().delayed_name_removal {
+            s.drop_name = true;
+        } else {
+            let mut b = LabelsBuilder::new(s.labels);
+            b.del(model::METRIC_NAME_LABEL);
+            s.labels = b.build();
+        }
+        out.push(s);
+    }
+    Ok(Value::Vector(ev.dedup(out)?))
 }
 
 fn output(ev: &Evaluator<'_>, labels: Labels, samples: Vec<Sample>) -> Series {

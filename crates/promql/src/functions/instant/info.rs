@@ -38,6 +38,8 @@ pub(super) fn info(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> {
     // Taken before evaluating: they govern when info series are read.
     let (at, offset) = first_selector_time(ev, base_node, &mut Vec::new()).unwrap_or((None, 0));
     let base = ev.eval_vector(base_node)?;
+    // Prometheus enriches histogram samples too; not done here yet.
+    crate::histograms::reject(&base, "info()")?;
 
     let mut data: DataMatchers = BTreeMap::new();
     let mut name_matchers = Vec::new();

@@ -20,8 +20,8 @@ pub(super) fn vector(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> {
     Ok(Value::Vector(vec![Series::new(Labels::empty(), samples)]))
 }
 
-/// `scalar(v)`: the value of the only sample at each step, NaN when there is
-/// none or more than one.
+/// `scalar(v)`: the value of the only float sample at each step, NaN when there
+/// is none or more than one (histogram samples do not count, as in Prometheus).
 pub(super) fn scalar(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> {
     let v = ev.eval_vector(arg(args, 0)?)?;
     let n = ev.steps.len();
@@ -48,8 +48,10 @@ pub(super) fn absent(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value> {
     let v = ev.eval_vector(a)?;
     let n = ev.steps.len();
     let mut present = vec![false; n];
-    for p in v.iter().flat_map(|s| &s.samples) {
-        if let Some(i) = ev.steps.index_of(p.t) {
+    let floats = v.iter().flat_map(|s| s.samples.iter().map(|p| p.t));
+    let hists = v.iter().flat_map(|s| s.histograms.iter().map(|h| h.t));
+    for t in floats.chain(hists) {
+        if let Some(i) = ev.steps.index_of(t) {
             present[i] = true;
         }
     }

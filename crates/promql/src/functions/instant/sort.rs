@@ -28,6 +28,10 @@ pub(super) fn call(ev: &Evaluator<'_>, c: &Call, args: &[&Expr]) -> EvalResult<V
             node,
         );
     }
+    if matches!(c.func.name, "sort" | "sort_desc") {
+        // Prometheus sorts (and keeps) only the float samples.
+        crate::histograms::drop_all(&mut v);
+    }
     match c.func.name {
         "sort" => merge_sort(&mut v, |a, b| {
             nan_last(first_value(a), first_value(b), false)

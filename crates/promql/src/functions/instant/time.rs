@@ -49,8 +49,10 @@ pub(super) fn timestamp(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value>
         let v = ev.select_sample_times(&matchers, offset, at)?;
         return map_samples(ev, v, |_, t_ms| Some(t_ms / 1000.0));
     }
-    // Any other vector's samples carry the step time.
-    let v = ev.eval_vector(a)?;
+    // Any other vector's samples carry the step time; histogram samples count
+    // too, so they become placeholders for `map_samples`, which keeps floats.
+    let mut v = ev.eval_vector(a)?;
+    v.iter_mut().for_each(crate::histograms::into_placeholders);
     map_samples(ev, v, |i, _| Some(ev.steps.at(i) as f64 / 1000.0))
 }
 
