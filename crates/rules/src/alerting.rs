@@ -314,11 +314,13 @@ impl AlertingRule {
                     labels: alerts_series(&self.name, &self.labels, a),
                     t,
                     v: 1.0,
+                    h: None,
                 });
                 out.push(ResultSample {
                     labels: for_state_series(&self.name, &self.labels, Some(&a.labels)),
                     t,
                     v: a.active_at.div_euclid(1000) as f64,
+                    h: None,
                 });
             }
         }

@@ -354,7 +354,11 @@ impl Group {
         let mut returned = HashSet::with_capacity(samples.len());
         let mut discarded: HashMap<&'static str, usize> = HashMap::new();
         for s in samples {
-            match app.append(&s.labels, s.t, s.v) {
+            let appended = match &s.h {
+                Some(h) => app.append_histogram(&s.labels, s.t, h),
+                None => app.append(&s.labels, s.t, s.v),
+            };
+            match appended {
                 Ok(_) => {
                     returned.insert(s.labels);
                 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use model::{Labels, Timestamp};
+use model::{FloatHistogram, Labels, Timestamp};
 use promql::{Engine, ParsedQuery, QueryValue};
 use storage::Queryable;
 
@@ -65,8 +65,11 @@ pub struct ResultSample {
     pub labels: Labels,
     /// Timestamp, ms.
     pub t: Timestamp,
-    /// Value.
+    /// Value (0 for a histogram sample, which is what an alert's `$value` then is,
+    /// as in Prometheus).
     pub v: f64,
+    /// The histogram of a histogram sample (a recording rule records it as one).
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// A rule's query, parsed once.
@@ -114,12 +117,14 @@ pub(crate) fn run_query(
                 labels: s.labels,
                 t: s.t,
                 v: s.v,
+                h: s.h,
             })
             .collect()),
         QueryValue::Scalar(t, v) => Ok(vec![ResultSample {
             labels: Labels::empty(),
             t,
             v,
+            h: None,
         }]),
         _ => Err("rule result is not a vector or scalar".to_string()),
     }

@@ -19,7 +19,7 @@ use crate::unittest::compare::{
     rule_error, samples_equal,
 };
 use crate::unittest::file::{TestFile, TestGroup};
-use crate::unittest::store::{LazyInput, TestStore};
+use crate::unittest::store::{LazyInput, TestStore, Value};
 
 /// What every test group of a file shares.
 pub(crate) struct FileContext<'a> {
@@ -36,13 +36,8 @@ pub(crate) struct FileContext<'a> {
 /// Most samples one query may load (promtool's test engine).
 const MAX_SAMPLES: usize = 10_000;
 
-/// Runs one test group; returns its failures in promtool's wording (empty: it passed) and
-/// adds warnings to `warnings`.
-pub(crate) fn run_test_group(
-    ctx: &FileContext<'_>,
-    tg: &TestGroup,
-    warnings: &mut Vec<String>,
-) -> Vec<String> {
+/// Runs one test group; returns its failures in promtool's wording (empty: it passed).
+pub(crate) fn run_test_group(ctx: &FileContext<'_>, tg: &TestGroup) -> Vec<String> {
     let eval_interval = ctx.file.evaluation_interval_ms;
     let interval = if tg.interval_ms > 0 {
         tg.interval_ms
@@ -50,7 +45,7 @@ pub(crate) fn run_test_group(
         eval_interval
     };
     let start = tg.start_timestamp_ms.unwrap_or(0);
-    let mut input = match load_input(ctx.name, tg, start, interval, warnings) {
+    let mut input = match load_input(ctx.name, tg, start, interval) {
         Ok(i) => i,
         Err(e) => return vec![e],
     };
@@ -227,13 +222,12 @@ pub(crate) fn run_test_group(
 }
 
 /// Parses the input series (promtool's `load` block) into samples from `start`, one slot per
-/// `interval`. Native histogram samples are not loaded (the engine has none): a warning says so.
+/// `interval`.
 fn load_input(
     file: &str,
     tg: &TestGroup,
     start: Timestamp,
     interval: i64,
-    warnings: &mut Vec<String>,
 ) -> Result<LazyInput, String> {
     let mut input = LazyInput::default();
     for s in &tg.input_series {
@@ -246,8 +240,7 @@ fn load_input(
             )
         })?;
         let mut samples = Vec::with_capacity(desc.values.len());
-        let mut histograms = false;
-        for (i, v) in desc.values.iter().enumerate() {
+        for (i, v) in desc.values.into_iter().enumerate() {
             let t = i64::try_from(i)
                 .ok()
                 .and_then(|i| i.checked_mul(interval))
@@ -257,15 +250,9 @@ fn load_input(
                 })?;
             match v {
                 SeqValue::Omitted => {}
-                SeqValue::Float(f) => samples.push((t, *f)),
-                SeqValue::Histogram => histograms = true,
+                SeqValue::Float(f) => samples.push((t, Value::Float(f))),
+                SeqValue::Histogram(h) => samples.push((t, Value::Histogram(h.h))),
             }
-        }
-        if histograms {
-            warnings.push(format!(
-                "{file}:{}: native histogram samples of {} are not loaded: native histograms are not supported",
-                s.line, s.series
-            ));
         }
         input.define(desc.labels, samples);
     }
@@ -312,7 +299,8 @@ fn query(
             .map(|s| SampleView {
                 labels: pairs_of(&s.labels),
                 value: s.v,
-                histogram: String::new(),
+                // promtool compares the histogram's TestExpression.
+                histogram: s.h.map(|h| h.test_expression()).unwrap_or_default(),
             })
             .collect()),
         QueryValue::Scalar(_, v) => Ok(vec![SampleView {
@@ -336,12 +324,37 @@ fn expected_sample(labels: &str, value: f64, histogram: &str) -> Result<SampleVi
         }
         l
     };
-    if !histogram.is_empty() {
-        return Err("native histograms are not supported".to_string());
-    }
+    let histogram = if histogram.is_empty() {
+        String::new()
+    } else {
+        expected_histogram(histogram)?
+    };
+    // promtool compares `value` too (a histogram sample's is 0), so it stays as written.
     Ok(SampleView {
         labels: pairs_of(&parsed),
         value,
-        histogram: String::new(),
+        histogram,
     })
+}
+
+/// An `exp_samples` `histogram:`: one histogram in the series notation (promtool parses
+/// `{} <histogram>`), as its TestExpression.
+fn expected_histogram(text: &str) -> Result<String, String> {
+    let desc = parse_series_desc(&format!("{{}} {text}"))?;
+    match desc.values.as_slice() {
+        [SeqValue::Histogram(h)] => Ok(h.h.test_expression()),
+        [other] => Err(format!(
+            "expected histogram, got {}",
+            seq_value_string(other)
+        )),
+        values => Err(format!("expected 1 value, got {}", values.len())),
+    }
+}
+
+/// A non-histogram sequence value as Go's `%v` prints promtool's `SequenceValue`.
+fn seq_value_string(v: &SeqValue) -> String {
+    match v {
+        SeqValue::Float(f) => gofmt::go_f(*f),
+        _ => "_".to_string(),
+    }
 }

@@ -10,6 +10,8 @@
 pub mod compare;
 mod eval;
 pub mod file;
+#[cfg(test)]
+mod histogram_tests;
 mod store;
 
 use std::collections::HashMap;
@@ -135,7 +137,7 @@ pub fn test_file(path: &str, opts: &UnitTestOptions) -> FileReport {
         {
             continue;
         }
-        let errs = eval::run_test_group(&ctx, tg, &mut report.warnings);
+        let errs = eval::run_test_group(&ctx, tg);
         report.errors.extend(errs);
     }
     report
