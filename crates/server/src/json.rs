@@ -105,6 +105,54 @@ pub fn write_point(out: &mut String, t: Timestamp, v: f64) {
     out.push(']');
 }
 
+/// Appends a native histogram as Prometheus's API writes one (`jsonutil.MarshalHistogram`):
+/// `{"count":"..","sum":"..","buckets":[[boundaries,"lower","upper","count"],...]}`, the
+/// populated buckets from the lowest up; `boundaries` is 0 (upper bound inclusive), 1
+/// (lower), 2 (neither) or 3 (both).
+pub fn write_histogram(out: &mut String, h: &model::FloatHistogram) {
+    out.push_str(r#"{"count":"#);
+    write_float(out, h.count);
+    out.push_str(r#","sum":"#);
+    write_float(out, h.sum);
+    let buckets: Vec<model::histogram::Bucket> = h
+        .all_buckets()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+        .collect();
+    if !buckets.is_empty() {
+        out.push_str(r#","buckets":["#);
+        for (i, b) in buckets.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let boundaries = match (b.lower_inclusive, b.upper_inclusive) {
+                (false, true) => 0,
+                (true, false) => 1,
+                (false, false) => 2,
+                (true, true) => 3,
+            };
+            let _ = write!(out, "[{boundaries},");
+            write_float(out, b.lower);
+            out.push(',');
+            write_float(out, b.upper);
+            out.push(',');
+            write_float(out, b.count);
+            out.push(']');
+        }
+        out.push(']');
+    }
+    out.push('}');
+}
+
+/// Appends a `[<seconds>,{histogram}]` pair.
+pub fn write_histogram_point(out: &mut String, t: Timestamp, h: &model::FloatHistogram) {
+    out.push('[');
+    write_timestamp(out, t);
+    out.push(',');
+    write_histogram(out, h);
+    out.push(']');
+}
+
 /// Appends a JSON array of strings.
 pub fn write_str_array(out: &mut String, items: &[String]) {
     out.push('[');

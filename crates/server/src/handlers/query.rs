@@ -225,8 +225,16 @@ pub(crate) fn write_value(out: &mut String, v: &QueryValue) {
                 }
                 out.push_str(r#"{"metric":"#);
                 json::write_labels(out, &s.labels);
-                out.push_str(r#","value":"#);
-                json::write_point(out, s.t, s.v);
+                match &s.h {
+                    Some(h) => {
+                        out.push_str(r#","histogram":"#);
+                        json::write_histogram_point(out, s.t, h);
+                    }
+                    None => {
+                        out.push_str(r#","value":"#);
+                        json::write_point(out, s.t, s.v);
+                    }
+                }
                 out.push('}');
             }
             out.push(']');
@@ -263,6 +271,16 @@ fn write_series(out: &mut String, s: &Series) {
                 out.push(',');
             }
             json::write_point(out, p.t, p.v);
+        }
+        out.push(']');
+    }
+    if !s.histograms.is_empty() {
+        out.push_str(r#","histograms":["#);
+        for (i, p) in s.histograms.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_histogram_point(out, p.t, &p.h);
         }
         out.push(']');
     }
@@ -304,5 +322,59 @@ mod tests {
         s.clear();
         write_value(&mut s, &QueryValue::String(2000, "a\"b".into()));
         assert_eq!(s, r#"[2,"a\"b"]"#);
+    }
+
+    #[test]
+    fn histogram_results_as_prometheus_writes_them() {
+        use model::{FloatHistogram, HistogramSample, Labels, Sample, Span};
+        use std::sync::Arc;
+        // 2 in the zero bucket, 1 in (-2,-1], 3 in (1,2]; the empty bucket (0.5,1] is left out.
+        let h = Arc::new(FloatHistogram {
+            count: 6.0,
+            sum: 1.5,
+            zero_threshold: 0.001,
+            zero_count: 2.0,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 2,
+            }],
+            positive_buckets: vec![0.0, 3.0],
+            negative_spans: vec![Span {
+                offset: 1,
+                length: 1,
+            }],
+            negative_buckets: vec![1.0],
+            ..FloatHistogram::default()
+        });
+        let mut s = String::new();
+        write_value(
+            &mut s,
+            &QueryValue::Vector(vec![promql::VectorSample {
+                labels: Labels::from_pairs([("__name__", "h")]),
+                t: 1000,
+                v: 0.0,
+                h: Some(h.clone()),
+            }]),
+        );
+        assert_eq!(
+            s,
+            r#"[{"metric":{"__name__":"h"},"histogram":[1,{"count":"6","sum":"1.5","buckets":[[1,"-2","-1","1"],[3,"-0.001","0.001","2"],[0,"1","2","3"]]}]}]"#
+        );
+        s.clear();
+        write_value(
+            &mut s,
+            &QueryValue::Matrix(vec![Series::with_histograms(
+                Labels::empty(),
+                vec![Sample::new(0, 1.0)],
+                vec![HistogramSample::new(
+                    2000,
+                    Arc::new(FloatHistogram::default()),
+                )],
+            )]),
+        );
+        assert_eq!(
+            s,
+            r#"[{"metric":{},"values":[[0,"1"]],"histograms":[[2,{"count":"0","sum":"0"}]]}]"#
+        );
     }
 }
