@@ -122,15 +122,22 @@ impl FloatHistogram {
     fn reconcile_zero_buckets(&mut self, other: &FloatHistogram) -> f64 {
         let mut other_zero = other.zero_count;
         let mut other_threshold = other.zero_threshold;
-        // Each round only widens a threshold to a populated bucket's edge, so it ends.
+        // Each round only widens a threshold to a populated bucket's edge, so it ends;
+        // a NaN threshold compares with nothing, so it stops the loop instead.
         while other_threshold != self.zero_threshold {
+            let mut progressed = false;
             if self.zero_threshold > other_threshold {
                 (other_zero, other_threshold) = other.zero_count_for_threshold(self.zero_threshold);
+                progressed = true;
             }
             if other_threshold > self.zero_threshold {
                 (self.zero_count, self.zero_threshold) =
                     self.zero_count_for_threshold(other_threshold);
                 self.trim_buckets_in_zero_bucket();
+                progressed = true;
+            }
+            if !progressed {
+                break;
             }
         }
         other_zero
@@ -330,10 +337,11 @@ fn pairs(spans: &[Span], buckets: &[f64]) -> Pairs {
 /// Go's `reduceResolution` on absolute counts: buckets that fall into one
 /// bucket of the lower schema are summed in index order.
 fn reduce(p: &[(i32, f64)], from: i32, to: i32) -> Pairs {
-    let shift = (from - to).clamp(0, 31);
+    let shift = (i64::from(from) - i64::from(to)).clamp(0, 62);
     let mut out: Pairs = Vec::with_capacity(p.len());
     for &(idx, c) in p {
-        let t = ((idx - 1) >> shift) + 1;
+        // In i64: an index at the edge of i32 must not overflow.
+        let t = (((i64::from(idx) - 1) >> shift) + 1) as i32;
         match out.last_mut() {
             Some(last) if last.0 == t => last.1 += c,
             _ => out.push((t, c)),
@@ -350,7 +358,7 @@ fn spans_of(p: &[(i32, f64)]) -> (Vec<Span>, Vec<f64>) {
         match spans.last_mut() {
             Some(s) if idx == next => s.length += 1,
             Some(_) => spans.push(Span {
-                offset: idx - next,
+                offset: idx.saturating_sub(next),
                 length: 1,
             }),
             None => spans.push(Span {
@@ -358,7 +366,7 @@ fn spans_of(p: &[(i32, f64)]) -> (Vec<Span>, Vec<f64>) {
                 length: 1,
             }),
         }
-        next = idx + 1;
+        next = idx.saturating_add(1);
     }
     (spans, p.iter().map(|x| x.1).collect())
 }
@@ -457,6 +465,14 @@ mod tests {
             pairs(&a.positive_spans, &a.positive_buckets),
             [(0, 2.0), (2, 4.0)]
         );
+    }
+
+    #[test]
+    fn nan_zero_threshold_does_not_hang() {
+        let mut a = h(0, 0, &[1.0]);
+        a.zero_threshold = f64::NAN;
+        a.add(&h(0, 0, &[1.0])).expect("exponential");
+        assert_eq!(a.count, 2.0);
     }
 
     #[test]

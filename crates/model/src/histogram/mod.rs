@@ -251,14 +251,16 @@ pub(crate) fn indexed<'a>(
 /// The upper boundary of bucket `idx` in exponential schema `schema`:
 /// 2^(idx / 2^schema). The last finite bucket ends at `f64::MAX`, as in Prometheus.
 pub fn exponential_bound(idx: i32, schema: i32) -> f64 {
+    // Shifts are clamped: a literal may carry any schema, and none may panic.
+    let schema = i64::from(schema).clamp(-62, 62);
     if schema < 0 {
-        let exp = i64::from(idx) << (-schema).min(62);
+        let exp = i64::from(idx).saturating_mul(1 << -schema);
         if exp == 1024 {
             return f64::MAX;
         }
         return ldexp(1.0, exp);
     }
-    let per_octave = 1i64 << schema.min(62);
+    let per_octave = 1i64 << schema;
     let frac_idx = i64::from(idx) & (per_octave - 1);
     // A fraction in [0.5, 1): 2^(frac_idx / 2^schema - 1).
     let frac = (frac_idx as f64 / per_octave as f64 - 1.0).exp2();
@@ -299,6 +301,9 @@ mod tests {
         assert_eq!(exponential_bound(1024, 0), f64::MAX);
         assert_eq!(exponential_bound(1025, 0), f64::INFINITY);
         assert_eq!(exponential_bound(-1074, 0), f64::from_bits(1));
+        // Schemas no histogram should have still give a bound rather than a panic.
+        assert_eq!(exponential_bound(i32::MAX, i32::MIN), f64::INFINITY);
+        assert!(exponential_bound(i32::MIN, i32::MAX) > 0.0);
     }
 
     #[test]
