@@ -298,22 +298,55 @@ pub fn hash_label_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>)
 
 /// True when `name` is a legacy (pre-UTF-8) valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_valid_label_name(name: &str) -> bool {
-    let mut b = name.bytes();
-    match b.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == b'_' => {}
-        _ => return false,
-    }
-    b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    valid_name(name.as_bytes(), LABEL_FIRST, LABEL_REST)
 }
 
 /// True when `name` is a legacy valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 pub fn is_valid_metric_name(name: &str) -> bool {
-    let mut b = name.bytes();
-    match b.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => {}
-        _ => return false,
+    valid_name(name.as_bytes(), METRIC_FIRST, METRIC_REST)
+}
+
+// Character classes of legacy names, one bit each, looked up per byte: every ingested
+// series checks a dozen names, so this is a table lookup rather than a chain of ranges.
+const LABEL_FIRST: u8 = 1;
+const LABEL_REST: u8 = 2;
+const METRIC_FIRST: u8 = 4;
+const METRIC_REST: u8 = 8;
+
+static NAME_CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic() || b == b'_';
+        let digit = b.is_ascii_digit();
+        let mut bits = 0;
+        if alpha {
+            bits |= LABEL_FIRST | LABEL_REST | METRIC_FIRST | METRIC_REST;
+        }
+        if digit {
+            bits |= LABEL_REST | METRIC_REST;
+        }
+        if b == b':' {
+            bits |= METRIC_FIRST | METRIC_REST;
+        }
+        t[c] = bits;
+        c += 1;
     }
-    b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
+    t
+};
+
+#[inline]
+fn valid_name(b: &[u8], first: u8, rest: u8) -> bool {
+    match b.split_first() {
+        Some((&c, tail)) => {
+            NAME_CLASSES[usize::from(c)] & first != 0
+                && tail
+                    .iter()
+                    .all(|&c| NAME_CLASSES[usize::from(c)] & rest != 0)
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +398,28 @@ mod tests {
 
     #[test]
     fn name_validity() {
+        // Every one- and two-byte name agrees with the grammar's character ranges.
+        let label_ok = |b: &[u8]| {
+            b.first()
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        };
+        let metric_ok = |b: &[u8]| {
+            b.first()
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b':')
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b':')
+        };
+        for a in 0..128u8 {
+            for b in 0..128u8 {
+                for name in [vec![a], vec![a, b]] {
+                    let s = std::str::from_utf8(&name).unwrap_or("");
+                    assert_eq!(is_valid_label_name(s), label_ok(&name), "{name:?}");
+                    assert_eq!(is_valid_metric_name(s), metric_ok(&name), "{name:?}");
+                }
+            }
+        }
+        assert!(!is_valid_label_name("é"));
         assert!(is_valid_label_name("_a1"));
         assert!(!is_valid_label_name("1a"));
         assert!(!is_valid_label_name("a:b"));

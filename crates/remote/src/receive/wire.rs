@@ -154,6 +154,15 @@ pub struct WriteRequestRef<'a> {
     spans: Vec<Span>,
     /// Metadata entries in wire order.
     pub metadata: Vec<MetadataRef<'a>>,
+    // The current series' labels as byte ranges of the body, before UTF-8 checks.
+    pending: Vec<(StrSpan, StrSpan)>,
+}
+
+/// A string field's bytes: `start..end` of the body.
+#[derive(Debug, Clone, Copy, Default)]
+struct StrSpan {
+    start: usize,
+    end: usize,
 }
 
 impl<'a> WriteRequestRef<'a> {
@@ -166,6 +175,7 @@ impl<'a> WriteRequestRef<'a> {
             samples: Vec::with_capacity(buf.len() / 32),
             spans: Vec::new(),
             metadata: Vec::new(),
+            pending: Vec::new(),
         };
         let mut r = Reader {
             buf,
@@ -220,13 +230,23 @@ impl<'a> WriteRequestRef<'a> {
     }
 
     fn time_series(&mut self, r: &mut Reader<'a>, depth: u32) -> Result<(), WireError> {
+        self.pending.clear();
+        // The bytes of the label fields, while they come one after another (as every
+        // encoder writes them): one UTF-8 check covers them all.
+        let mut region: Option<(usize, usize)> = None;
+        let mut contiguous = true;
         while r.pos < r.end {
             let (at, field, wt) = r.key()?;
             match field {
                 1 => {
                     let mut m = r.message("TimeSeries", field, wt, at, depth)?;
-                    let l = label(&mut m, depth - 1)?;
-                    self.labels.push(l);
+                    match region {
+                        None => region = Some((at, m.end)),
+                        Some((start, end)) if end == at => region = Some((start, m.end)),
+                        Some(_) => contiguous = false,
+                    }
+                    let l = label_spans(&mut m, depth - 1)?;
+                    self.pending.push(l);
                 }
                 2 => {
                     let mut m = r.message("TimeSeries", field, wt, at, depth)?;
@@ -240,12 +260,96 @@ impl<'a> WriteRequestRef<'a> {
                 _ => r.skip(field, wt, at, depth)?,
             }
         }
+        let checked = match region {
+            Some((start, end)) if contiguous => r
+                .buf
+                .get(start..end)
+                .and_then(|b| simdutf8::basic::from_utf8(b).ok())
+                .map(|text| (start, text)),
+            _ => None,
+        };
+        for &(n, v) in &self.pending {
+            let name = checked_str(r.buf, checked, n, "label name")?;
+            let value = checked_str(r.buf, checked, v, "label value")?;
+            self.labels.push((name, value));
+        }
         self.spans.push(Span {
             labels_end: self.labels.len(),
             samples_end: self.samples.len(),
         });
         Ok(())
     }
+}
+
+/// The string at `span`: sliced out of the already-checked label region when it lies
+/// on character boundaries there, else checked on its own (which then names the error).
+/// A slice of valid UTF-8 on character boundaries is exactly the string's own bytes, so
+/// both ways accept the same strings.
+#[inline]
+fn checked_str<'a>(
+    buf: &'a [u8],
+    checked: Option<(usize, &'a str)>,
+    span: StrSpan,
+    what: &'static str,
+) -> Result<&'a str, WireError> {
+    // An absent field's span is empty (and not inside the region).
+    if span.start == span.end {
+        return Ok("");
+    }
+    if let Some((base, text)) = checked
+        && let (Some(a), Some(b)) = (span.start.checked_sub(base), span.end.checked_sub(base))
+        && let Some(s) = text.get(a..b)
+    {
+        return Ok(s);
+    }
+    let bytes = buf.get(span.start..span.end).unwrap_or_default();
+    simdutf8::basic::from_utf8(bytes).map_err(|_| WireError::InvalidUtf8 {
+        what,
+        at: span.start,
+    })
+}
+
+/// A `Label`'s name and value as byte ranges, not yet checked as UTF-8. Encoders write
+/// `name` then `value` with one-byte lengths; that shape is read directly, anything
+/// else field by field as prost would.
+#[inline]
+fn label_spans(r: &mut Reader<'_>, depth: u32) -> Result<(StrSpan, StrSpan), WireError> {
+    let start = r.pos;
+    if let Some(&[0x0a, n, ref rest @ ..]) = r.buf.get(start..r.end)
+        && n < 0x80
+        && let Some(&[0x12, m, ref value @ ..]) = rest.get(usize::from(n)..)
+        && m < 0x80
+        && value.len() == usize::from(m)
+    {
+        let name = StrSpan {
+            start: start + 2,
+            end: start + 2 + usize::from(n),
+        };
+        let value = StrSpan {
+            start: name.end + 2,
+            end: r.end,
+        };
+        r.pos = r.end;
+        return Ok((name, value));
+    }
+    let mut name = StrSpan::default();
+    let mut value = StrSpan::default();
+    while r.pos < r.end {
+        let (at, field, wt) = r.key()?;
+        match field {
+            // Each occurrence is checked, as prost checks every string it merges.
+            1 => {
+                name = r.string_span("Label", field, wt, at)?;
+                checked_str(r.buf, None, name, "label name")?;
+            }
+            2 => {
+                value = r.string_span("Label", field, wt, at)?;
+                checked_str(r.buf, None, value, "label value")?;
+            }
+            _ => r.skip(field, wt, at, depth)?,
+        }
+    }
+    Ok((name, value))
 }
 
 fn label<'a>(r: &mut Reader<'a>, depth: u32) -> Result<(&'a str, &'a str), WireError> {
@@ -407,6 +511,24 @@ impl<'a> Reader<'a> {
         self.buf
             .get(at..self.pos)
             .ok_or(WireError::PastEnd { len, at, left: 0 })
+    }
+
+    /// A string field's byte range, not yet checked as UTF-8.
+    #[inline]
+    fn string_span(
+        &mut self,
+        message: &'static str,
+        field: u32,
+        wt: u8,
+        key_at: usize,
+    ) -> Result<StrSpan, WireError> {
+        Self::expect(message, field, wt, LEN, key_at)?;
+        let len = self.varint()?;
+        let start = self.advance(len)?;
+        Ok(StrSpan {
+            start,
+            end: self.pos,
+        })
     }
 
     #[inline]
