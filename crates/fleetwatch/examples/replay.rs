@@ -1,0 +1,94 @@
+//! Replays recorded remote-write requests through the hub's receive path into a real
+//! TSDB, in-process, and prints samples per CPU-second: the hub's ingestion loop
+//! without HTTP, for `perf record` and quick before/after comparisons.
+//!
+//! Input: files of length-prefixed (u32 little-endian) snappy-compressed
+//! `WriteRequest` bodies, one file per connection (replayed on its own thread, in
+//! order), e.g. dumped from `../shared/bench/workload.py`'s `encode_shards`.
+//!
+//! ```sh
+//! cargo run --release -p fleetwatch --example replay -- /tmp/reqs/shard*.bin
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use remote::{ReceiveLimits, handle_write};
+use storage::WriteIdentity;
+
+fn read_requests(path: &PathBuf) -> Vec<Vec<u8>> {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 4 <= data.len() {
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&data[at..at + 4]);
+        let n = u32::from_le_bytes(len) as usize;
+        at += 4;
+        out.push(data[at..at + n].to_vec());
+        at += n;
+    }
+    out
+}
+
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes one `rusage` we own; a zeroed rusage is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer; the call only fills `ru`.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn main() {
+    // As the hub's binary does (memtrim.rs): large buffers in their own mappings.
+    // SAFETY: mallopt only changes allocator parameters; no other thread exists yet.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+    let files: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
+    assert!(!files.is_empty(), "usage: replay SHARD_FILE...");
+    let shards: Vec<Vec<Vec<u8>>> = files.iter().map(read_requests).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = tsdb::Options {
+        fsync: tsdb::FsyncPolicy::Interval(std::time::Duration::from_secs(1)),
+        maintenance_interval: None,
+        ..tsdb::Options::default()
+    };
+    let db = Arc::new(tsdb::Db::open(dir.path(), opts).expect("open db"));
+    let limits = ReceiveLimits::default();
+
+    let cpu0 = cpu_seconds();
+    let wall = Instant::now();
+    let samples: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = shards
+            .iter()
+            .map(|reqs| {
+                let db = Arc::clone(&db);
+                let limits = &limits;
+                s.spawn(move || {
+                    let mut n = 0;
+                    for body in reqs {
+                        let st = handle_write(
+                            body,
+                            Some("snappy"),
+                            Some("application/x-protobuf"),
+                            db.as_ref(),
+                            &WriteIdentity::Anonymous,
+                            limits,
+                        )
+                        .expect("write accepted");
+                        n += st.samples;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    let cpu = cpu_seconds() - cpu0;
+    let wall = wall.elapsed().as_secs_f64();
+    println!(
+        "{samples} samples in {wall:.2} s wall, {cpu:.2} CPU-s: {:.0} samples per CPU-s",
+        samples as f64 / cpu
+    );
+}
