@@ -36,6 +36,9 @@ pub fn spawn(interval: Duration) {
         .spawn(move || {
             loop {
                 std::thread::sleep(interval);
+                // Request buffers the receiver pools: kept while requests come, freed
+                // once none has come for an interval.
+                remote::receive::scratch::release_idle(interval);
                 trim();
             }
         });

@@ -308,6 +308,34 @@ pub fn snappy_decompress(
     max_compressed: usize,
     max_decompressed: usize,
 ) -> Result<Vec<u8>, DecodeError> {
+    let size = snappy_checked_len(body, max_compressed, max_decompressed)?;
+    let mut out = Vec::new();
+    let n = snappy_decompress_into(body, size, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Decompresses `body`, whose decompressed length `size` is already known and within
+/// bounds, into the front of `out`; returns the length written. `out` only grows: bytes
+/// past its old length are zeroed once, earlier ones are simply overwritten.
+pub fn snappy_decompress_into(
+    body: &[u8],
+    size: usize,
+    out: &mut Vec<u8>,
+) -> Result<usize, DecodeError> {
+    if out.len() < size {
+        out.resize(size, 0);
+    }
+    let dst = out.get_mut(..size).unwrap_or_default();
+    Ok(snap::raw::Decoder::new().decompress(body, dst)?)
+}
+
+/// The decompressed length a snappy body announces, checked against both limits.
+pub fn snappy_checked_len(
+    body: &[u8],
+    max_compressed: usize,
+    max_decompressed: usize,
+) -> Result<usize, DecodeError> {
     if body.len() > max_compressed {
         return Err(DecodeError::CompressedTooLarge {
             size: body.len(),
@@ -321,10 +349,7 @@ pub fn snappy_decompress(
             limit: max_decompressed,
         });
     }
-    let mut out = vec![0u8; size];
-    let n = snap::raw::Decoder::new().decompress(body, &mut out)?;
-    out.truncate(n);
-    Ok(out)
+    Ok(size)
 }
 
 /// Decodes a snappy-compressed `WriteRequest` within the given limits.

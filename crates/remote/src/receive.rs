@@ -13,6 +13,7 @@ use storage::{Appendable, StorageError, WriteIdentity};
 
 use crate::codec::{self, DecodeError, TimeSeries};
 
+pub mod scratch;
 pub mod wire;
 
 pub use wire::{WireError, WriteRequestRef};
@@ -108,21 +109,69 @@ pub fn handle_write(
 ) -> Result<WriteStats, ReceiveError> {
     check_content_type(content_type)?;
     check_content_encoding(content_encoding)?;
-    let raw = codec::snappy_decompress(
-        body,
-        limits.max_compressed_bytes,
-        limits.max_decompressed_bytes,
-    )
-    .map_err(|e| match e {
+    let mut scratch = scratch::take();
+    let result = decode_and_append(body, app, identity, limits, &mut scratch);
+    scratch::give(scratch);
+    result
+}
+
+/// Decompresses into and decodes with pooled buffers, then appends and commits.
+fn decode_and_append(
+    body: &[u8],
+    app: &dyn Appendable,
+    identity: &WriteIdentity,
+    limits: &ReceiveLimits,
+    scratch: &mut scratch::Scratch,
+) -> Result<WriteStats, ReceiveError> {
+    let too_large_or_bad = |e| match e {
         e @ (DecodeError::CompressedTooLarge { .. } | DecodeError::DecompressedTooLarge { .. }) => {
             ReceiveError::TooLarge(e.to_string())
         }
         e => ReceiveError::BadRequest(e.to_string()),
-    })?;
-    // The whole body is checked before anything is appended, as with prost's decode.
-    let req = WriteRequestRef::decode(&raw)
-        .map_err(|e| ReceiveError::BadRequest(format!("protobuf decode: {e}")))?;
+    };
+    let size = codec::snappy_checked_len(
+        body,
+        limits.max_compressed_bytes,
+        limits.max_decompressed_bytes,
+    )
+    .map_err(too_large_or_bad)?;
+    // Moved out for the request, so the body can be borrowed while `scratch` takes the
+    // decode vectors back.
+    let mut raw = std::mem::take(&mut scratch.raw);
+    let result = decode_into(body, size, &mut raw, app, identity, scratch);
+    scratch.raw = raw;
+    result
+}
 
+fn decode_into(
+    body: &[u8],
+    size: usize,
+    raw: &mut Vec<u8>,
+    app: &dyn Appendable,
+    identity: &WriteIdentity,
+    scratch: &mut scratch::Scratch,
+) -> Result<WriteStats, ReceiveError> {
+    let n = codec::snappy_decompress_into(body, size, raw)
+        .map_err(|e| ReceiveError::BadRequest(e.to_string()))?;
+    let raw = raw.get(..n).unwrap_or_default();
+    // The whole body is checked before anything is appended, as with prost's decode.
+    let labels = scratch.take_labels();
+    let samples = std::mem::take(&mut scratch.samples);
+    let req = WriteRequestRef::decode_reusing(raw, labels, samples)
+        .map_err(|e| ReceiveError::BadRequest(format!("protobuf decode: {e}")))?;
+    let result = append(&req, app, identity);
+    let (labels, samples) = req.into_buffers();
+    scratch.put_labels(labels);
+    scratch.samples = samples;
+    result
+}
+
+/// Appends a decoded request's series and metadata through one appender and commits.
+fn append(
+    req: &WriteRequestRef<'_>,
+    app: &dyn Appendable,
+    identity: &WriteIdentity,
+) -> Result<WriteStats, ReceiveError> {
     let mut appender = app.appender(identity);
     let mut stats = WriteStats::default();
     let mut reasons = Reasons::default();

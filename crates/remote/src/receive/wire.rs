@@ -168,11 +168,25 @@ struct StrSpan {
 impl<'a> WriteRequestRef<'a> {
     /// Decodes a whole (decompressed) `WriteRequest`.
     pub fn decode(buf: &'a [u8]) -> Result<Self, WireError> {
+        Self::decode_reusing(buf, Vec::new(), Vec::new())
+    }
+
+    /// As [`WriteRequestRef::decode`], filling the given vectors (emptied first) so
+    /// that their allocations serve request after request; see [`Self::into_buffers`].
+    pub fn decode_reusing(
+        buf: &'a [u8],
+        mut labels: Vec<(&'a str, &'a str)>,
+        mut samples: Vec<Sample>,
+    ) -> Result<Self, WireError> {
+        labels.clear();
+        samples.clear();
         // Room for a typical request up front: a label takes at least 6 bytes on the wire,
         // a sample 13; kept within the body's own size.
+        labels.reserve(buf.len() / 32);
+        samples.reserve(buf.len() / 32);
         let mut req = WriteRequestRef {
-            labels: Vec::with_capacity(buf.len() / 32),
-            samples: Vec::with_capacity(buf.len() / 32),
+            labels,
+            samples,
             spans: Vec::new(),
             metadata: Vec::new(),
             pending: Vec::new(),
@@ -199,6 +213,11 @@ impl<'a> WriteRequestRef<'a> {
             }
         }
         Ok(req)
+    }
+
+    /// The label and sample vectors back, for the next request's decode.
+    pub fn into_buffers(self) -> (Vec<(&'a str, &'a str)>, Vec<Sample>) {
+        (self.labels, self.samples)
     }
 
     /// How many series the request holds.

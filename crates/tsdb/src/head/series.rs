@@ -42,6 +42,40 @@ impl LabelPairs {
     }
 }
 
+/// Byte equality for the short strings labels are, inline: a `memcmp` call per string
+/// cost more than the comparison when every appended series checks a dozen pairs.
+/// Strings up to 16 bytes compare as two (possibly overlapping) words.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word8(s: &[u8], from_end: bool) -> u64 {
+        let w = if from_end {
+            s.last_chunk::<8>()
+        } else {
+            s.first_chunk::<8>()
+        };
+        w.map_or(0, |w| u64::from_le_bytes(*w))
+    }
+    fn word4(s: &[u8], from_end: bool) -> u32 {
+        let w = if from_end {
+            s.last_chunk::<4>()
+        } else {
+            s.first_chunk::<4>()
+        };
+        w.map_or(0, |w| u32::from_le_bytes(*w))
+    }
+    match n {
+        0 => true,
+        1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => word4(a, false) == word4(b, false) && word4(a, true) == word4(b, true),
+        8..=16 => word8(a, false) == word8(b, false) && word8(a, true) == word8(b, true),
+        _ => a == b,
+    }
+}
+
 /// What the series says about a candidate sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fit {
@@ -227,11 +261,9 @@ impl MemSeries {
     /// True when the series has exactly these (name, value) pairs, sorted by name.
     pub(crate) fn has_pairs(&self, pairs: &[(&str, &str)]) -> bool {
         self.labels.len() == pairs.len()
-            && self
-                .labels
-                .iter()
-                .zip(pairs)
-                .all(|((n, v), (pn, pv))| **n == **pn && **v == **pv)
+            && self.labels.iter().zip(pairs).all(|((n, v), (pn, pv))| {
+                same_bytes(n.as_bytes(), pn.as_bytes()) && same_bytes(v.as_bytes(), pv.as_bytes())
+            })
     }
 
     /// The value of label `name`, if present.
@@ -483,6 +515,20 @@ fn fit_in(samples: &[Sample], t: Timestamp, v: f64) -> Fit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!same_bytes(&a, &b), "byte {i} of {n}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
 
     fn series() -> MemSeries {
         let symbols = Arc::new(Symbols::default());
