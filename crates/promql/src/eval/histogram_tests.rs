@@ -206,4 +206,12 @@ fn operators_pass_drop_or_refuse_histograms() {
     );
     assert_eq!(instant(&s, "absent(h)", t), Ok(vec![]));
     assert_eq!(instant(&s, "scalar(h)", t), Ok(vec!["scalar NaN".into()]));
+    let s = store(&[
+        r#"metric{instance="a", job="1"} 1"#,
+        r#"hinfo{instance="a", job="1"} {{count:1}}"#,
+    ]);
+    assert_eq!(
+        instant(&s, r#"info(metric, {__name__="hinfo"})"#, 0),
+        Err("info sample should be float".into())
+    );
 }

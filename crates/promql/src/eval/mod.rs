@@ -234,13 +234,16 @@ impl<'a> Evaluator<'a> {
     /// (or at `at`), where each point's value is the time (ms) of the sample
     /// picked rather than its value: `timestamp(selector)` and `info()` need
     /// the samples' own times, which an evaluated vector no longer carries.
+    /// With `floats_only` (info series) a histogram sample is Prometheus's error
+    /// `info sample should be float`.
     pub fn select_sample_times(
         &self,
         matchers: &[model::Matcher],
         offset: i64,
         at: Option<Timestamp>,
+        floats_only: bool,
     ) -> EvalResult<Vec<Series>> {
-        selector::select_sample_times(self, matchers, offset, at)
+        selector::select_sample_times(self, matchers, offset, at, floats_only)
     }
 }
 

@@ -88,6 +88,7 @@ pub(crate) fn select_sample_times(
     matchers: &[Matcher],
     offset: i64,
     at: Option<Timestamp>,
+    floats_only: bool,
 ) -> EvalResult<Vec<Series>> {
     let lookback = ev.opts().lookback_delta_ms;
     let (lo, hi) = bounds(ref_times(ev, offset, at));
@@ -99,13 +100,16 @@ pub(crate) fn select_sample_times(
     )?;
     let mut out = Vec::with_capacity(raw.len());
     for s in raw {
-        let points: Vec<Sample> = ref_times(ev, offset, at)
-            .enumerate()
-            .filter_map(|(i, ref_t)| {
-                let p = lookback_point(&s.samples, &s.histograms, ref_t, lookback)?;
-                Some(Sample::new(ev.steps.at(i), p.t() as f64))
-            })
-            .collect();
+        let mut points: Vec<Sample> = Vec::new();
+        for (i, ref_t) in ref_times(ev, offset, at).enumerate() {
+            let Some(p) = lookback_point(&s.samples, &s.histograms, ref_t, lookback) else {
+                continue;
+            };
+            if floats_only && matches!(p, Picked::Histogram(_)) {
+                return Err(EvalError::exec("info sample should be float"));
+            }
+            points.push(Sample::new(ev.steps.at(i), p.t() as f64));
+        }
         if !points.is_empty() {
             out.push(Series::new(s.labels, points));
         }

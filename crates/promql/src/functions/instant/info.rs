@@ -174,7 +174,7 @@ fn fetch_info(
     }
     matchers.extend(data.values().flatten().cloned());
     matchers.extend(effective_name_matchers(name_matchers)?);
-    ev.select_sample_times(&matchers, offset, at)
+    ev.select_sample_times(&matchers, offset, at, true)
 }
 
 /// The key joining a series to an info series of metric `name`.

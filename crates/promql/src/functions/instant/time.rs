@@ -46,7 +46,7 @@ pub(super) fn timestamp(ev: &Evaluator<'_>, args: &[&Expr]) -> EvalResult<Value>
         } else {
             offset_ms(&vs.offset)
         };
-        let v = ev.select_sample_times(&matchers, offset, at)?;
+        let v = ev.select_sample_times(&matchers, offset, at, false)?;
         return map_samples(ev, v, |_, t_ms| Some(t_ms / 1000.0));
     }
     // Any other vector's samples carry the step time; histogram samples count
