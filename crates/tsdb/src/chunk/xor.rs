@@ -350,27 +350,28 @@ impl XorAppender {
 
     /// Writes the low `n` bits of `x` (n <= 64), most significant first.
     fn write_bits(&mut self, x: u64, n: u32) {
-        let mut left = n;
-        while left > 0 {
-            if self.used == 0 {
-                if self.buf.len() == self.buf.capacity() {
-                    // Grow by about an eighth instead of doubling: an open chunk lives as
-                    // long as its series is active, and doubling left up to half unused.
-                    self.buf.reserve_exact((self.buf.len() / 8).max(16));
-                }
-                self.buf.push(0);
-            }
-            let free = 8 - u32::from(self.used);
-            let take = free.min(left);
-            // The next `take` bits of x, from the top of what is left.
-            let chunk = (x >> (left - take)) & mask(take);
-            let shift = free - take;
-            if let Some(last) = self.buf.last_mut() {
-                *last |= (chunk << shift) as u8;
-            }
-            left -= take;
-            self.used = ((u32::from(self.used) + take) % 8) as u8;
+        if n == 0 {
+            return;
         }
+        // The bits already in a partly written last byte, then the new ones, left-aligned
+        // in one 128-bit word and stored as whole bytes: one copy instead of a loop over
+        // bytes (this runs several times per sample on the ingestion path).
+        let used = u32::from(self.used);
+        let mut acc = u128::from(x & mask(n));
+        if used > 0 {
+            let partial = self.buf.pop().map_or(0, |b| u128::from(b >> (8 - used)));
+            acc |= partial << n;
+        }
+        let total = used + n; // at most 7 + 64 bits
+        let bytes = total.div_ceil(8) as usize;
+        let aligned = (acc << (128 - total)).to_be_bytes();
+        if self.buf.len() + bytes > self.buf.capacity() {
+            // Grow by about an eighth instead of doubling: an open chunk lives as long as
+            // its series is active, and doubling left up to half unused.
+            self.buf.reserve_exact((self.buf.len() / 8).max(16));
+        }
+        self.buf.extend_from_slice(aligned.get(..bytes).unwrap_or_default());
+        self.used = (total % 8) as u8;
     }
 }
 
