@@ -44,7 +44,7 @@ impl LabelPairs {
 
 /// Byte equality for the short strings labels are, inline: a `memcmp` call per string
 /// cost more than the comparison when every appended series checks a dozen pairs.
-/// Strings up to 16 bytes compare as two (possibly overlapping) words.
+/// Strings compare as 8-byte words (the last one overlapping), short ones as two halves.
 #[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -72,7 +72,13 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
         4..=7 => word4(a, false) == word4(b, false) && word4(a, true) == word4(b, true),
         8..=16 => word8(a, false) == word8(b, false) && word8(a, true) == word8(b, true),
-        _ => a == b,
+        // Longer ones (metric names, pod names) word by word; the last word overlaps.
+        _ => {
+            a.chunks_exact(8)
+                .zip(b.chunks_exact(8))
+                .all(|(x, y)| word8(x, false) == word8(y, false))
+                && word8(a, true) == word8(b, true)
+        }
     }
 }
 
