@@ -370,7 +370,8 @@ impl XorAppender {
             // its series is active, and doubling left up to half unused.
             self.buf.reserve_exact((self.buf.len() / 8).max(16));
         }
-        self.buf.extend_from_slice(aligned.get(..bytes).unwrap_or_default());
+        self.buf
+            .extend_from_slice(aligned.get(..bytes).unwrap_or_default());
         self.used = (total % 8) as u8;
     }
 }
