@@ -8,15 +8,26 @@
 //! into an [`XorChunk`]; both iterate with [`XorIter`], which stops with an error on a
 //! corrupt chunk instead of panicking.
 
+mod decimal;
+
 use std::fmt;
 
 use model::{Sample, Timestamp};
 
-/// Bytes before the bit stream: the sample count, u16 big-endian.
+use self::decimal::{DECIMAL_FLAG, exponent_for, from_decimal, to_decimal};
+
+/// Bytes before the bit stream: the sample count, u16 big-endian (its top bit marks a
+/// decimal chunk, whose exponent follows in one more byte).
 const HEADER: usize = 2;
 
-/// Most samples one chunk can hold (the count is a u16).
-pub const MAX_SAMPLES: usize = u16::MAX as usize;
+/// Most samples one chunk can hold (15 bits of the count).
+pub const MAX_SAMPLES: usize = 0x7fff;
+
+/// `exp` of an appender whose mode the first sample decides.
+const UNDECIDED: u8 = 0xfe;
+
+/// `exp` of an XOR-mode appender.
+const XOR: u8 = 0xff;
 
 /// Delta-of-delta buckets after their prefix: (prefix bits, prefix length, value bits).
 /// `0` alone means a delta-of-delta of zero; the last bucket holds any 64-bit value.
@@ -142,10 +153,17 @@ pub struct XorAppender {
     leading: u8,
     trailing: u8,
     count: u16,
+    // The decimal exponent, or XOR / UNDECIDED.
+    exp: u8,
+    // Raw values written in decimal mode.
+    escapes: u8,
     min_t: Timestamp,
     t: Timestamp,
     delta: u64,
+    // The last value's bits (XOR mode) or mantissa (decimal mode).
     v: u64,
+    // The last mantissa delta (decimal mode).
+    dm: i64,
 }
 
 impl Default for XorAppender {
@@ -166,7 +184,7 @@ impl fmt::Debug for XorAppender {
 }
 
 impl XorAppender {
-    /// An empty chunk.
+    /// An empty chunk; its first sample decides between decimal and XOR values.
     pub fn new() -> Self {
         XorAppender {
             buf: vec![0; HEADER],
@@ -174,11 +192,32 @@ impl XorAppender {
             leading: u8::MAX,
             trailing: 0,
             count: 0,
+            exp: UNDECIDED,
+            escapes: 0,
             min_t: Timestamp::MAX,
             t: Timestamp::MIN,
             delta: 0,
             v: 0,
+            dm: 0,
         }
+    }
+
+    /// An empty chunk in decimal mode at exponent `exp`, or XOR mode for `None`.
+    fn with_mode(exp: Option<u8>) -> Self {
+        let mut a = XorAppender::new();
+        match exp {
+            Some(e) => {
+                a.exp = e;
+                a.buf.push(e);
+            }
+            None => a.exp = XOR,
+        }
+        a
+    }
+
+    /// True for a chunk whose values are decimal mantissas.
+    fn is_decimal(&self) -> bool {
+        self.exp <= decimal::MAX_EXP
     }
 
     /// Number of samples.
@@ -244,10 +283,13 @@ impl XorAppender {
             leading: u8::try_from(it.leading).unwrap_or(u8::MAX),
             trailing: u8::try_from(it.trailing).unwrap_or(0),
             count,
+            exp: it.exp,
+            escapes: it.escapes,
             min_t,
             t: it.t,
             delta: it.delta,
-            v: it.v,
+            v: if it.exp == XOR { it.v } else { it.m as u64 },
+            dm: it.dm,
         })
     }
 
@@ -264,6 +306,21 @@ impl XorAppender {
 
     /// Appends a sample; `t` must be after every timestamp already in the chunk.
     pub fn push(&mut self, t: Timestamp, v: f64) -> Result<(), ChunkError> {
+        if self.exp == UNDECIDED {
+            match exponent_for(v, 0) {
+                Some(e) => {
+                    self.exp = e;
+                    self.buf.push(e);
+                }
+                None => self.exp = XOR,
+            }
+        }
+        if self.is_decimal() {
+            return match to_decimal(v, self.exp) {
+                Some(m) => self.push_decimal(t, v, Some(m)),
+                None => self.push_undecimal(t, v),
+            };
+        }
         let bits = v.to_bits();
         match self.count {
             0 => {
@@ -290,6 +347,40 @@ impl XorAppender {
         self.v = bits;
         self.count += 1;
         self.buf[..HEADER].copy_from_slice(&self.count.to_be_bytes());
+        Ok(())
+    }
+
+    /// Appends a sample to a decimal chunk: the mantissa `m` of `v`, or `v` raw.
+    fn push_decimal(&mut self, t: Timestamp, v: f64, m: Option<i64>) -> Result<(), ChunkError> {
+        match self.count {
+            0 => {
+                let m = m.ok_or(ChunkError::Corrupt(
+                    "a decimal chunk starts with a raw value",
+                ))?;
+                self.write_varint(zigzag(t));
+                self.write_varint(zigzag(m));
+                self.min_t = t;
+                self.v = m as u64;
+                self.dm = 0;
+            }
+            MAX_COUNT => return Err(ChunkError::Full),
+            n => {
+                if t <= self.t {
+                    return Err(ChunkError::OutOfOrder { t, max_t: self.t });
+                }
+                let delta = t.abs_diff(self.t);
+                if n == 1 {
+                    self.write_varint(delta);
+                } else {
+                    self.write_dod(delta);
+                }
+                self.write_decimal(m, v.to_bits());
+                self.delta = delta;
+            }
+        }
+        self.t = t;
+        self.count += 1;
+        self.buf[..HEADER].copy_from_slice(&(self.count | DECIMAL_FLAG).to_be_bytes());
         Ok(())
     }
 
@@ -376,7 +467,7 @@ impl XorAppender {
     }
 }
 
-const MAX_COUNT: u16 = u16::MAX;
+const MAX_COUNT: u16 = MAX_SAMPLES as u16;
 
 /// The low `n` bits set (n <= 64).
 fn mask(n: u32) -> u64 {
@@ -394,8 +485,16 @@ fn unzigzag(x: u64) -> i64 {
 /// The sample count of encoded bytes (0 when the header is missing).
 fn count(data: &[u8]) -> usize {
     match data {
-        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b]) & !DECIMAL_FLAG),
         _ => 0,
+    }
+}
+
+/// The exponent of a decimal chunk, `None` for XOR (or too short to say).
+fn decimal_exp(data: &[u8]) -> Option<u8> {
+    match data {
+        [a, _, e, ..] if u16::from(*a) << 8 & DECIMAL_FLAG != 0 => Some(*e),
+        _ => None,
     }
 }
 
@@ -413,19 +512,29 @@ pub struct XorIter<'a> {
     leading: u32,
     trailing: u32,
     failed: bool,
+    // Decimal chunks: the exponent (XOR for an XOR chunk), mantissa, mantissa delta and
+    // raw values read.
+    exp: u8,
+    m: i64,
+    dm: i64,
+    escapes: u8,
 }
 
 impl<'a> XorIter<'a> {
     /// An iterator over encoded chunk bytes.
     pub fn new(data: &'a [u8]) -> Self {
+        let exp = decimal_exp(data);
         let (left, failed) = if data.len() < HEADER {
             (0, !data.is_empty())
+        } else if data[0] & 0x80 != 0 && exp.is_none_or(|e| e > decimal::MAX_EXP) {
+            // A decimal flag without a valid exponent byte.
+            (0, true)
         } else {
             (count(data), false)
         };
         XorIter {
             data,
-            pos: HEADER * 8,
+            pos: (HEADER + usize::from(exp.is_some())) * 8,
             left,
             read: 0,
             t: 0,
@@ -434,6 +543,10 @@ impl<'a> XorIter<'a> {
             leading: u32::MAX,
             trailing: 0,
             failed,
+            exp: exp.unwrap_or(XOR),
+            m: 0,
+            dm: 0,
+            escapes: 0,
         }
     }
 
@@ -533,7 +646,12 @@ impl<'a> XorIter<'a> {
         match self.read {
             0 => {
                 self.t = unzigzag(self.varint()?);
-                self.v = self.bits(64)?;
+                if self.exp == XOR {
+                    self.v = self.bits(64)?;
+                } else {
+                    self.m = unzigzag(self.varint()?);
+                    self.v = from_decimal(self.m, self.exp).to_bits();
+                }
             }
             n => {
                 let delta = if n == 1 {
@@ -549,7 +667,11 @@ impl<'a> XorIter<'a> {
                     .checked_add_unsigned(delta)
                     .ok_or(ChunkError::Corrupt("timestamp overflows"))?;
                 self.delta = delta;
-                self.v = self.value()?;
+                self.v = if self.exp == XOR {
+                    self.value()?
+                } else {
+                    self.read_decimal()?
+                };
             }
         }
         self.read += 1;
@@ -777,6 +899,48 @@ mod tests {
     }
 
     #[test]
+    fn decimal_chunks_rescale_escape_and_fall_back_to_xor() {
+        let t = |i: usize| i as i64 * 15_000;
+        // A counter that starts at an integer, then needs two decimal places: rescaled
+        // once, still decimal; a staleness marker at the end is one raw value.
+        let mut counter: Vec<(i64, u64)> = (0..120)
+            .map(|i| (t(i), (100.0 + i as f64 * 0.25).to_bits()))
+            .collect();
+        counter.push((t(120), model::STALE_NAN_BITS));
+        round_trip(&counter);
+        let a = encode(&counter);
+        assert_eq!(decimal_exp(a.bytes()), Some(2));
+        assert!(a.byte_size() < 60, "{} bytes", a.byte_size());
+        // Values no short decimal describes, past the escape budget: XOR from then on.
+        let mut mixed: Vec<(i64, u64)> = (0..10).map(|i| (t(i), (i as f64).to_bits())).collect();
+        mixed.extend((10..20).map(|i| (t(i), (i as f64 / 3.0).to_bits())));
+        round_trip(&mixed);
+        assert_eq!(decimal_exp(encode(&mixed).bytes()), None);
+        // A first value that is no short decimal makes an XOR chunk from the start.
+        assert_eq!(
+            decimal_exp(encode(&[(0, (0.1f64 + 0.2).to_bits())]).bytes()),
+            None
+        );
+    }
+
+    #[test]
+    fn scraped_decimals_take_about_a_byte_per_sample() {
+        // CPU seconds with two decimals growing by a varying amount, as node_exporter's:
+        // XOR needs most of the mantissa for each; decimals need the dod of hundredths.
+        let mut total = 1234.56;
+        let samples: Vec<(i64, u64)> = (0..120)
+            .map(|i| {
+                total += (1400 + (i * 7919) % 37) as f64 / 100.0;
+                total = (total * 100.0).round() / 100.0;
+                (i as i64 * 15_000, total.to_bits())
+            })
+            .collect();
+        round_trip(&samples);
+        let per = encode(&samples).byte_size() as f64 / 120.0;
+        assert!(per < 1.2, "{per} bytes per sample");
+    }
+
+    #[test]
     fn realistic_series_take_under_three_bytes_per_sample() {
         let ts = jittered_times(1000, 7);
         // A counter: requests served, growing by a varying amount each scrape.
@@ -815,6 +979,9 @@ mod tests {
                 ], prop_oneof![
                     3 => any::<u64>(),
                     2 => (0u32..1000).prop_map(|x| f64::from(x).to_bits()),
+                    // Short decimals of varying precision: rescaling and escapes.
+                    3 => (-100_000i64..100_000, 0i32..5)
+                        .prop_map(|(m, e)| (m as f64 / 10f64.powi(e)).to_bits()),
                     1 => Just(model::STALE_NAN_BITS),
                     1 => Just(f64::NAN.to_bits()),
                     1 => Just((-0.0f64).to_bits()),
