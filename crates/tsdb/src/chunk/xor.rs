@@ -316,10 +316,14 @@ impl XorAppender {
             }
         }
         if self.is_decimal() {
-            return match to_decimal(v, self.exp) {
-                Some(m) => self.push_decimal(t, v, Some(m)),
-                None => self.push_undecimal(t, v),
-            };
+            match to_decimal(v, self.exp) {
+                Some(m) => self.push_decimal(t, v, Some(m))?,
+                None => self.push_undecimal(t, v)?,
+            }
+            if self.count == decimal::TRIAL_SAMPLES && self.is_decimal() {
+                self.trial();
+            }
+            return Ok(());
         }
         let bits = v.to_bits();
         match self.count {

@@ -27,16 +27,22 @@ pub(super) const DECIMAL_FLAG: u16 = 0x8000;
 
 /// Mantissa delta-of-delta buckets after the `0` for zero: (prefix, prefix length,
 /// zigzag value bits). Mantissas are below 2^53, so their delta-of-deltas fit 56 bits.
-const BUCKETS: [(u64, u32, u32); 5] = [
-    (0b10, 2, 5),
-    (0b110, 3, 10),
-    (0b1110, 4, 17),
-    (0b11110, 5, 28),
-    (0b111110, 6, 56),
+const BUCKETS: [(u64, u32, u32); 6] = [
+    (0b10, 2, 6),
+    (0b110, 3, 12),
+    (0b1110, 4, 18),
+    (0b11110, 5, 24),
+    (0b111110, 6, 32),
+    (0b1111110, 7, 56),
 ];
 
 /// Prefix of a raw 64-bit value that is not a decimal at the chunk's exponent.
-const ESCAPE: (u64, u32) = (0b111111, 6);
+const ESCAPE: (u64, u32) = (0b1111111, 7);
+
+/// After this many samples a decimal chunk compares itself with the XOR encoding of the
+/// same samples and keeps the smaller: large integers that wander (free bytes, memory
+/// in pages) keep more of their float bits under XOR than their delta-of-deltas need.
+pub(super) const TRIAL_SAMPLES: u16 = 8;
 
 static POW10: [f64; MAX_EXP as usize + 1] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
@@ -50,7 +56,7 @@ pub(super) fn to_decimal(v: f64, exp: u8) -> Option<i64> {
     let p = POW10[usize::from(exp.min(MAX_EXP))];
     let scaled = (v * p).round();
     // Also refuses NaN and infinities.
-    if !(scaled.abs() < 9_007_199_254_740_992.0) {
+    if scaled.is_nan() || scaled.abs() >= 9_007_199_254_740_992.0 {
         return None;
     }
     let m = scaled as i64;
@@ -122,6 +128,15 @@ impl XorAppender {
             *self = xor;
         }
         self.push(t, v)
+    }
+
+    /// At the trial point, turns a decimal chunk into XOR when XOR is smaller so far.
+    pub(super) fn trial(&mut self) {
+        if let Some(xor) = self.reencode(None)
+            && xor.buf.len() < self.buf.len()
+        {
+            *self = xor;
+        }
     }
 
     /// The same samples encoded again, in decimal at `exp` or as XOR; `None` when a
