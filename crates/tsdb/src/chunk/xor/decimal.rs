@@ -27,17 +27,19 @@ pub(super) const DECIMAL_FLAG: u16 = 0x8000;
 
 /// Mantissa delta-of-delta buckets after the `0` for zero: (prefix, prefix length,
 /// zigzag value bits). Mantissas are below 2^53, so their delta-of-deltas fit 56 bits.
-const BUCKETS: [(u64, u32, u32); 6] = [
-    (0b10, 2, 6),
-    (0b110, 3, 12),
-    (0b1110, 4, 18),
-    (0b11110, 5, 24),
-    (0b111110, 6, 32),
-    (0b1111110, 7, 56),
+const BUCKETS: [(u64, u32, u32); 8] = [
+    (0b10, 2, 4),
+    (0b110, 3, 8),
+    (0b1110, 4, 12),
+    (0b11110, 5, 16),
+    (0b111110, 6, 20),
+    (0b1111110, 7, 24),
+    (0b11111110, 8, 32),
+    (0b111111110, 9, 56),
 ];
 
 /// Prefix of a raw 64-bit value that is not a decimal at the chunk's exponent.
-const ESCAPE: (u64, u32) = (0b1111111, 7);
+const ESCAPE: (u64, u32) = (0b111111111, 9);
 
 /// After this many samples a decimal chunk compares itself with the XOR encoding of the
 /// same samples and keeps the smaller: large integers that wander (free bytes, memory
