@@ -173,6 +173,7 @@ fn append(
     identity: &WriteIdentity,
 ) -> Result<WriteStats, ReceiveError> {
     let mut appender = app.appender(identity);
+    appender.reserve(req.len());
     let mut stats = WriteStats::default();
     let mut reasons = Reasons::default();
     let mut labels: Vec<(&str, &str)> = Vec::new();

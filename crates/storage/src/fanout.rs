@@ -64,6 +64,13 @@ impl Appender for FanoutAppender {
         Ok(r)
     }
 
+    fn reserve(&mut self, series: usize) {
+        self.primary.reserve(series);
+        for s in &mut self.secondaries {
+            s.reserve(series);
+        }
+    }
+
     fn append_histogram(
         &mut self,
         labels: &Labels,

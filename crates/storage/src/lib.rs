@@ -111,6 +111,12 @@ pub trait Appender: Send {
         })
     }
 
+    /// A hint that about `series` distinct series follow (a remote-write request's
+    /// length), so per-batch tables can be sized once. Ignoring it is correct.
+    fn reserve(&mut self, series: usize) {
+        let _ = series;
+    }
+
     /// Records the metadata of a metric family (keyed by metric name).
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError>;
 

@@ -189,6 +189,13 @@ impl Appender for DbAppender {
         self.add(series, t, v, || pairs_labels(pairs).to_string())
     }
 
+    fn reserve(&mut self, series: usize) {
+        // Bounded: the hint comes from a request's length.
+        let n = series.min(1 << 20);
+        self.groups.reserve(n);
+        self.slots.reserve(n);
+    }
+
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);

@@ -386,6 +386,23 @@ fn label<'a>(r: &mut Reader<'a>, depth: u32) -> Result<(&'a str, &'a str), WireE
 }
 
 fn sample(r: &mut Reader<'_>, depth: u32) -> Result<Sample, WireError> {
+    // Encoders write `value` (fixed64) then `timestamp` (varint): read that shape
+    // directly, anything else field by field.
+    let start = r.pos;
+    if let Some(&[0x09, ref rest @ ..]) = r.buf.get(start..r.end)
+        && let Some((value, &[0x10, ..])) = rest.split_first_chunk::<8>()
+    {
+        r.pos = start + 10;
+        if let Ok(ts) = r.varint()
+            && r.pos == r.end
+        {
+            return Ok(Sample {
+                value: f64::from_le_bytes(*value),
+                timestamp: ts as i64,
+            });
+        }
+        r.pos = start;
+    }
     let mut s = Sample {
         value: 0.0,
         timestamp: 0,
