@@ -373,12 +373,13 @@ impl XorAppender {
                     return Err(ChunkError::OutOfOrder { t, max_t: self.t });
                 }
                 let delta = t.abs_diff(self.t);
+                let regular = n > 1 && delta == self.delta;
                 if n == 1 {
                     self.write_varint(delta);
-                } else {
+                } else if !regular {
                     self.write_dod(delta);
                 }
-                self.write_decimal(m, v.to_bits());
+                self.write_decimal(regular, m, v.to_bits());
                 self.delta = delta;
             }
         }

@@ -86,10 +86,13 @@ fn unzigzag(x: u64) -> i64 {
 
 impl XorAppender {
     /// Writes the value of a sample after the first in a decimal chunk (`m` is its
-    /// mantissa, or `None` for a raw value).
-    pub(super) fn write_decimal(&mut self, m: Option<i64>, bits: u64) {
+    /// mantissa, or `None` for a raw value). `lead_zero` first writes the `0` of a zero
+    /// timestamp delta-of-delta, in the same store as the value's code (the usual sample
+    /// is then one write of a few bits).
+    pub(super) fn write_decimal(&mut self, lead_zero: bool, m: Option<i64>, bits: u64) {
+        let lead = u32::from(lead_zero);
         let Some(m) = m else {
-            self.write_bits(ESCAPE.0, ESCAPE.1);
+            self.write_bits(ESCAPE.0, ESCAPE.1 + lead);
             self.write_bits(bits, 64);
             self.escapes += 1;
             return;
@@ -100,14 +103,19 @@ impl XorAppender {
         let dod = delta - self.dm;
         let z = zigzag(dod);
         if z == 0 {
-            self.write_bits(0, 1);
+            // A leading zero bit is the same value written one bit wider.
+            self.write_bits(0, 1 + lead);
         } else {
             let (prefix, plen, width) = BUCKETS
                 .into_iter()
                 .find(|&(_, _, w)| z <= mask(w))
                 .unwrap_or(BUCKETS[BUCKETS.len() - 1]);
-            self.write_bits(prefix, plen);
-            self.write_bits(z, width);
+            if lead + plen + width <= 64 {
+                self.write_bits(prefix << width | z, lead + plen + width);
+            } else {
+                self.write_bits(prefix, lead + plen);
+                self.write_bits(z, width);
+            }
         }
         self.dm = delta;
         self.v = m as u64;
