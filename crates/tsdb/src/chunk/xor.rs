@@ -157,7 +157,6 @@ pub struct XorAppender {
     exp: u8,
     // Raw values written in decimal mode.
     escapes: u8,
-    min_t: Timestamp,
     t: Timestamp,
     delta: u64,
     // The last value's bits (XOR mode) or mantissa (decimal mode).
@@ -194,7 +193,6 @@ impl XorAppender {
             count: 0,
             exp: UNDECIDED,
             escapes: 0,
-            min_t: Timestamp::MAX,
             t: Timestamp::MIN,
             delta: 0,
             v: 0,
@@ -232,7 +230,20 @@ impl XorAppender {
 
     /// Oldest timestamp (`i64::MAX` when empty).
     pub fn min_t(&self) -> Timestamp {
-        self.min_t
+        if self.count == 0 {
+            return Timestamp::MAX;
+        }
+        // The first timestamp is the stream's first field, byte-aligned: read from the
+        // bytes rather than kept in every series (one field less per active series).
+        let start = HEADER + usize::from(self.is_decimal());
+        let mut x = 0u64;
+        for (i, b) in self.buf.iter().skip(start).take(10).enumerate() {
+            x |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        unzigzag(x)
     }
 
     /// Newest timestamp (`i64::MIN` when empty).
@@ -264,10 +275,8 @@ impl XorAppender {
     /// whole chunk to check it and to recover the encoder's state.
     pub fn from_bytes(data: &[u8]) -> Result<XorAppender, ChunkError> {
         let mut it = XorIter::new(data);
-        let mut min_t = Timestamp::MAX;
         for s in it.by_ref() {
-            let s = s?;
-            min_t = min_t.min(s.t);
+            s?;
         }
         if it.read == 0 {
             return Ok(XorAppender::new());
@@ -285,7 +294,6 @@ impl XorAppender {
             count,
             exp: it.exp,
             escapes: it.escapes,
-            min_t,
             t: it.t,
             delta: it.delta,
             v: if it.exp == XOR { it.v } else { it.m as u64 },
@@ -295,7 +303,7 @@ impl XorAppender {
 
     /// Freezes the chunk, dropping spare capacity.
     pub fn finish(self) -> XorChunk {
-        let min_t = self.min_t;
+        let min_t = self.min_t();
         let max_t = self.max_t();
         XorChunk {
             data: self.buf.into_boxed_slice(),
@@ -330,7 +338,6 @@ impl XorAppender {
             0 => {
                 self.write_varint(zigzag(t));
                 self.write_bits(bits, 64);
-                self.min_t = t;
             }
             MAX_COUNT => return Err(ChunkError::Full),
             n => {
@@ -363,7 +370,6 @@ impl XorAppender {
                 ))?;
                 self.write_varint(zigzag(t));
                 self.write_varint(zigzag(m));
-                self.min_t = t;
                 self.v = m as u64;
                 self.dm = 0;
             }
