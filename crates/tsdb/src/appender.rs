@@ -79,7 +79,12 @@ impl DbAppender {
         // so duplicates stay idempotent and conflicts are reported wherever the first
         // value lives. Rare: in-order samples are newer than anything persisted.
         if fit == Fit::New && t < self.inner.compacted_until.load(Ordering::Acquire) {
-            fit = self.inner.persisted().fit(&series, t, v)?;
+            fit = self.inner.persisted().fit(
+                &series.to_labels(self.inner.head.symbols()),
+                series.id,
+                t,
+                v,
+            )?;
         }
         match fit {
             Fit::Same => return Ok(sref),
@@ -176,7 +181,7 @@ impl Appender for DbAppender {
         let head = &self.inner.head;
         let hash = head.hash_pairs(pairs.iter().copied());
         let series = match &self.last {
-            Some((h, s)) if *h == hash && s.has_pairs(pairs) => Arc::clone(s),
+            Some((h, s)) if *h == hash && s.has_pairs(head.symbols(), pairs) => Arc::clone(s),
             _ => {
                 let s = match head.get_by_pairs(hash, pairs) {
                     Some(s) => s,
@@ -221,7 +226,12 @@ impl Appender for DbAppender {
             .map(|(s, _)| s)
             .filter(|s| !s.is_logged())
             .collect();
-        let buf = encode(&unlogged, &self.groups, &self.metadata);
+        let buf = encode(
+            self.inner.head.symbols(),
+            &unlogged,
+            &self.groups,
+            &self.metadata,
+        );
 
         let inner = &self.inner;
         let (ticket, pos) = {
@@ -257,6 +267,7 @@ impl Appender for DbAppender {
 
 /// The framed WAL records of one commit: series first, then samples, then metadata.
 fn encode(
+    symbols: &crate::head::symbols::Symbols,
     unlogged: &[&Arc<MemSeries>],
     groups: &[(Arc<MemSeries>, Pending)],
     metadata: &[(String, MetricMetadata)],
@@ -264,7 +275,7 @@ fn encode(
     let n: usize = groups.iter().map(|(_, s)| s.as_slice().len()).sum();
     let mut buf = Vec::with_capacity(n * 24 + 64);
     let unlogged: Vec<&MemSeries> = unlogged.iter().map(|s| &***s).collect();
-    frame_series(&mut buf, &unlogged);
+    frame_series(&mut buf, symbols, &unlogged);
     let mut all = groups
         .iter()
         .flat_map(|(s, samples)| {

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use model::{Matcher, Sample, Timestamp};
+use model::{Labels, Matcher, Sample, Timestamp};
 use parking_lot::Mutex;
 
 use crate::Error;
 use crate::block::Block;
 use crate::chunk::XorChunk;
-use crate::head::series::{Fit, MemSeries};
+use crate::head::series::Fit;
 use crate::head::u64map::U64Map;
 
 /// A consistent set of blocks; replaced as a whole when blocks come and go.
@@ -41,21 +41,20 @@ impl Persisted {
 
     /// How a sample of head series `series` at `t` with value `v` fits with what the
     /// blocks and the in-flight chunks hold.
-    pub(crate) fn fit(&self, series: &MemSeries, t: Timestamp, v: f64) -> Result<Fit, Error> {
+    pub(crate) fn fit(&self, labels: &Labels, id: u64, t: Timestamp, v: f64) -> Result<Fit, Error> {
         let mut found: Vec<Sample> = Vec::new();
         if let Some(p) = &self.pending {
-            found.extend(p.samples(series.id, t, t));
+            found.extend(p.samples(id, t, t));
         }
         let mut candidates = self.overlapping(t, t).peekable();
         if found.is_empty() && candidates.peek().is_some() {
-            let labels = series.to_labels();
             let matchers: Vec<Matcher> = labels
                 .iter()
                 .map(|l| Matcher::equal(l.name.as_str(), l.value.as_str()))
                 .collect();
             for b in candidates {
                 for s in b.select(&matchers)? {
-                    if s.labels != labels {
+                    if s.labels != *labels {
                         continue;
                     }
                     let mut samples = Vec::new();

@@ -128,7 +128,7 @@ impl DbQuerier {
         let in_range = head_in_range(&persisted, mint, maxt);
         for s in self.inner.head.select(matchers) {
             if in_range(&s) {
-                for (n, v) in s.labels.iter() {
+                for (n, v) in s.labels.iter(self.inner.head.symbols()) {
                     visit(n, v);
                 }
             }
@@ -175,7 +175,7 @@ impl Querier for DbQuerier {
             let mut out: Vec<Series> = head_runs
                 .into_iter()
                 .map(|(i, samples)| Series {
-                    labels: head_series[i].to_labels(),
+                    labels: head_series[i].to_labels(self.inner.head.symbols()),
                     samples,
                     histograms: Vec::new(),
                 })
@@ -186,7 +186,7 @@ impl Querier for DbQuerier {
         }
         let mut runs: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
         for (i, samples) in head_runs {
-            runs.entry(head_series[i].to_labels())
+            runs.entry(head_series[i].to_labels(self.inner.head.symbols()))
                 .or_default()
                 .push(samples);
         }
@@ -195,7 +195,9 @@ impl Querier for DbQuerier {
                 let samples = p.samples(s.id, mint, maxt);
                 if !samples.is_empty() {
                     budget.take(samples.len())?;
-                    runs.entry(s.to_labels()).or_default().push(samples);
+                    runs.entry(s.to_labels(self.inner.head.symbols()))
+                        .or_default()
+                        .push(samples);
                 }
             }
         }
@@ -230,7 +232,7 @@ impl Querier for DbQuerier {
         let mut out: BTreeSet<Labels> = head_series
             .iter()
             .filter(|s| in_range(s))
-            .map(|s| s.to_labels())
+            .map(|s| s.to_labels(self.inner.head.symbols()))
             .collect();
         for b in persisted.overlapping(mint, maxt) {
             for s in b.select(matchers)? {

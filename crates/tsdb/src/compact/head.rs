@@ -93,7 +93,7 @@ fn write_windows(
         if samples.is_empty() {
             continue;
         }
-        let labels = s.to_labels();
+        let labels = s.to_labels(inner.head.symbols());
         for part in split_by_window(&samples, r) {
             let w = part[0].t.div_euclid(r);
             let writer = match writers.entry(w) {

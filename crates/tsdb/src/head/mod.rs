@@ -18,6 +18,7 @@ use storage::StorageError;
 use self::idlist::IdList;
 use self::index::Index;
 use self::series::{LabelPairs, MemSeries};
+use self::symbols::Symbols;
 use self::u64map::U64Map;
 
 /// Largest total size of one series' label names and values; keeps WAL records bounded.
@@ -33,6 +34,9 @@ pub(crate) struct Head {
     // Per-process random seed of the label-set hash: keyed, so that label sets chosen to
     // collide cannot be planned from outside.
     seed: u64,
+    // The string table series' symbol ids refer to (the index's, shared): read without
+    // the table lock.
+    symbols: Arc<Symbols>,
 }
 
 #[derive(Default)]
@@ -62,8 +66,11 @@ pub struct Stats {
 impl Head {
     /// An empty head.
     pub(crate) fn new() -> Self {
+        let table = Table::default();
+        let symbols = Arc::clone(table.index.symbols());
         Head {
-            table: RwLock::new(Table::default()),
+            symbols,
+            table: RwLock::new(table),
             min_t: AtomicI64::new(Timestamp::MAX),
             max_t: AtomicI64::new(Timestamp::MIN),
             num_samples: AtomicU64::new(0),
@@ -91,7 +98,14 @@ impl Head {
     /// The existing series with exactly these (name, value) pairs, sorted by name, whose
     /// hash (from [`Head::hash_pairs`]) is `hash`, found without building a `Labels`.
     pub(crate) fn get_by_pairs(&self, hash: u64, pairs: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
-        self.table.read().find_by(hash, |s| s.has_pairs(pairs))
+        self.table
+            .read()
+            .find_by(hash, |s| s.has_pairs(&self.symbols, pairs))
+    }
+
+    /// The string table the series' labels are read from.
+    pub(crate) fn symbols(&self) -> &Symbols {
+        &self.symbols
     }
 
     /// The keyed hash of a label set given as pairs; `get_or_create` and `get_by_pairs`
@@ -110,12 +124,12 @@ impl Head {
         let hash = self.hash_labels(labels);
         let mut t = self.table.write();
         if let Some(s) = t.by_id.get(&id) {
-            return if s.has_labels(labels) {
+            return if s.has_labels(&self.symbols, labels) {
                 Ok(())
             } else {
                 Err(format!(
                     "series id {id} is logged for {labels} but already holds {}",
-                    s.to_labels()
+                    s.to_labels(&self.symbols)
                 ))
             };
         }
@@ -150,7 +164,8 @@ impl Head {
     /// Every series, sorted by labels.
     pub(crate) fn series_by_labels(&self) -> Vec<Arc<MemSeries>> {
         let mut all: Vec<Arc<MemSeries>> = self.table.read().by_id.values().cloned().collect();
-        all.sort_by(|a, b| a.labels.iter().cmp(b.labels.iter()));
+        let sym = &*self.symbols;
+        all.sort_by(|a, b| a.labels.iter(sym).cmp(b.labels.iter(sym)));
         all
     }
 
@@ -184,7 +199,7 @@ impl Head {
             .cloned()
             .collect();
         for s in &idle {
-            let hash = self.hash_pairs(s.labels.iter().map(|(n, v)| (&**n, &**v)));
+            let hash = self.hash_pairs(s.labels.iter(&self.symbols).map(|(n, v)| (&**n, &**v)));
             t.remove(hash, s);
         }
         idle.len()
@@ -312,7 +327,8 @@ impl Table {
     }
 
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
-        self.find_by(hash, |s| s.has_labels(labels))
+        let symbols = self.index.symbols();
+        self.find_by(hash, |s| s.has_labels(symbols, labels))
     }
 
     fn find_by(&self, hash: u64, same: impl Fn(&MemSeries) -> bool) -> Option<Arc<MemSeries>> {
@@ -330,7 +346,8 @@ impl Table {
     /// Removes series `s` (whose label hash is `hash`) from the maps and the index.
     fn remove(&mut self, hash: u64, s: &Arc<MemSeries>) {
         self.by_id.remove(&s.id);
-        let pairs: Vec<(&Arc<str>, &Arc<str>)> = s.labels.iter().collect();
+        let symbols = Arc::clone(self.index.symbols());
+        let pairs: Vec<(&Arc<str>, &Arc<str>)> = s.labels.iter(&symbols).collect();
         self.index.remove(s.id, &pairs);
         if self.by_hash.get(&hash).is_some_and(|f| f.id == s.id) {
             self.by_hash.remove(&hash);
@@ -360,7 +377,7 @@ impl Table {
             ids.push((ni, vi));
         }
         self.index.add(id, &pairs);
-        let labels = LabelPairs::new(Arc::clone(self.index.symbols()), ids.into_boxed_slice());
+        let labels = LabelPairs::new(ids.into_boxed_slice());
         let s = Arc::new(MemSeries::new(id, labels, logged));
         match self.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {

@@ -10,16 +10,16 @@ use super::symbols::Symbols;
 use crate::chunk::{XorAppender, XorChunk, XorIter};
 
 /// Interned label pairs, sorted by name, as symbol ids into the head's string table:
-/// 8 bytes a pair instead of two fat `Arc<str>` (32 bytes).
+/// 8 bytes a pair instead of two fat `Arc<str>` (32 bytes). The table is the head's (one
+/// per head, append-only), passed in to read them rather than referenced from every series.
 pub(crate) struct LabelPairs {
-    symbols: Arc<Symbols>,
     ids: Box<[(u32, u32)]>,
 }
 
 impl LabelPairs {
-    /// Pairs of symbol ids set in `symbols`, sorted by name.
-    pub(crate) fn new(symbols: Arc<Symbols>, ids: Box<[(u32, u32)]>) -> Self {
-        LabelPairs { symbols, ids }
+    /// Pairs of symbol ids set in the head's table, sorted by name.
+    pub(crate) fn new(ids: Box<[(u32, u32)]>) -> Self {
+        LabelPairs { ids }
     }
 
     /// Number of pairs.
@@ -29,16 +29,19 @@ impl LabelPairs {
 
     /// Name and value of pair `i`.
     #[cfg(test)]
-    pub(crate) fn get(&self, i: usize) -> (&Arc<str>, &Arc<str>) {
+    pub(crate) fn get<'a>(&self, symbols: &'a Symbols, i: usize) -> (&'a Arc<str>, &'a Arc<str>) {
         let (n, v) = self.ids[i];
-        (self.symbols.get(n), self.symbols.get(v))
+        (symbols.get(n), symbols.get(v))
     }
 
-    /// The pairs, sorted by name.
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (&Arc<str>, &Arc<str>)> + '_ {
+    /// The pairs, sorted by name, read from the head's table `symbols`.
+    pub(crate) fn iter<'a>(
+        &'a self,
+        symbols: &'a Symbols,
+    ) -> impl ExactSizeIterator<Item = (&'a Arc<str>, &'a Arc<str>)> + 'a {
         self.ids
             .iter()
-            .map(|&(n, v)| (self.symbols.get(n), self.symbols.get(v)))
+            .map(move |&(n, v)| (symbols.get(n), symbols.get(v)))
     }
 }
 
@@ -250,35 +253,45 @@ impl MemSeries {
     }
 
     /// The labels as a `Labels`.
-    pub(crate) fn to_labels(&self) -> Labels {
-        Labels::from_sorted(self.labels.iter().map(|(n, v)| Label::new(n, v)).collect())
+    pub(crate) fn to_labels(&self, symbols: &Symbols) -> Labels {
+        Labels::from_sorted(
+            self.labels
+                .iter(symbols)
+                .map(|(n, v)| Label::new(n, v))
+                .collect(),
+        )
     }
 
     /// True when the series has exactly these labels.
-    pub(crate) fn has_labels(&self, labels: &Labels) -> bool {
+    pub(crate) fn has_labels(&self, symbols: &Symbols, labels: &Labels) -> bool {
         self.labels.len() == labels.len()
             && self
                 .labels
-                .iter()
+                .iter(symbols)
                 .zip(labels.iter())
                 .all(|((n, v), l)| **n == *l.name && **v == *l.value)
     }
 
     /// True when the series has exactly these (name, value) pairs, sorted by name.
-    pub(crate) fn has_pairs(&self, pairs: &[(&str, &str)]) -> bool {
+    pub(crate) fn has_pairs(&self, symbols: &Symbols, pairs: &[(&str, &str)]) -> bool {
         self.labels.len() == pairs.len()
-            && self.labels.iter().zip(pairs).all(|((n, v), (pn, pv))| {
-                same_bytes(n.as_bytes(), pn.as_bytes()) && same_bytes(v.as_bytes(), pv.as_bytes())
-            })
+            && self
+                .labels
+                .iter(symbols)
+                .zip(pairs)
+                .all(|((n, v), (pn, pv))| {
+                    same_bytes(n.as_bytes(), pn.as_bytes())
+                        && same_bytes(v.as_bytes(), pv.as_bytes())
+                })
     }
 
     /// The value of label `name`, if present.
     #[cfg(test)]
-    pub(crate) fn label(&self, name: &str) -> Option<&Arc<str>> {
+    pub(crate) fn label<'a>(&self, symbols: &'a Symbols, name: &str) -> Option<&'a Arc<str>> {
         let (mut lo, mut hi) = (0, self.labels.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let (n, v) = self.labels.get(mid);
+            let (n, v) = self.labels.get(symbols, mid);
             match n.as_ref().cmp(name) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -566,10 +579,14 @@ mod tests {
     }
 
     fn series() -> MemSeries {
-        let symbols = Arc::new(Symbols::default());
+        MemSeries::new(1, LabelPairs::new(Box::new([(0, 1)])), false)
+    }
+
+    fn symbols() -> Symbols {
+        let symbols = Symbols::default();
         symbols.set(0, "a".into());
         symbols.set(1, "b".into());
-        MemSeries::new(1, LabelPairs::new(symbols, Box::new([(0, 1)])), false)
+        symbols
     }
 
     #[test]
@@ -723,9 +740,12 @@ mod tests {
     #[test]
     fn labels_round_trip() {
         let s = series();
-        assert!(s.has_labels(&Labels::from_pairs([("a", "b")])));
-        assert!(!s.has_labels(&Labels::from_pairs([("a", "c")])));
-        assert_eq!(s.label("a").map(|v| v.as_ref()), Some("b"));
-        assert_eq!(s.to_labels(), Labels::from_pairs([("a", "b")]));
+        let sym = symbols();
+        assert!(s.has_labels(&sym, &Labels::from_pairs([("a", "b")])));
+        assert!(!s.has_labels(&sym, &Labels::from_pairs([("a", "c")])));
+        assert!(s.has_pairs(&sym, &[("a", "b")]));
+        assert!(!s.has_pairs(&sym, &[("a", "b"), ("c", "d")]));
+        assert_eq!(s.label(&sym, "a").map(|v| v.as_ref()), Some("b"));
+        assert_eq!(s.to_labels(&sym), Labels::from_pairs([("a", "b")]));
     }
 }

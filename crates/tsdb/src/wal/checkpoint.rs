@@ -82,7 +82,7 @@ pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, 
     for batch in series.chunks(4096) {
         let refs: Vec<&MemSeries> = batch.iter().map(|s| &**s).collect();
         buf.clear();
-        frame_series(&mut buf, &refs);
+        frame_series(&mut buf, head.symbols(), &refs);
         out.write_all(&buf).map_err(io)?;
         stats.series += batch.len() as u64;
     }

@@ -52,7 +52,11 @@ pub(crate) fn frame_with(out: &mut Vec<u8>, fill: impl FnOnce(&mut Vec<u8>)) {
 
 /// Appends framed series records for `series` to `out`, closing a record once it passes
 /// the soft record size (a series' labels are at most 16 MiB).
-pub(crate) fn frame_series(out: &mut Vec<u8>, series: &[&crate::head::series::MemSeries]) {
+pub(crate) fn frame_series(
+    out: &mut Vec<u8>,
+    symbols: &crate::head::symbols::Symbols,
+    series: &[&crate::head::series::MemSeries],
+) {
     let mut rest = series;
     while !rest.is_empty() {
         let mut size = 0;
@@ -61,7 +65,7 @@ pub(crate) fn frame_series(out: &mut Vec<u8>, series: &[&crate::head::series::Me
             size += 12
                 + rest[take]
                     .labels
-                    .iter()
+                    .iter(symbols)
                     .map(|(n, v)| 8 + n.len() + v.len())
                     .sum::<usize>();
             take += 1;
@@ -72,7 +76,7 @@ pub(crate) fn frame_series(out: &mut Vec<u8>, series: &[&crate::head::series::Me
             .iter()
             .map(|s| {
                 s.labels
-                    .iter()
+                    .iter(symbols)
                     .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
                     .collect()
             })
