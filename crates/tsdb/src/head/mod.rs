@@ -3,6 +3,7 @@
 pub(crate) mod idlist;
 pub(crate) mod index;
 pub(crate) mod labelhash;
+pub(crate) mod labelpairs;
 pub(crate) mod series;
 pub(crate) mod symbols;
 pub(crate) mod u64map;
@@ -377,7 +378,7 @@ impl Table {
             ids.push((ni, vi));
         }
         self.index.add(id, &pairs);
-        let labels = LabelPairs::new(ids.into_boxed_slice());
+        let labels = LabelPairs::new(&ids);
         let s = Arc::new(MemSeries::new(id, labels, logged));
         match self.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {

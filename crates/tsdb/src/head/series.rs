@@ -1,5 +1,6 @@
 //! One series in memory: interned labels and its samples in compressed chunks.
 
+#[cfg(test)]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -9,41 +10,7 @@ use parking_lot::Mutex;
 use super::symbols::Symbols;
 use crate::chunk::{XorAppender, XorChunk, XorIter};
 
-/// Interned label pairs, sorted by name, as symbol ids into the head's string table:
-/// 8 bytes a pair instead of two fat `Arc<str>` (32 bytes). The table is the head's (one
-/// per head, append-only), passed in to read them rather than referenced from every series.
-pub(crate) struct LabelPairs {
-    ids: Box<[(u32, u32)]>,
-}
-
-impl LabelPairs {
-    /// Pairs of symbol ids set in the head's table, sorted by name.
-    pub(crate) fn new(ids: Box<[(u32, u32)]>) -> Self {
-        LabelPairs { ids }
-    }
-
-    /// Number of pairs.
-    pub(crate) fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Name and value of pair `i`.
-    #[cfg(test)]
-    pub(crate) fn get<'a>(&self, symbols: &'a Symbols, i: usize) -> (&'a Arc<str>, &'a Arc<str>) {
-        let (n, v) = self.ids[i];
-        (symbols.get(n), symbols.get(v))
-    }
-
-    /// The pairs, sorted by name, read from the head's table `symbols`.
-    pub(crate) fn iter<'a>(
-        &'a self,
-        symbols: &'a Symbols,
-    ) -> impl ExactSizeIterator<Item = (&'a Arc<str>, &'a Arc<str>)> + 'a {
-        self.ids
-            .iter()
-            .map(move |&(n, v)| (symbols.get(n), symbols.get(v)))
-    }
-}
+pub(crate) use super::labelpairs::LabelPairs;
 
 /// Byte equality for the short strings labels are, inline: a `memcmp` call per string
 /// cost more than the comparison when every appended series checks a dozen pairs.
@@ -287,18 +254,11 @@ impl MemSeries {
 
     /// The value of label `name`, if present.
     #[cfg(test)]
-    pub(crate) fn label<'a>(&self, symbols: &'a Symbols, name: &str) -> Option<&'a Arc<str>> {
-        let (mut lo, mut hi) = (0, self.labels.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let (n, v) = self.labels.get(symbols, mid);
-            match n.as_ref().cmp(name) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(v),
-            }
-        }
-        None
+    pub(crate) fn label<'a>(&'a self, symbols: &'a Symbols, name: &str) -> Option<&'a Arc<str>> {
+        self.labels
+            .iter(symbols)
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -579,7 +539,7 @@ mod tests {
     }
 
     fn series() -> MemSeries {
-        MemSeries::new(1, LabelPairs::new(Box::new([(0, 1)])), false)
+        MemSeries::new(1, LabelPairs::new(&[(0, 1)]), false)
     }
 
     fn symbols() -> Symbols {

@@ -1,0 +1,137 @@
+//! A series' labels as symbol ids into the head's string table, packed as varints.
+//!
+//! Every active series holds one, so its size is paid per series: names are among the
+//! first strings interned (ids below 128, one byte) and most values' ids fit two bytes,
+//! so a pair takes about three bytes instead of eight for two `u32`s (tsbench's seven
+//! pairs: a 32-byte allocation instead of 80). Reading decodes sequentially, which is how
+//! labels are read (compared in order, copied out in order).
+
+use std::sync::Arc;
+
+use super::symbols::Symbols;
+
+/// Interned label pairs, sorted by name: the pair count, then (name id, value id) per
+/// pair, all LEB128 varints. The table is the head's (one per head, append-only), passed
+/// in to read them rather than referenced from every series.
+pub(crate) struct LabelPairs {
+    data: Box<[u8]>,
+}
+
+fn put(out: &mut Vec<u8>, mut x: u32) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
+}
+
+/// The varint at `*pos` (0 past the end: only our own encoder writes these bytes).
+#[inline]
+fn get(data: &[u8], pos: &mut usize) -> u32 {
+    let mut x = 0u32;
+    for shift in (0..35).step_by(7) {
+        let b = data.get(*pos).copied().unwrap_or(0);
+        *pos += 1;
+        x |= u32::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+    }
+    x
+}
+
+impl LabelPairs {
+    /// Pairs of symbol ids set in the head's table, sorted by name.
+    pub(crate) fn new(ids: &[(u32, u32)]) -> Self {
+        let mut data = Vec::with_capacity(1 + ids.len() * 4);
+        put(&mut data, u32::try_from(ids.len()).unwrap_or(u32::MAX));
+        for &(n, v) in ids {
+            put(&mut data, n);
+            put(&mut data, v);
+        }
+        LabelPairs {
+            data: data.into_boxed_slice(),
+        }
+    }
+
+    /// Number of pairs.
+    pub(crate) fn len(&self) -> usize {
+        get(&self.data, &mut 0) as usize
+    }
+
+    /// The pairs, sorted by name, read from the head's table `symbols`.
+    pub(crate) fn iter<'a>(&'a self, symbols: &'a Symbols) -> Pairs<'a> {
+        let mut pos = 0;
+        let left = get(&self.data, &mut pos) as usize;
+        Pairs {
+            data: &self.data,
+            pos,
+            left,
+            symbols,
+        }
+    }
+}
+
+/// Iterator over a series' (name, value) strings.
+pub(crate) struct Pairs<'a> {
+    data: &'a [u8],
+    pos: usize,
+    left: usize,
+    symbols: &'a Symbols,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a Arc<str>, &'a Arc<str>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let n = get(self.data, &mut self.pos);
+        let v = get(self.data, &mut self.pos);
+        Some((self.symbols.get(n), self.symbols.get(v)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_every_width_round_trip() {
+        let symbols = Symbols::default();
+        let ids: Vec<u32> = vec![0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152];
+        for &id in &ids {
+            symbols.set(id, Arc::from(id.to_string()));
+        }
+        let pairs: Vec<(u32, u32)> = ids
+            .iter()
+            .zip(ids.iter().rev())
+            .map(|(&a, &b)| (a, b))
+            .collect();
+        let l = LabelPairs::new(&pairs);
+        assert_eq!(l.len(), pairs.len());
+        let got: Vec<(String, String)> = l
+            .iter(&symbols)
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let want: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(l.iter(&symbols).len(), pairs.len());
+        assert_eq!(LabelPairs::new(&[]).len(), 0);
+        // Seven pairs of small ids take 15 bytes, not 56.
+        let small: Vec<(u32, u32)> = (0..7).map(|i| (i, 100 + i)).collect();
+        assert_eq!(LabelPairs::new(&small).data.len(), 15);
+    }
+}
