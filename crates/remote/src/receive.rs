@@ -178,6 +178,36 @@ fn append(
     let mut reasons = Reasons::default();
     let mut labels: Vec<(&str, &str)> = Vec::new();
     for ts in req.series() {
+        // A series the store already holds with exactly these labels needs no
+        // validation (it passed it when created): its first sample says which, and the
+        // series then stays held by the appender for the rest.
+        if let Some(first) = ts.samples.first()
+            && let Some(result) = appender.append_existing(ts.labels, first.timestamp, first.value)
+        {
+            stats.series += 1;
+            let mut result = Some(result);
+            for s in ts.samples {
+                let r = match result.take() {
+                    Some(r) => r,
+                    None => match appender.append_existing(ts.labels, s.timestamp, s.value) {
+                        Some(r) => r,
+                        None => Err(StorageError::Other("series vanished mid-request".into())),
+                    },
+                };
+                match r {
+                    Ok(_) => stats.samples += 1,
+                    Err(e) if e.is_sample_error() => {
+                        stats.rejected_samples += 1;
+                        reasons.push(e.to_string());
+                    }
+                    Err(e) => {
+                        appender.rollback();
+                        return Err(ReceiveError::Storage(e));
+                    }
+                }
+            }
+            continue;
+        }
         if let Err(why) = validate_pairs(ts.labels, &mut labels) {
             stats.rejected_samples += ts.samples.len();
             reasons.push(format!("series {}: {why}", raw_pairs_string(ts.labels)));

@@ -15,6 +15,8 @@ struct MemStore {
     committed: Mutex<Vec<(Labels, Timestamp, f64)>>,
     metadata: Mutex<Vec<(String, MetricMetadata)>>,
     identities: Mutex<Vec<WriteIdentity>>,
+    // Series found by `append_existing` (validation skipped).
+    existing_hits: Mutex<Vec<String>>,
 }
 
 struct MemAppender {
@@ -47,6 +49,24 @@ impl Appender for MemAppender {
         }
         self.samples.push((labels.clone(), t, v));
         Ok(SeriesRef(0))
+    }
+    /// Series are known once committed, and only with exactly these pairs (as the TSDB
+    /// does): the receiver then skips validating them.
+    fn append_existing(
+        &mut self,
+        pairs: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Option<Result<SeriesRef, StorageError>> {
+        let known = self.store.committed.lock().iter().find_map(|(l, _, _)| {
+            let same = l.len() == pairs.len()
+                && l.iter()
+                    .zip(pairs)
+                    .all(|(a, (n, v))| a.name.as_str() == *n && a.value.as_str() == *v);
+            same.then(|| l.clone())
+        })?;
+        self.store.existing_hits.lock().push(known.to_string());
+        Some(self.append(&known, t, v))
     }
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
         self.metadata.push((metric.to_string(), meta.clone()));
@@ -241,4 +261,42 @@ fn remote_write_v2_is_415() {
     )
     .expect_err("v2");
     assert_eq!(e.status(), 415);
+}
+
+#[test]
+fn known_series_skip_validation_and_others_are_still_validated() {
+    let store = Arc::new(MemStore::default());
+    let first = WriteRequest {
+        timeseries: vec![series(&[("__name__", "up"), ("job", "a")], &[(1, 1.0)])],
+        metadata: vec![],
+    };
+    write(&store, &codec::encode(&first)).expect("accepted");
+    assert!(
+        store.existing_hits.lock().is_empty(),
+        "new series are validated"
+    );
+    let second = WriteRequest {
+        timeseries: vec![
+            // Known, as sent: found without validation, both samples.
+            series(&[("__name__", "up"), ("job", "a")], &[(2, 1.0), (3, 1.0)]),
+            // The same series with an empty label: not as stored, so validated (and
+            // normalised to the same series).
+            series(&[("__name__", "up"), ("job", "a"), ("x", "")], &[(4, 1.0)]),
+            // Unknown and invalid: refused as before.
+            series(&[("__name__", "up"), ("1bad", "a")], &[(5, 1.0)]),
+        ],
+        metadata: vec![],
+    };
+    let err = write(&store, &codec::encode(&second)).expect_err("one invalid series");
+    let ReceiveError::Rejected { stats, reasons } = err else {
+        panic!("expected a partial rejection, got {err:?}");
+    };
+    assert_eq!(
+        (stats.samples, stats.series, stats.rejected_samples),
+        (3, 2, 1)
+    );
+    assert!(reasons.contains("invalid label name"), "{reasons}");
+    assert_eq!(*store.existing_hits.lock(), vec![r#"up{job="a"}"#; 2]);
+    let times: Vec<i64> = store.committed.lock().iter().map(|c| c.1).collect();
+    assert_eq!(times, vec![1, 2, 3, 4]);
 }

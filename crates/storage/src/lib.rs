@@ -111,6 +111,20 @@ pub trait Appender: Send {
         })
     }
 
+    /// Appends a sample to a series the store already holds with exactly the labels
+    /// `pairs` (as sent), or returns `None` when it holds none (or cannot tell): the
+    /// caller then validates the labels and calls `append_pairs`. A series that exists
+    /// had its labels validated when it was created, so the common case skips that.
+    fn append_existing(
+        &mut self,
+        pairs: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Option<Result<SeriesRef, StorageError>> {
+        let _ = (pairs, t, v);
+        None
+    }
+
     /// A hint that about `series` distinct series follow (a remote-write request's
     /// length), so per-batch tables can be sized once. Ignoring it is correct.
     fn reserve(&mut self, series: usize) {

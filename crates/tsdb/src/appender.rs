@@ -194,6 +194,31 @@ impl Appender for DbAppender {
         self.add(series, t, v, || pairs_labels(pairs).to_string())
     }
 
+    /// Found by hash and exact labels (the last series appended to first); a series
+    /// that does not exist is not created here.
+    fn append_existing(
+        &mut self,
+        pairs: &[(&str, &str)],
+        t: Timestamp,
+        v: f64,
+    ) -> Option<Result<SeriesRef, StorageError>> {
+        let head = &self.inner.head;
+        let hash = head.hash_pairs(pairs.iter().copied());
+        let series = match &self.last {
+            Some((h, s)) if *h == hash && s.has_pairs(head.symbols(), pairs) => Arc::clone(s),
+            _ => {
+                let s = head.get_by_pairs(hash, pairs)?;
+                self.last = Some((hash, Arc::clone(&s)));
+                s
+            }
+        };
+        let describe = || pairs_labels(pairs).to_string();
+        Some(
+            self.check_open_and_bounds(t, describe)
+                .and_then(|()| self.add(series, t, v, describe)),
+        )
+    }
+
     fn reserve(&mut self, series: usize) {
         // Bounded: the hint comes from a request's length.
         let n = series.min(1 << 20);
@@ -336,5 +361,36 @@ mod tests {
         assert!(app.append_pairs(&[], 4, 1.0).is_err());
         app.commit().expect("commit");
         assert_eq!(db.inner.head.stats().series, 2);
+    }
+
+    #[test]
+    fn append_existing_finds_only_series_with_exactly_these_pairs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(dir.path(), Options::default()).expect("open");
+        let pairs = [("__name__", "up"), ("job", "a")];
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        assert!(app.append_existing(&pairs, 1, 1.0).is_none(), "not created");
+        let a = app.append_pairs(&pairs, 1, 1.0).expect("new");
+        app.commit().expect("commit");
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        let found = app.append_existing(&pairs, 2, 1.0).expect("known");
+        assert_eq!(found.expect("appended"), a);
+        // Not as stored: other order, an extra label, another value.
+        assert!(
+            app.append_existing(&[("job", "a"), ("__name__", "up")], 3, 1.0)
+                .is_none()
+        );
+        assert!(
+            app.append_existing(&[("__name__", "up"), ("job", "b")], 3, 1.0)
+                .is_none()
+        );
+        // A conflicting value is reported as from `append_pairs`.
+        assert!(matches!(
+            app.append_existing(&pairs, 2, 7.0),
+            Some(Err(StorageError::DuplicateSampleForTimestamp { .. }))
+        ));
+        app.commit().expect("commit");
+        assert_eq!(db.inner.head.stats().series, 1);
+        assert_eq!(db.inner.head.stats().samples, 2);
     }
 }

@@ -28,6 +28,12 @@ fn put(out: &mut Vec<u8>, mut x: u32) {
 /// The varint at `*pos` (0 past the end: only our own encoder writes these bytes).
 #[inline]
 fn get(data: &[u8], pos: &mut usize) -> u32 {
+    // Most ids fit one byte (names) or two.
+    let b0 = data.get(*pos).copied().unwrap_or(0);
+    if b0 < 0x80 {
+        *pos += 1;
+        return u32::from(b0);
+    }
     let mut x = 0u32;
     for shift in (0..35).step_by(7) {
         let b = data.get(*pos).copied().unwrap_or(0);
