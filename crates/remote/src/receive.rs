@@ -180,42 +180,29 @@ fn append(
     for ts in req.series() {
         // A series the store already holds with exactly these labels needs no
         // validation (it passed it when created): its first sample says which, and the
-        // series then stays held by the appender for the rest.
-        if let Some(first) = ts.samples.first()
-            && let Some(result) = appender.append_existing(ts.labels, first.timestamp, first.value)
-        {
-            stats.series += 1;
-            let mut result = Some(result);
-            for s in ts.samples {
-                let r = match result.take() {
-                    Some(r) => r,
-                    None => match appender.append_existing(ts.labels, s.timestamp, s.value) {
-                        Some(r) => r,
-                        None => Err(StorageError::Other("series vanished mid-request".into())),
-                    },
-                };
-                match r {
-                    Ok(_) => stats.samples += 1,
-                    Err(e) if e.is_sample_error() => {
-                        stats.rejected_samples += 1;
-                        reasons.push(e.to_string());
-                    }
-                    Err(e) => {
-                        appender.rollback();
-                        return Err(ReceiveError::Storage(e));
-                    }
-                }
-            }
-            continue;
-        }
-        if let Err(why) = validate_pairs(ts.labels, &mut labels) {
+        // appender then holds the series for the rest.
+        let mut first = ts
+            .samples
+            .first()
+            .and_then(|s| appender.append_existing(ts.labels, s.timestamp, s.value));
+        let known = first.is_some();
+        if !known && let Err(why) = validate_pairs(ts.labels, &mut labels) {
             stats.rejected_samples += ts.samples.len();
             reasons.push(format!("series {}: {why}", raw_pairs_string(ts.labels)));
             continue;
         }
         stats.series += 1;
         for s in ts.samples {
-            match appender.append_pairs(&labels, s.timestamp, s.value) {
+            let r = match first.take() {
+                Some(r) => r,
+                None if known => appender
+                    .append_existing(ts.labels, s.timestamp, s.value)
+                    .unwrap_or_else(|| {
+                        Err(StorageError::Other("series vanished mid-request".into()))
+                    }),
+                None => appender.append_pairs(&labels, s.timestamp, s.value),
+            };
+            match r {
                 Ok(_) => stats.samples += 1,
                 Err(e) if e.is_sample_error() => {
                     stats.rejected_samples += 1;
