@@ -58,21 +58,12 @@ impl IdList {
         }
     }
 
-    /// Removes `id` if present.
-    pub(crate) fn remove(&mut self, id: u64) {
+    /// Keeps the ids for which `keep` is true, in one pass (removing many ids one by one
+    /// would shift the list once per id).
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
         match self {
-            IdList::Small(v) => {
-                if let Ok(small) = u32::try_from(id)
-                    && let Ok(i) = v.binary_search(&small)
-                {
-                    v.remove(i);
-                }
-            }
-            IdList::Big(v) => {
-                if let Ok(i) = v.binary_search(&id) {
-                    v.remove(i);
-                }
-            }
+            IdList::Small(v) => v.retain(|&x| keep(u64::from(x))),
+            IdList::Big(v) => v.retain(|&x| keep(x)),
         }
     }
 
@@ -117,13 +108,11 @@ mod tests {
         l.insert(big);
         assert!(matches!(l, IdList::Big(_)));
         assert_eq!(l.to_vec(), [3, 5, 7, 9, big]);
-        l.remove(5);
-        l.remove(big);
-        l.remove(1234);
+        l.retain(|x| ![5, big, 1234].contains(&x));
         assert_eq!(l.iter().collect::<Vec<_>>(), [3, 7, 9]);
         assert_eq!(l.len(), 3);
         let mut s = IdList::single(1);
-        s.remove(1);
+        s.retain(|x| x != 1);
         assert!(s.is_empty());
     }
 }

@@ -11,6 +11,9 @@ use crate::postings;
 use super::idlist::IdList;
 use super::symbols::Symbols;
 
+/// A series leaving the head: its id and label pairs.
+pub(crate) type GoneSeries = (u64, Vec<(Arc<str>, Arc<str>)>);
+
 /// Postings and interned strings of the head.
 #[derive(Default)]
 pub(crate) struct Index {
@@ -94,22 +97,38 @@ impl Index {
         }
     }
 
-    /// Removes series `id` with `labels` from the postings; emptied lists and names go.
-    /// The strings stay interned (the symbol table is append-only).
-    pub(crate) fn remove(&mut self, id: u64, labels: &[(&Arc<str>, &Arc<str>)]) {
-        self.all.remove(id);
-        for &(n, v) in labels {
-            let Some(values) = self.postings.get_mut(n) else {
+    /// Removes many series at once: each postings list is filtered once, however many of
+    /// its ids go (one by one, a head compaction that drops most series shifted every
+    /// list once per series: quadratic). `gone` holds each series' id and label pairs.
+    pub(crate) fn remove_many(&mut self, gone: &[GoneSeries]) {
+        if gone.is_empty() {
+            return;
+        }
+        let mut all_gone: Vec<u64> = gone.iter().map(|(id, _)| *id).collect();
+        all_gone.sort_unstable();
+        self.all.retain(|id| all_gone.binary_search(&id).is_err());
+        let mut per_list: HashMap<(Arc<str>, Arc<str>), Vec<u64>> = HashMap::new();
+        for (id, pairs) in gone {
+            for (n, v) in pairs {
+                per_list
+                    .entry((Arc::clone(n), Arc::clone(v)))
+                    .or_default()
+                    .push(*id);
+            }
+        }
+        for ((n, v), mut ids) in per_list {
+            ids.sort_unstable();
+            let Some(values) = self.postings.get_mut(&n) else {
                 continue;
             };
-            if let Some(ids) = values.get_mut(v) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    values.remove(v);
+            if let Some(list) = values.get_mut(&v) {
+                list.retain(|id| ids.binary_search(&id).is_err());
+                if list.is_empty() {
+                    values.remove(&v);
                 }
             }
             if values.is_empty() {
-                self.postings.remove(n);
+                self.postings.remove(&n);
             }
         }
     }
@@ -192,7 +211,7 @@ mod tests {
             ix.intern("prod"),
         );
         let name = ix.intern("__name__");
-        ix.remove(1, &[(&name, &up), (&job, &b), (&env, &prod)]);
+        ix.remove_many(&[(1, vec![(name, up), (job, b), (env, prod)])]);
         assert_eq!(
             ix.resolve(&[m(MatchOp::Equal, "job", "b")]),
             Vec::<u64>::new()

@@ -199,10 +199,18 @@ impl Head {
             .filter(|s| Arc::strong_count(s) == 2 && s.is_empty())
             .cloned()
             .collect();
+        let mut gone = Vec::with_capacity(idle.len());
         for s in &idle {
-            let hash = self.hash_pairs(s.labels.iter(&self.symbols).map(|(n, v)| (&**n, &**v)));
-            t.remove(hash, s);
+            let pairs: Vec<(Arc<str>, Arc<str>)> = s
+                .labels
+                .iter(&self.symbols)
+                .map(|(n, v)| (Arc::clone(n), Arc::clone(v)))
+                .collect();
+            let hash = self.hash_pairs(pairs.iter().map(|(n, v)| (&**n, &**v)));
+            t.remove_from_maps(hash, s);
+            gone.push((s.id, pairs));
         }
+        t.index.remove_many(&gone);
         idle.len()
     }
 
@@ -344,12 +352,10 @@ impl Table {
             .cloned()
     }
 
-    /// Removes series `s` (whose label hash is `hash`) from the maps and the index.
-    fn remove(&mut self, hash: u64, s: &Arc<MemSeries>) {
+    /// Removes series `s` (whose label hash is `hash`) from the maps by hash and id; the
+    /// caller removes it from the index.
+    fn remove_from_maps(&mut self, hash: u64, s: &Arc<MemSeries>) {
         self.by_id.remove(&s.id);
-        let symbols = Arc::clone(self.index.symbols());
-        let pairs: Vec<(&Arc<str>, &Arc<str>)> = s.labels.iter(&symbols).collect();
-        self.index.remove(s.id, &pairs);
         if self.by_hash.get(&hash).is_some_and(|f| f.id == s.id) {
             self.by_hash.remove(&hash);
             if let Some(others) = self.collisions.get_mut(&hash) {
@@ -511,7 +517,7 @@ mod tests {
         let b = Labels::from_pairs([("a", "2")]);
         let sa = t.insert(42, 0, &a, false);
         t.insert(42, 1, &b, false);
-        t.remove(42, &sa);
+        t.remove_from_maps(42, &sa);
         assert!(t.find(42, &a).is_none());
         assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
     }
