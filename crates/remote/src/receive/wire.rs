@@ -371,20 +371,6 @@ fn label_spans(r: &mut Reader<'_>, depth: u32) -> Result<(StrSpan, StrSpan), Wir
     Ok((name, value))
 }
 
-fn label<'a>(r: &mut Reader<'a>, depth: u32) -> Result<(&'a str, &'a str), WireError> {
-    let mut name = "";
-    let mut value = "";
-    while r.pos < r.end {
-        let (at, field, wt) = r.key()?;
-        match field {
-            1 => name = r.string("Label", field, wt, at, "label name")?,
-            2 => value = r.string("Label", field, wt, at, "label value")?,
-            _ => r.skip(field, wt, at, depth)?,
-        }
-    }
-    Ok((name, value))
-}
-
 fn sample(r: &mut Reader<'_>, depth: u32) -> Result<Sample, WireError> {
     // Encoders write `value` (fixed64) then `timestamp` (varint): read that shape
     // directly, anything else field by field.
@@ -425,7 +411,9 @@ fn exemplar(r: &mut Reader<'_>, depth: u32) -> Result<(), WireError> {
         match field {
             1 => {
                 let mut m = r.message("Exemplar", field, wt, at, depth)?;
-                label(&mut m, depth - 1)?;
+                let (name, value) = label_spans(&mut m, depth - 1)?;
+                checked_str(m.buf, None, name, "label name")?;
+                checked_str(m.buf, None, value, "label value")?;
             }
             2 => {
                 r.double("Exemplar", field, wt, at)?;
