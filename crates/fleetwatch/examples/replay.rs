@@ -10,36 +10,16 @@
 //! cargo run --release -p fleetwatch --example replay -- /tmp/reqs/shard*.bin
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 /// Counts live heap bytes (requested sizes), to report bytes per series after the replay.
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-// SAFETY: every method forwards to the system allocator unchanged; the counter is only
-// arithmetic on an atomic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: `p` came from `System` with layout `l`.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        // SAFETY: `p` came from `System` with layout `l`.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
+#[path = "../../tsdb/examples/common/counting.rs"]
+mod counting;
+
 #[global_allocator]
-static A: Counting = Counting;
+static A: counting::Counting = counting::Counting;
 
 use remote::{ReceiveLimits, handle_write};
 use storage::WriteIdentity;
@@ -84,7 +64,7 @@ fn main() {
     let db = Arc::new(tsdb::Db::open(dir.path(), opts).expect("open db"));
     let limits = ReceiveLimits::default();
 
-    let live0 = LIVE.load(Ordering::Relaxed);
+    let live0 = counting::live();
     let cpu0 = cpu_seconds();
     let wall = Instant::now();
     let samples: usize = std::thread::scope(|s| {
@@ -116,7 +96,7 @@ fn main() {
     let cpu = cpu_seconds() - cpu0;
     let wall = wall.elapsed().as_secs_f64();
     remote::receive::scratch::release_idle(std::time::Duration::ZERO);
-    let live = LIVE.load(Ordering::Relaxed) - live0;
+    let live = counting::live() - live0;
     let series = db.stats().series.max(1);
     println!(
         "{samples} samples in {wall:.2} s wall, {cpu:.2} CPU-s: {:.0} samples per CPU-s; \

@@ -1,31 +1,16 @@
 //! Heap bytes per head series, measured with a counting allocator:
 //! `cargo run --release -p tsdb --example headmem`.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use model::Labels;
 use storage::{Appendable, WriteIdentity};
 use tsdb::{Db, FsyncPolicy, Options};
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
+
 #[global_allocator]
-static A: Counting = Counting;
+static A: counting::Counting = counting::Counting;
 
 fn labels(i: usize) -> Labels {
     let node = i / 200;
@@ -52,7 +37,7 @@ fn main() {
     };
     let db = Db::open(dir.path(), opts).expect("open");
     let all: Vec<Labels> = (0..n).map(labels).collect();
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = counting::live();
     for k in 0..samples {
         let mut app = db.appender(&WriteIdentity::Anonymous);
         for (i, l) in all.iter().enumerate() {
@@ -62,20 +47,20 @@ fn main() {
         }
         app.commit().expect("commit");
         if k == 0 {
-            let now = LIVE.load(Ordering::Relaxed);
+            let now = counting::live();
             println!(
                 "after 1 sample:    {:>6} B/series",
                 (now - base) / n as isize
             );
         }
     }
-    let now = LIVE.load(Ordering::Relaxed);
+    let now = counting::live();
     println!(
         "after {samples} samples: {:>6} B/series",
         (now - base) / n as isize
     );
     drop(all);
-    let now = LIVE.load(Ordering::Relaxed);
+    let now = counting::live();
     println!(
         "labels dropped:    {:>6} B/series",
         (now - base) / n as isize
