@@ -273,6 +273,8 @@ impl AlertingRule {
         let mut out = Vec::new();
         let mut remove = Vec::new();
         let mut active_or_pending = 0usize;
+        // The rule's own labels, shared by every alert's two series.
+        let rule_labels = labels_of(&self.labels);
         for (k, a) in self.active.iter_mut() {
             if !in_result.contains(k) {
                 let mut keep_firing = false;
@@ -311,13 +313,13 @@ impl AlertingRule {
             if self.restored {
                 let t = ts - query_offset;
                 out.push(ResultSample {
-                    labels: alerts_series(&self.name, &self.labels, a),
+                    labels: alerts_series(&self.name, &rule_labels, a),
                     t,
                     v: 1.0,
                     h: None,
                 });
                 out.push(ResultSample {
-                    labels: for_state_series(&self.name, &self.labels, Some(&a.labels)),
+                    labels: for_state_series(&self.name, &rule_labels, Some(&a.labels)),
                     t,
                     v: a.active_at.div_euclid(1000) as f64,
                     h: None,
@@ -360,7 +362,7 @@ impl AlertingRule {
 
     /// The rule's part of its `ALERTS_FOR_STATE` series (what restoring searches by).
     pub(crate) fn for_state_matchers_labels(&self) -> Labels {
-        for_state_series(&self.name, &self.labels, None)
+        for_state_series(&self.name, &labels_of(&self.labels), None)
     }
 
     /// Alerts due to be sent at `ts`, marked as sent (Prometheus's `sendAlerts`).
@@ -385,8 +387,8 @@ impl AlertingRule {
 }
 
 /// `ALERTS{alertname, alertstate, ...}` for an alert of rule `name`.
-fn alerts_series(name: &str, rule_labels: &BTreeMap<String, String>, a: &Alert) -> Labels {
-    let mut b = LabelsBuilder::new(labels_of(rule_labels));
+fn alerts_series(name: &str, rule_labels: &Labels, a: &Alert) -> Labels {
+    let mut b = LabelsBuilder::new(rule_labels.clone());
     for l in &a.labels {
         b.set(l.name.clone(), l.value.clone());
     }
@@ -397,12 +399,8 @@ fn alerts_series(name: &str, rule_labels: &BTreeMap<String, String>, a: &Alert) 
 }
 
 /// `ALERTS_FOR_STATE{alertname, ...}` for an alert of rule `name`, or the rule's own part.
-fn for_state_series(
-    name: &str,
-    rule_labels: &BTreeMap<String, String>,
-    alert: Option<&Labels>,
-) -> Labels {
-    let mut b = LabelsBuilder::new(labels_of(rule_labels));
+fn for_state_series(name: &str, rule_labels: &Labels, alert: Option<&Labels>) -> Labels {
+    let mut b = LabelsBuilder::new(rule_labels.clone());
     for l in alert.into_iter().flatten() {
         b.set(l.name.clone(), l.value.clone());
     }
