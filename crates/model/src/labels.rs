@@ -296,6 +296,27 @@ pub fn hash_label_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>)
     h ^ (h >> 31)
 }
 
+/// Labels as Go's `labels.Labels.String()` prints them: `{a="x", b="y"}`, `__name__` as a
+/// plain label, names that are not legacy-valid quoted. Takes (name, value) pairs so callers
+/// holding labels in other shapes need not build a [`Labels`].
+pub fn go_labels_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = String::from("{");
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        if is_valid_label_name(name) {
+            s.push_str(name);
+        } else {
+            s.push_str(&gofmt::quote(name));
+        }
+        s.push('=');
+        s.push_str(&gofmt::quote(value));
+    }
+    s.push('}');
+    s
+}
+
 /// True when `name` is a legacy (pre-UTF-8) valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn is_valid_label_name(name: &str) -> bool {
     valid_name(name.as_bytes(), LABEL_FIRST, LABEL_REST)
@@ -352,6 +373,15 @@ fn valid_name(b: &[u8], first: u8, rest: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_labels_string_label_sets() {
+        let s = |l: &Labels| go_labels_string(l.iter().map(|l| (&*l.name, &*l.value)));
+        let l = Labels::from_pairs([("__name__", "up"), ("a.b", "x")]);
+        assert_eq!(s(&l), r#"{__name__="up", "a.b"="x"}"#);
+        let l = Labels::from_pairs([("__name__", "t"), ("a", "x\"y")]);
+        assert_eq!(s(&l), r#"{__name__="t", a="x\"y"}"#);
+    }
 
     #[test]
     fn from_pairs_sorts_dedups_and_drops_empty() {

@@ -19,8 +19,8 @@ pub use histogram::{CounterResetHint, FloatHistogram, HistogramSample, Span};
 pub use label_str::LabelStr;
 pub use labels::{
     ALERT_NAME_LABEL, BUCKET_LABEL, INSTANCE_LABEL, JOB_LABEL, Label, Labels, LabelsBuilder,
-    METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, hash_label_pairs, is_valid_label_name,
-    is_valid_metric_name,
+    METRIC_NAME_LABEL, QUANTILE_LABEL, SeriesRef, go_labels_string, hash_label_pairs,
+    is_valid_label_name, is_valid_metric_name,
 };
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use metadata::{MetricMetadata, MetricType};

@@ -1,26 +1,11 @@
 //! Label sets as Prometheus (Go) prints them in errors and annotations.
 
-use gofmt::quote;
-use model::{Labels, is_valid_label_name};
+use model::Labels;
 
 /// Labels as Go's `labels.Labels.String()` prints them: `{a="x", b="y"}`,
 /// `__name__` as a plain label, names that are not legacy-valid quoted.
 pub(crate) fn go_labels(l: &Labels) -> String {
-    let mut s = String::from("{");
-    for (i, label) in l.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        if is_valid_label_name(&label.name) {
-            s.push_str(&label.name);
-        } else {
-            s.push_str(&quote(&label.name));
-        }
-        s.push('=');
-        s.push_str(&quote(&label.value));
-    }
-    s.push('}');
-    s
+    model::go_labels_string(l.iter().map(|l| (&*l.name, &*l.value)))
 }
 
 #[cfg(test)]

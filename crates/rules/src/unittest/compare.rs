@@ -162,21 +162,7 @@ fn samples_string(samples: &[SampleView]) -> String {
 /// Go's `labels.Labels.String()`: `{a="b", c="d"}`, names outside the legacy character set
 /// quoted.
 pub fn labels_string(pairs: &[(String, String)]) -> String {
-    let mut s = String::from("{");
-    for (i, (n, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        if model::is_valid_label_name(n) {
-            s.push_str(n);
-        } else {
-            s.push_str(&quote(n));
-        }
-        s.push('=');
-        s.push_str(&quote(v));
-    }
-    s.push('}');
-    s
+    model::go_labels_string(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 /// Prometheus's `model.Duration` form: `0s`, `5m`, `1h30m`, `1d`, `2w`.
