@@ -232,7 +232,7 @@ fn eval_windows(
                     hists: &s.histograms[hlo..hhi],
                     t: steps.at(step),
                 };
-                match with_histograms(func, &w, name_of(c))? {
+                match with_histograms(func, &w, c)? {
                     Mixed::Float(v) => {
                         points.push(Sample::new(w.t, v));
                         continue;
@@ -356,12 +356,14 @@ fn name_of(c: &Call) -> String {
 /// timed with the floats, picked by `last_over_time`/`first_over_time`, left
 /// out of the float-only functions, refused where Prometheus would compute on
 /// them (not implemented here yet).
-fn with_histograms(func: Func, w: &MixedWin<'_>, name: String) -> EvalResult<Mixed> {
+///
+/// `c` names the function in the error; its name is formatted only then.
+fn with_histograms(func: Func, w: &MixedWin<'_>, c: &Call) -> EvalResult<Mixed> {
     let (Some(hf), Some(hl)) = (w.hists.first(), w.hists.last()) else {
         return Ok(Mixed::FloatsOnly);
     };
     if func.computes_histograms() {
-        return Err(histograms::unsupported(&name));
+        return Err(histograms::unsupported(&name_of(c)));
     }
     let (ff, fl) = (w.floats.first(), w.floats.last());
     let at = |h: &HistogramSample| HistogramSample::new(w.t, h.h.clone());
