@@ -9,8 +9,8 @@ use reqwest::header;
 
 use crate::error::SendError;
 
-/// What is sent as `User-Agent`.
-pub const USER_AGENT: &str = concat!("Fleetwatch/", env!("CARGO_PKG_VERSION"));
+/// What is sent as `User-Agent` (the scrape clients' one: both are built alike).
+pub use scrape::client::USER_AGENT;
 
 /// Bytes of an error response kept for the log line.
 const ERROR_BODY_EXCERPT: usize = 512;
@@ -26,23 +26,12 @@ pub(crate) struct HttpClient {
 }
 
 impl HttpClient {
-    /// Builds the client: TLS (shared with scrape clients), redirects, HTTP/2.
+    /// Builds the client: TLS, redirects, HTTP/2, as scrape clients are built.
     pub(crate) fn new(cfg: &HttpClientConfig) -> Result<Self, String> {
-        let tls = scrape::tls::client_config(&cfg.tls_config, cfg.enable_http2)
-            .map_err(|e| e.to_string())?;
-        let mut b = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(USER_AGENT)
-            .redirect(if cfg.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            })
-            .no_proxy();
-        if !cfg.enable_http2 {
-            b = b.http1_only();
-        }
-        let http = b.build().map_err(|e| scrape::client::error_chain(&e))?;
+        let http = scrape::client::client_builder(cfg)
+            .map_err(|e| e.to_string())?
+            .build()
+            .map_err(|e| scrape::client::error_chain(&e))?;
         Ok(HttpClient {
             http,
             basic_auth: cfg.basic_auth.clone(),

@@ -4,9 +4,8 @@
 use config::AlertmanagerConfig;
 use discovery::{ADDRESS_LABEL, TargetGroup};
 use model::{Labels, LabelsBuilder};
+use scrape::target::SCHEME_LABEL;
 
-/// The label holding the scheme (`http`/`https`).
-const SCHEME_LABEL: &str = "__scheme__";
 /// The label holding the push path; relabelling may change it.
 const PATH_LABEL: &str = "__alerts_path__";
 

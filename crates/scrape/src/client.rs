@@ -23,6 +23,25 @@ pub struct Fetched {
     pub content_type: Option<String>,
 }
 
+/// A reqwest client builder for `cfg`: TLS, `User-Agent`, redirects, no proxy, HTTP/2 or
+/// HTTP/1 only. Shared by scrape and notifier clients so that both speak HTTP alike.
+pub fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, ClientError> {
+    let tls = crate::tls::client_config(&cfg.tls_config, cfg.enable_http2)?;
+    let mut b = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .user_agent(USER_AGENT)
+        .redirect(if cfg.follow_redirects {
+            reqwest::redirect::Policy::limited(10)
+        } else {
+            reqwest::redirect::Policy::none()
+        })
+        .no_proxy();
+    if !cfg.enable_http2 {
+        b = b.http1_only();
+    }
+    Ok(b)
+}
+
 /// The HTTP client of one scrape configuration.
 #[derive(Debug, Clone)]
 pub struct ScrapeClient {
@@ -35,21 +54,10 @@ pub struct ScrapeClient {
 impl ScrapeClient {
     /// Builds the client of a job: TLS, redirects, HTTP/2, compression.
     pub fn new(cfg: &HttpClientConfig, enable_compression: bool) -> Result<Self, ClientError> {
-        let tls = crate::tls::client_config(&cfg.tls_config, cfg.enable_http2)?;
-        let mut b = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(USER_AGENT)
+        let http = client_builder(cfg)?
             .gzip(enable_compression)
-            .redirect(if cfg.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            })
-            .no_proxy();
-        if !cfg.enable_http2 {
-            b = b.http1_only();
-        }
-        let http = b.build().map_err(|e| ClientError::Build(e.to_string()))?;
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
         Ok(ScrapeClient {
             http,
             basic_auth: cfg.basic_auth.clone(),
