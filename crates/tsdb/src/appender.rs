@@ -79,12 +79,11 @@ impl DbAppender {
         // so duplicates stay idempotent and conflicts are reported wherever the first
         // value lives. Rare: in-order samples are newer than anything persisted.
         if fit == Fit::New && t < self.inner.compacted_until.load(Ordering::Acquire) {
-            fit = self.inner.persisted().fit(
-                &series.to_labels(self.inner.head.symbols()),
-                series.id,
-                t,
-                v,
-            )?;
+            let head = &self.inner.head;
+            fit =
+                self.inner
+                    .persisted()
+                    .fit(|| series.to_labels(head.symbols()), series.id, t, v)?;
         }
         match fit {
             Fit::Same => return Ok(sref),
@@ -104,6 +103,27 @@ impl DbAppender {
         } else {
             Err(duplicate())
         }
+    }
+}
+
+impl DbAppender {
+    /// The existing series with exactly `pairs`: the last one appended to, else found by
+    /// hash in the head; `Err(hash)` when there is none, for the caller that creates it.
+    /// The hash is compared before the last series' labels: a remote-write request sends
+    /// one sample per series, so the last series is rarely the one, and the hash is
+    /// needed for the head anyway.
+    fn find(&mut self, pairs: &[(&str, &str)]) -> Result<Arc<MemSeries>, u64> {
+        let head = &self.inner.head;
+        let hash = head.hash_pairs(pairs.iter().copied());
+        if let Some((h, s)) = &self.last
+            && *h == hash
+            && s.has_pairs(head.symbols(), pairs)
+        {
+            return Ok(Arc::clone(s));
+        }
+        let s = head.get_by_pairs(hash, pairs).ok_or(hash)?;
+        self.last = Some((hash, Arc::clone(&s)));
+        Ok(s)
     }
 }
 
@@ -178,15 +198,13 @@ impl Appender for DbAppender {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         self.check_open_and_bounds(t, || pairs_labels(pairs).to_string())?;
-        let head = &self.inner.head;
-        let hash = head.hash_pairs(pairs.iter().copied());
-        let series = match &self.last {
-            Some((h, s)) if *h == hash && s.has_pairs(head.symbols(), pairs) => Arc::clone(s),
-            _ => {
-                let s = match head.get_by_pairs(hash, pairs) {
-                    Some(s) => s,
-                    None => head.get_or_create(&pairs_labels(pairs))?,
-                };
+        let series = match self.find(pairs) {
+            Ok(s) => s,
+            Err(hash) => {
+                let s = self
+                    .inner
+                    .head
+                    .get_or_create_hashed(hash, &pairs_labels(pairs))?;
                 self.last = Some((hash, Arc::clone(&s)));
                 s
             }
@@ -202,16 +220,7 @@ impl Appender for DbAppender {
         t: Timestamp,
         v: f64,
     ) -> Option<Result<SeriesRef, StorageError>> {
-        let head = &self.inner.head;
-        let hash = head.hash_pairs(pairs.iter().copied());
-        let series = match &self.last {
-            Some((h, s)) if *h == hash && s.has_pairs(head.symbols(), pairs) => Arc::clone(s),
-            _ => {
-                let s = head.get_by_pairs(hash, pairs)?;
-                self.last = Some((hash, Arc::clone(&s)));
-                s
-            }
-        };
+        let series = self.find(pairs).ok()?;
         let describe = || pairs_labels(pairs).to_string();
         Some(
             self.check_open_and_bounds(t, describe)

@@ -82,7 +82,16 @@ impl Head {
 
     /// The series with `labels`, created (not yet logged) if new.
     pub(crate) fn get_or_create(&self, labels: &Labels) -> Result<Arc<MemSeries>, StorageError> {
-        let hash = self.hash_labels(labels);
+        self.get_or_create_hashed(self.hash_labels(labels), labels)
+    }
+
+    /// As `get_or_create`, for a caller that already has the labels' hash (from
+    /// [`Head::hash_pairs`] over the same pairs).
+    pub(crate) fn get_or_create_hashed(
+        &self,
+        hash: u64,
+        labels: &Labels,
+    ) -> Result<Arc<MemSeries>, StorageError> {
         if let Some(s) = self.table.read().find(hash, labels) {
             return Ok(s);
         }
