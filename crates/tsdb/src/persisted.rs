@@ -39,15 +39,23 @@ impl Persisted {
             .filter(move |b| b.meta().min_t <= maxt && b.meta().max_t >= mint)
     }
 
-    /// How a sample of head series `series` at `t` with value `v` fits with what the
-    /// blocks and the in-flight chunks hold.
-    pub(crate) fn fit(&self, labels: &Labels, id: u64, t: Timestamp, v: f64) -> Result<Fit, Error> {
+    /// How a sample of head series `id` at `t` with value `v` fits with what the
+    /// blocks and the in-flight chunks hold; `labels` gives its labels, built only when a
+    /// block has to be searched.
+    pub(crate) fn fit(
+        &self,
+        labels: impl FnOnce() -> Labels,
+        id: u64,
+        t: Timestamp,
+        v: f64,
+    ) -> Result<Fit, Error> {
         let mut found: Vec<Sample> = Vec::new();
         if let Some(p) = &self.pending {
             found.extend(p.samples(id, t, t));
         }
         let mut candidates = self.overlapping(t, t).peekable();
         if found.is_empty() && candidates.peek().is_some() {
+            let labels = &labels();
             let matchers: Vec<Matcher> = labels
                 .iter()
                 .map(|l| Matcher::equal(l.name.as_str(), l.value.as_str()))

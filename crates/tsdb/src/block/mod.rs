@@ -18,7 +18,7 @@
 
 mod chunks;
 mod dir;
-mod encoding;
+pub(crate) mod encoding;
 mod index;
 mod meta;
 mod reader;

@@ -9,20 +9,13 @@
 use std::sync::Arc;
 
 use super::symbols::Symbols;
+use crate::block::encoding::put_uvarint;
 
 /// Interned label pairs, sorted by name: the pair count, then (name id, value id) per
 /// pair, all LEB128 varints. The table is the head's (one per head, append-only), passed
 /// in to read them rather than referenced from every series.
 pub(crate) struct LabelPairs {
     data: Box<[u8]>,
-}
-
-fn put(out: &mut Vec<u8>, mut x: u32) {
-    while x >= 0x80 {
-        out.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    out.push(x as u8);
 }
 
 /// The varint at `*pos` (0 past the end: only our own encoder writes these bytes).
@@ -50,10 +43,10 @@ impl LabelPairs {
     /// Pairs of symbol ids set in the head's table, sorted by name.
     pub(crate) fn new(ids: &[(u32, u32)]) -> Self {
         let mut data = Vec::with_capacity(1 + ids.len() * 4);
-        put(&mut data, u32::try_from(ids.len()).unwrap_or(u32::MAX));
+        put_uvarint(&mut data, ids.len() as u64);
         for &(n, v) in ids {
-            put(&mut data, n);
-            put(&mut data, v);
+            put_uvarint(&mut data, u64::from(n));
+            put_uvarint(&mut data, u64::from(v));
         }
         LabelPairs {
             data: data.into_boxed_slice(),
