@@ -70,10 +70,8 @@ pub struct AlertingRuleJson {
     #[serde(serialize_with = "go_float")]
     pub keep_firing_for: f64,
     /// Labels.
-    #[serde(serialize_with = "string_map")]
     pub labels: BTreeMap<String, String>,
     /// Annotations.
-    #[serde(serialize_with = "string_map")]
     pub annotations: BTreeMap<String, String>,
     /// Active alerts; `null` when excluded.
     pub alerts: Option<Vec<AlertJson>>,
@@ -101,7 +99,6 @@ pub struct RecordingRuleJson {
     /// Expression.
     pub query: String,
     /// Labels.
-    #[serde(serialize_with = "string_map")]
     pub labels: BTreeMap<String, String>,
     /// `ok`, `err`, `unknown`.
     pub health: String,
@@ -153,14 +150,6 @@ fn go_float<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     } else {
         s.serialize_f64(*v)
     }
-}
-
-fn string_map<S: serde::Serializer>(m: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
-    let mut out = s.serialize_map(Some(m.len()))?;
-    for (k, v) in m {
-        out.serialize_entry(k, v)?;
-    }
-    out.end()
 }
 
 fn labels_map<S: serde::Serializer>(l: &Labels, s: S) -> Result<S::Ok, S::Error> {
