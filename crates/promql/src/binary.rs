@@ -230,11 +230,11 @@ pub fn eval(ev: &Evaluator<'_>, node: &Expr, b: &BinaryExpr) -> EvalResult<Value
             l.iter().zip(&r).map(|(&x, &y)| op.apply(x, y)).collect(),
         )),
         (Value::Vector(mut v), Value::Scalar(s)) if !op.is_set() => {
-            histograms_by_scalar(ev, node, b, &mut v, &s, false);
+            histograms_by_scalar(ev, node, b, op, &mut v, &s, false);
             vector_scalar(ev, op, v, &s, false, return_bool).map(Value::Vector)
         }
         (Value::Scalar(s), Value::Vector(mut v)) if !op.is_set() => {
-            histograms_by_scalar(ev, node, b, &mut v, &s, true);
+            histograms_by_scalar(ev, node, b, op, &mut v, &s, true);
             vector_scalar(ev, op, v, &s, true, return_bool).map(Value::Vector)
         }
         (Value::Vector(l), Value::Vector(r)) => {
@@ -321,14 +321,14 @@ fn histograms_by_scalar(
     ev: &Evaluator<'_>,
     node: &Expr,
     b: &BinaryExpr,
+    op: Op,
     v: &mut [Series],
     scalar: &[f64],
     swap: bool,
 ) {
-    let op = Op::from_token(b.op.id());
     let scales = match op {
-        Some(Op::Mul) => true,
-        Some(Op::Div) => !swap,
+        Op::Mul => true,
+        Op::Div => !swap,
         _ => false,
     };
     let steps = ev.steps;
@@ -344,14 +344,14 @@ fn histograms_by_scalar(
             let Some(&x) = step_of(&steps, p.t, n).and_then(|i| scalar.get(i)) else {
                 return false;
             };
-            let mut h = (*p.h).clone();
-            if op == Some(Op::Mul) {
+            // Copies the histogram only when it is shared.
+            let h = std::sync::Arc::make_mut(&mut p.h);
+            if op == Op::Mul {
                 h.mul(x);
             } else {
                 h.div(x);
             }
             h.compact(0);
-            p.h = std::sync::Arc::new(h);
             true
         });
     }

@@ -150,9 +150,8 @@ fn forget_counter_reset_hints(hists: &mut [HistogramSample]) {
             h.h.counter_reset_hint,
             CounterResetHint::Reset | CounterResetHint::NotReset
         ) {
-            let mut copy = (*h.h).clone();
-            copy.counter_reset_hint = CounterResetHint::Unknown;
-            h.h = Arc::new(copy);
+            // Copies the histogram only when it is shared.
+            Arc::make_mut(&mut h.h).counter_reset_hint = CounterResetHint::Unknown;
         }
     }
 }
