@@ -21,6 +21,11 @@ mod counting;
 #[global_allocator]
 static A: counting::Counting = counting::Counting;
 
+/// The hub's allocator settings (the trimming thread is not used here).
+#[path = "../src/memtrim.rs"]
+#[allow(dead_code)]
+mod memtrim;
+
 use remote::{ReceiveLimits, handle_write};
 use storage::WriteIdentity;
 
@@ -49,9 +54,8 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    // As the hub's binary does (memtrim.rs): large buffers in their own mappings.
-    // SAFETY: mallopt only changes allocator parameters; no other thread exists yet.
-    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+    // The allocator set up as the hub's binary sets it.
+    memtrim::configure();
     let files: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     assert!(!files.is_empty(), "usage: replay SHARD_FILE...");
     let shards: Vec<Vec<Vec<u8>>> = files.iter().map(read_requests).collect();
