@@ -10,7 +10,8 @@
 //!   `CanBackquote`, `Unquote`, `UnquoteChar`, and `unicode.IsPrint`;
 //! - [`civil`]: the proleptic Gregorian calendar of Unix seconds (UTC);
 //! - [`time`]: `time.Time` in UTC ([`GoTime`]) with `Format` layouts, the
-//!   RFC 3339 forms Prometheus's APIs print and parse, and `Duration.String`.
+//!   RFC 3339 forms Prometheus's APIs print and parse, and `Duration.String`;
+//! - [`url`](mod@url): `url.QueryEscape`, as scrape and graph URLs escape.
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod float;
 pub mod quote;
 pub mod strconv;
 pub mod time;
+pub mod url;
 
 pub use civil::{Civil, civil_from_days, days_from_civil, days_in_month, is_leap};
 pub use float::{go_f, go_g, go_g_prec, openmetrics_float};
@@ -31,3 +33,4 @@ pub use time::{
     GoTime, RFC3339, RFC3339_MILLIS, RFC3339_NANO, ZERO_TIME, duration_string, parse_rfc3339,
     rfc3339, rfc3339_millis, rfc3339_nano,
 };
+pub use url::query_escape;

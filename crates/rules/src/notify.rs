@@ -66,7 +66,7 @@ pub fn generator_url(external_url: &str, expr: &str) -> String {
 }
 
 /// Go's `url.QueryEscape`, the one the templates' `urlQueryEscape` uses.
-pub use template::query_escape;
+pub use gofmt::query_escape;
 
 #[cfg(test)]
 mod tests {

@@ -4,21 +4,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest
-/// `%XX`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// Go's `url.QueryEscape` (kept in `gofmt`, shared with scrape URLs).
+pub use gofmt::query_escape;
 
 /// Go's `net.SplitHostPort`: host (brackets removed) and port, or `None`
 /// where Go returns an error.
