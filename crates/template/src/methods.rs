@@ -6,15 +6,9 @@ use crate::funcs::{Func, Param};
 use crate::value::Value;
 use gofmt::{GoTime, duration_string};
 
-fn time(a: &[Value]) -> GoTime {
-    match a.first() {
-        Some(Value::Time(t, _)) => *t,
-        _ => GoTime::unix(0, 0),
-    }
-}
-
-fn other_time(a: &[Value]) -> GoTime {
-    match a.get(1) {
+/// Argument `i` as a time (0: the receiver, 1: the other time), the epoch if it is not one.
+fn time_at(a: &[Value], i: usize) -> GoTime {
+    match a.get(i) {
         Some(Value::Time(t, _)) => *t,
         _ => GoTime::unix(0, 0),
     }
@@ -27,9 +21,6 @@ fn dur(v: Option<&Value>) -> i64 {
     }
 }
 
-/// Seconds from the year 1 to 1970: Go's zero time.
-const ZERO_TIME_SECS: i64 = -62_135_596_800;
-
 macro_rules! method {
     ($name:literal, [$($p:expr),*], $call:expr) => {
         Func { name: $name, params: &[$($p),*], variadic: None, call: $call }
@@ -39,54 +30,61 @@ macro_rules! method {
 static TIME_METHODS: &[Func] = &[
     method!("Format", [Param::Str], |_, a| {
         Ok(Value::str(
-            &time(a).format(a.get(1).and_then(Value::as_str).unwrap_or("")),
+            &time_at(a, 0).format(a.get(1).and_then(Value::as_str).unwrap_or("")),
         ))
     }),
-    method!("String", [], |_, a| Ok(Value::str(&time(a).go_string()))),
-    method!("Unix", [], |_, a| Ok(Value::Int(time(a).secs))),
+    method!("String", [], |_, a| Ok(Value::str(
+        &time_at(a, 0).go_string()
+    ))),
+    method!("Unix", [], |_, a| Ok(Value::Int(time_at(a, 0).secs))),
     method!("UnixMilli", [], |_, a| Ok(Value::Int(
-        time(a).unix_nano() / 1_000_000
+        time_at(a, 0).unix_nano() / 1_000_000
     ))),
     method!("UnixMicro", [], |_, a| Ok(Value::Int(
-        time(a).unix_nano() / 1_000
+        time_at(a, 0).unix_nano() / 1_000
     ))),
-    method!("UnixNano", [], |_, a| Ok(Value::Int(time(a).unix_nano()))),
+    method!("UnixNano", [], |_, a| Ok(Value::Int(
+        time_at(a, 0).unix_nano()
+    ))),
     method!("Add", [Param::Duration], |_, a| Ok(Value::Time(
-        time(a).add(dur(a.get(1))),
+        time_at(a, 0).add(dur(a.get(1))),
         false
     ))),
     method!("Sub", [Param::Time], |_, a| {
-        Ok(Value::Duration(time(a).sub(&other_time(a)), false))
+        Ok(Value::Duration(time_at(a, 0).sub(&time_at(a, 1)), false))
     }),
     method!("Before", [Param::Time], |_, a| Ok(Value::Bool(
-        time(a) < other_time(a)
+        time_at(a, 0) < time_at(a, 1)
     ))),
     method!("After", [Param::Time], |_, a| Ok(Value::Bool(
-        time(a) > other_time(a)
+        time_at(a, 0) > time_at(a, 1)
     ))),
     method!("Equal", [Param::Time], |_, a| Ok(Value::Bool(
-        time(a) == other_time(a)
+        time_at(a, 0) == time_at(a, 1)
     ))),
     method!("IsZero", [], |_, a| {
-        let t = time(a);
-        Ok(Value::Bool(t.secs == ZERO_TIME_SECS && t.nanos == 0))
+        Ok(Value::Bool(time_at(a, 0) == GoTime::ZERO))
     }),
-    method!("UTC", [], |_, a| Ok(Value::Time(time(a), false))),
-    method!("Local", [], |_, a| Ok(Value::Time(time(a), false))),
-    method!("Year", [], |_, a| Ok(Value::Int(time(a).date().0))),
+    method!("UTC", [], |_, a| Ok(Value::Time(time_at(a, 0), false))),
+    method!("Local", [], |_, a| Ok(Value::Time(time_at(a, 0), false))),
+    method!("Year", [], |_, a| Ok(Value::Int(time_at(a, 0).date().0))),
     method!("YearDay", [], |_, a| Ok(Value::Int(
-        time(a).year_day() as i64
+        time_at(a, 0).year_day() as i64
     ))),
-    method!("Day", [], |_, a| Ok(Value::Int(time(a).date().2 as i64))),
-    method!("Hour", [], |_, a| Ok(Value::Int(time(a).clock().0 as i64))),
+    method!("Day", [], |_, a| Ok(Value::Int(
+        time_at(a, 0).date().2 as i64
+    ))),
+    method!("Hour", [], |_, a| Ok(Value::Int(
+        time_at(a, 0).clock().0 as i64
+    ))),
     method!("Minute", [], |_, a| Ok(Value::Int(
-        time(a).clock().1 as i64
+        time_at(a, 0).clock().1 as i64
     ))),
     method!("Second", [], |_, a| Ok(Value::Int(
-        time(a).clock().2 as i64
+        time_at(a, 0).clock().2 as i64
     ))),
     method!("Nanosecond", [], |_, a| Ok(Value::Int(
-        time(a).nanos as i64
+        time_at(a, 0).nanos as i64
     ))),
 ];
 
