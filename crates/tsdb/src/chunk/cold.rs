@@ -182,7 +182,7 @@ impl Indexes {
 }
 
 /// Powers of ten that are exact as f64, so `m / 10^d` is one correctly rounded division.
-const POW10: [f64; MAX_DECIMALS as usize + 1] = [
+pub(crate) const POW10: [f64; MAX_DECIMALS as usize + 1] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18,
 ];
@@ -190,12 +190,12 @@ const POW10: [f64; MAX_DECIMALS as usize + 1] = [
 /// The value a decimal mantissa stands for. The encoder checks every value with this
 /// very function, so whatever it returns is what round-trips.
 #[inline]
-fn from_decimal(m: i64, scale: f64) -> f64 {
+pub(crate) fn from_decimal(m: i64, scale: f64) -> f64 {
     m as f64 / scale
 }
 
 /// The mantissa of `v` with `d` decimals, if `v` is exactly `from_decimal(m, 10^d)`.
-fn to_decimal(v: f64, d: u8) -> Option<i64> {
+pub(crate) fn to_decimal(v: f64, d: u8) -> Option<i64> {
     let scale = POW10[usize::from(d)];
     let m = (v * scale).round();
     // Outside this range (or NaN) `as i64` saturates; such values are not short

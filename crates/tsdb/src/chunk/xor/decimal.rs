@@ -15,6 +15,7 @@
 use model::Sample;
 
 use super::{ChunkError, XorAppender, XorIter, mask};
+use crate::chunk::cold;
 
 /// Largest exponent: values with up to 12 decimal places.
 pub(super) const MAX_EXP: u8 = 12;
@@ -46,29 +47,19 @@ const ESCAPE: (u64, u32) = (0b111111111, 9);
 /// in pages) keep more of their float bits under XOR than their delta-of-deltas need.
 pub(super) const TRIAL_SAMPLES: u16 = 8;
 
-static POW10: [f64; MAX_EXP as usize + 1] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-];
-
 /// The mantissa `m` with `m / 10^exp == v` exactly (same bits), if there is one below
-/// 2^53 in magnitude. The decoder computes `m as f64 / 10^exp`, the very expression
-/// checked here, so a value that passes comes back bit for bit.
+/// 2^53 in magnitude: the cold chunks' decimal test, with the head's bound. The decoder
+/// computes [`from_decimal`], the very expression checked, so a value that passes comes
+/// back bit for bit.
 #[inline]
 pub(super) fn to_decimal(v: f64, exp: u8) -> Option<i64> {
-    let p = POW10[usize::from(exp.min(MAX_EXP))];
-    let scaled = (v * p).round();
-    // Also refuses NaN and infinities.
-    if scaled.is_nan() || scaled.abs() >= 9_007_199_254_740_992.0 {
-        return None;
-    }
-    let m = scaled as i64;
-    (from_decimal(m, exp).to_bits() == v.to_bits()).then_some(m)
+    cold::to_decimal(v, exp.min(MAX_EXP)).filter(|m| m.unsigned_abs() < 1 << 53)
 }
 
 /// The value of mantissa `m` at exponent `exp`.
 #[inline]
 pub(super) fn from_decimal(m: i64, exp: u8) -> f64 {
-    m as f64 / POW10[usize::from(exp.min(MAX_EXP))]
+    cold::from_decimal(m, cold::POW10[usize::from(exp.min(MAX_EXP))])
 }
 
 /// The smallest exponent at least `from` at which `v` is a decimal.
