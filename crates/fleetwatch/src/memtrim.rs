@@ -46,8 +46,14 @@ pub fn configure() {
     }
 }
 
-/// Starts the trimming thread (a no-op where glibc's `malloc_trim` does not exist).
+/// Starts the trimming thread once per process (a no-op where glibc's `malloc_trim`
+/// does not exist): every hub started in one process (tests start many) shares it.
 pub fn spawn(interval: Duration) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| start(interval));
+}
+
+fn start(interval: Duration) {
     let started = std::thread::Builder::new()
         .name("memtrim".to_string())
         .spawn(move || {
