@@ -174,10 +174,8 @@ impl Querier for DbQuerier {
             // read): one run per series, nothing to merge.
             let mut out: Vec<Series> = head_runs
                 .into_iter()
-                .map(|(i, samples)| Series {
-                    labels: head_series[i].to_labels(self.inner.head.symbols()),
-                    samples,
-                    histograms: Vec::new(),
+                .map(|(i, samples)| {
+                    Series::floats(head_series[i].to_labels(self.inner.head.symbols()), samples)
                 })
                 .collect();
             out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
@@ -212,11 +210,7 @@ impl Querier for DbQuerier {
         Ok(runs
             .into_iter()
             .take(limit)
-            .map(|(labels, runs)| Series {
-                labels,
-                samples: encode::merge(runs),
-                histograms: Vec::new(),
-            })
+            .map(|(labels, runs)| Series::floats(labels, encode::merge(runs)))
             .collect())
     }
 

@@ -39,11 +39,7 @@ impl MemStore {
         match all.iter_mut().find(|s| &s.labels == labels) {
             Some(s) => s.samples.push(Sample::new(t, v)),
             None => {
-                all.push(Series {
-                    labels: labels.clone(),
-                    samples: vec![Sample::new(t, v)],
-                    histograms: Vec::new(),
-                });
+                all.push(Series::floats(labels.clone(), vec![Sample::new(t, v)]));
                 all.sort_by(|a, b| a.labels.cmp(&b.labels));
             }
         }
@@ -199,14 +195,13 @@ impl Appendable for MemStore {
 
 /// A series from a label list and `(seconds, value)` samples.
 pub fn series(labels: &[(&str, &str)], samples: &[(f64, f64)]) -> Series {
-    Series {
-        labels: Labels::from_pairs(labels.iter().copied()),
-        samples: samples
+    Series::floats(
+        Labels::from_pairs(labels.iter().copied()),
+        samples
             .iter()
             .map(|(s, v)| Sample::new((s * 1000.0).round() as i64, *v))
             .collect(),
-        histograms: Vec::new(),
-    }
+    )
 }
 
 /// The fixture most tests query:
