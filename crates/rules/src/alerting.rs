@@ -219,19 +219,19 @@ impl AlertingRule {
             .max(AlertState::Inactive)
     }
 
-    /// Evaluates at `ts` (querying at `ts - query_offset`), updates the alerts and returns
-    /// the `ALERTS` and `ALERTS_FOR_STATE` samples to write.
+    /// Evaluates at `q.t` (querying at `q.t - query_offset`), updates the alerts and
+    /// returns the `ALERTS` and `ALERTS_FOR_STATE` samples to write.
     pub(crate) fn eval(
         &mut self,
         q: &EngineQuery<'_>,
-        ts: Timestamp,
         query_offset: i64,
         limit: usize,
     ) -> Result<Vec<ResultSample>, String> {
+        let ts = q.t;
         let res = self.query.run(q.engine, q.queryable, ts - query_offset)?;
         let mut fresh: BTreeMap<Labels, Alert> = BTreeMap::new();
         for s in res {
-            let (labels, annotations) = self.expand_for(&s, q.at(ts));
+            let (labels, annotations) = self.expand_for(&s, q);
             if fresh.contains_key(&labels) {
                 return Err(
                     "vector contains metrics with the same labelset after applying alert labels"
@@ -339,12 +339,12 @@ impl AlertingRule {
     }
 
     /// The alert's labels and annotations for one result sample, templates expanded.
-    fn expand_for(&self, s: &ResultSample, q: EngineQuery<'_>) -> (Labels, Labels) {
+    fn expand_for(&self, s: &ResultSample, q: &EngineQuery<'_>) -> (Labels, Labels) {
         let expand_one = |text: &str| -> String {
             if !text.contains("{{") {
                 return text.to_string();
             }
-            expand(&self.name, text, &s.labels, &self.context, s.v, &q)
+            expand(&self.name, text, &s.labels, &self.context, s.v, q)
         };
         let mut b = LabelsBuilder::new(s.labels.clone());
         b.del(METRIC_NAME_LABEL);

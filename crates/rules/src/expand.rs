@@ -20,13 +20,6 @@ pub(crate) struct EngineQuery<'a> {
     pub t: Timestamp,
 }
 
-impl<'a> EngineQuery<'a> {
-    /// The same engine and store at `t`.
-    pub fn at(&self, t: Timestamp) -> EngineQuery<'a> {
-        EngineQuery { t, ..*self }
-    }
-}
-
 impl template::QueryFn for EngineQuery<'_> {
     fn query(&self, q: &str) -> Result<Vec<template::QuerySample>, String> {
         let parsed = promql::parse_shared(q).map_err(|e| e.to_string())?;

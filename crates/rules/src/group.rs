@@ -311,7 +311,7 @@ impl Group {
             let rule_wall = SystemTime::now();
             let result = match &mut self.rules[i] {
                 Rule::Recording(r) => r.eval(deps.engine, deps.queryable, ts - offset, limit),
-                Rule::Alerting(r) => r.eval(&q, ts, offset, limit),
+                Rule::Alerting(r) => r.eval(&q, offset, limit),
             };
             match result {
                 Err(e) => {
