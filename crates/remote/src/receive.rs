@@ -302,45 +302,18 @@ pub fn validate_pairs<'a>(
     out: &mut Vec<(&'a str, &'a str)>,
 ) -> Result<(), String> {
     out.clear();
-    // The usual request: names strictly ascending (so none repeats), all valid, no empty
-    // value. One pass checks that; anything else takes the general path below.
-    let mut prev: Option<&str> = None;
-    let mut has_name = false;
-    let mut simple = true;
-    for &(name, value) in raw {
-        if prev.is_some_and(|p| !name_before(p, name)) || value.is_empty() {
-            simple = false;
-            break;
-        }
-        prev = Some(name);
-        let valid = if name == METRIC_NAME_LABEL {
-            has_name = true;
-            is_valid_metric_name(value)
-        } else {
-            is_valid_label_name(name)
-        };
-        if !valid {
-            // The general path names the error, in the order it always has.
-            simple = false;
-            break;
-        }
-    }
-    if simple {
-        if !has_name {
-            return Err("no metric name (__name__ label)".to_string());
-        }
-        out.extend_from_slice(raw);
-        return Ok(());
-    }
     out.extend_from_slice(raw);
-    if !out.is_sorted_by(|a, b| a.0 <= b.0) {
-        // Stable, as the owned path's sort was: equal names keep their wire order.
+    // The usual request has names strictly ascending, so none can repeat: only otherwise
+    // sort (stable, as the owned path's sort was: equal names keep their wire order) and
+    // look for duplicates.
+    if !out.windows(2).all(|w| name_before(w[0].0, w[1].0)) {
         out.sort_by(|a, b| a.0.cmp(b.0));
-    }
-    if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!("duplicate label name {:?}", w[0].0));
+        if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(format!("duplicate label name {:?}", w[0].0));
+        }
     }
     let mut has_name = false;
+    let mut has_empty = false;
     for &(name, value) in out.iter() {
         if name == METRIC_NAME_LABEL {
             if !is_valid_metric_name(value) {
@@ -350,11 +323,14 @@ pub fn validate_pairs<'a>(
         } else if !is_valid_label_name(name) {
             return Err(format!("invalid label name {name:?}"));
         }
+        has_empty |= value.is_empty();
     }
     if !has_name {
         return Err("no metric name (__name__ label)".to_string());
     }
-    out.retain(|(_, v)| !v.is_empty());
+    if has_empty {
+        out.retain(|(_, v)| !v.is_empty());
+    }
     Ok(())
 }
 
