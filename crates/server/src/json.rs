@@ -114,11 +114,8 @@ pub fn write_histogram(out: &mut String, h: &model::FloatHistogram) {
     write_float(out, h.count);
     out.push_str(r#","sum":"#);
     write_float(out, h.sum);
-    let buckets: Vec<model::histogram::Bucket> = h
-        .all_buckets()
-        .into_iter()
-        .filter(|b| b.count != 0.0)
-        .collect();
+    let mut buckets = h.all_buckets();
+    buckets.retain(|b| b.count != 0.0);
     if !buckets.is_empty() {
         out.push_str(r#","buckets":["#);
         for (i, b) in buckets.iter().enumerate() {
