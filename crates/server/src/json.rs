@@ -59,17 +59,8 @@ pub fn format_float(v: f64) -> String {
     }
     let abs = v.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        // Rust writes `1.5e-7`; Go writes a signed exponent of at least two digits.
-        let s = format!("{v:e}");
-        let Some((mantissa, exp)) = s.split_once('e') else {
-            return s;
-        };
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        let pad = if digits.len() < 2 { "0" } else { "" };
-        return format!("{mantissa}e{sign}{pad}{digits}");
+        // Go's `strconv.FormatFloat(v, 'e', -1, 64)`: `1.5e-07`, `1e+21`.
+        return gofmt::format_float(v, b'e', -1);
     }
     // Rust's shortest round-trip decimal form equals Go's 'f' with precision -1.
     format!("{v}")
@@ -206,6 +197,64 @@ pub fn error(error_type: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The exponent form as it was written here before using `gofmt::format_float`.
+    fn old_exponent_form(v: f64) -> String {
+        let s = format!("{v:e}");
+        let Some((mantissa, exp)) = s.split_once('e') else {
+            return s;
+        };
+        let (sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        let pad = if digits.len() < 2 { "0" } else { "" };
+        format!("{mantissa}e{sign}{pad}{digits}")
+    }
+
+    #[test]
+    fn exponent_form_matches_the_former_one() {
+        let mut values = vec![
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            5e-324,
+            1e-7,
+            1.5e-7,
+            1e-6f64.next_down(),
+            1e21f64.next_up(),
+            1e21,
+            1.2345678901234567e21,
+            1e100,
+            1e-100,
+            123456789e300,
+        ];
+        // A spread of magnitudes and mantissas, xorshift-driven for repeatability.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+            }
+        }
+        for e in -330..=308 {
+            values.push(10f64.powi(e));
+            values.push(1.5 * 10f64.powi(e));
+            values.push(std::f64::consts::PI * 10f64.powi(e));
+        }
+        let mut checked = 0;
+        for v in values.into_iter().flat_map(|v| [v, -v]) {
+            let abs = v.abs();
+            if !v.is_finite() || abs == 0.0 || (1e-6..1e21).contains(&abs) {
+                continue;
+            }
+            assert_eq!(format_float(v), old_exponent_form(v), "{v:e}");
+            checked += 1;
+        }
+        assert!(checked > 100_000, "{checked}");
+    }
 
     #[test]
     fn floats_like_go() {
