@@ -160,6 +160,17 @@ impl Head {
         self.table.read().by_id.get(&id).cloned()
     }
 
+    /// Looks up many series under one acquisition of the table lock (replay's lookups are
+    /// frequent enough for the lock's cache line to matter between workers).
+    pub(crate) fn series_by_ids(
+        &self,
+        ids: impl IntoIterator<Item = u64>,
+        out: &mut Vec<Option<Arc<MemSeries>>>,
+    ) {
+        let t = self.table.read();
+        out.extend(ids.into_iter().map(|id| t.by_id.get(&id).cloned()));
+    }
+
     /// Makes samples of `series` visible; returns samples dropped as conflicting.
     pub(crate) fn apply(&self, series: &MemSeries, samples: &[Sample]) -> u64 {
         let o = series.insert(samples);
@@ -412,7 +423,7 @@ impl Table {
 }
 
 /// 64 bits from the OS's random source, through std's randomly keyed hasher state.
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
