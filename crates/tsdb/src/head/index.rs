@@ -9,6 +9,7 @@ use model::Matcher;
 use crate::postings;
 
 use super::idlist::IdList;
+use super::labelhash::StrHashState;
 use super::symbols::Symbols;
 
 /// A series leaving the head: its id and label pairs.
@@ -18,7 +19,7 @@ pub(crate) type GoneSeries = (u64, Vec<(Arc<str>, Arc<str>)>);
 #[derive(Default)]
 pub(crate) struct Index {
     // Each distinct string once, with its symbol id in `symbols`.
-    strings: HashMap<Arc<str>, u32>,
+    strings: HashMap<Arc<str>, u32, StrHashState>,
     symbols: Arc<Symbols>,
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, IdList>>,
     all: IdList,

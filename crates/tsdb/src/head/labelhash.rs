@@ -73,6 +73,43 @@ pub(crate) fn hash_pairs<'a>(seed: u64, pairs: impl Iterator<Item = (&'a str, &'
     fold_mul(h ^ K1, seed ^ K0)
 }
 
+/// Hasher state for the head's string tables: the same keyed digest with a random seed
+/// per table (SipHash was a fifth of creating a series).
+#[derive(Clone)]
+pub(crate) struct StrHashState(u64);
+
+impl Default for StrHashState {
+    fn default() -> Self {
+        StrHashState(super::random_seed())
+    }
+}
+
+impl std::hash::BuildHasher for StrHashState {
+    type Hasher = StrHasher;
+
+    fn build_hasher(&self) -> StrHasher {
+        StrHasher(self.0)
+    }
+}
+
+/// Digests each byte string written into it, chained through the seed.
+pub(crate) struct StrHasher(u64);
+
+impl std::hash::Hasher for StrHasher {
+    fn finish(&self) -> u64 {
+        fold_mul(self.0 ^ K0, K1)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = digest(self.0, bytes);
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        // `str` ends its hash with a 0xff marker: folded in by `finish`'s multiply.
+        self.0 = self.0.rotate_left(8) ^ u64::from(b);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
