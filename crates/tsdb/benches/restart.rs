@@ -1,5 +1,7 @@
 //! How long `Db::open` takes after a crash (WAL replay), after a checkpoint, and after a
-//! graceful close (head persisted in blocks), reported per million series and samples.
+//! graceful close (head persisted in blocks), and after a crash when the WAL past the last
+//! checkpoint is as long as the checkpoint policy lets it grow; reported per million
+//! series and samples.
 //!
 //! `cargo bench -p tsdb --bench restart` (`RESTART_SERIES`, default 200,000, and
 //! `RESTART_SAMPLES`, default 120, size the head).
@@ -39,10 +41,10 @@ fn labels(i: usize) -> Labels {
 }
 
 /// Writes the workload the way remote write does: every series' next sample per commit
-/// of 2,000 samples.
-fn fill(db: &Db, series: usize, samples: usize) {
+/// of 2,000 samples, for sample rounds `rounds`.
+fn fill(db: &Db, series: usize, rounds: std::ops::Range<usize>) {
     let all: Vec<Labels> = (0..series).map(labels).collect();
-    for k in 0..samples {
+    for k in rounds {
         let t = k as i64 * 15_000;
         for part in all.chunks(2_000) {
             let mut app = db.appender(&WriteIdentity::Anonymous);
@@ -77,14 +79,16 @@ fn main() {
     println!("{series} series x {samples} samples");
     {
         let db = Db::open(dir.path(), opts()).expect("open");
-        fill(&db, series, samples);
+        fill(&db, series, 0..samples);
         // A crash: no close, no checkpoint; the whole WAL is replayed.
     }
     let (db, d) = timed_open(dir.path());
     assert_eq!(db.stats().samples as usize, series * samples);
     report("open after a crash (WAL replay)", d, series, samples);
     // A checkpoint of the head replaces the segments (persisting nothing before i64::MIN).
+    let started = Instant::now();
     db.persist_head_before(i64::MIN).expect("checkpoint");
+    report("writing a checkpoint", started.elapsed(), series, samples);
     drop(db);
     let (db, d) = timed_open(dir.path());
     assert_eq!(db.stats().samples as usize, series * samples);
@@ -101,5 +105,21 @@ fn main() {
     let (db, d) = timed_open(dir.path());
     assert_eq!(db.stats().samples, 0);
     report("open after a graceful close", d, series, samples);
+    drop(db);
+
+    // The worst case under the hub's checkpoint policy: a checkpoint at three quarters of
+    // the rounds, then a tail of a quarter of the head's samples (the most the policy lets
+    // build up), then a crash.
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = Db::open(dir.path(), opts()).expect("open");
+        let at = samples * 3 / 4;
+        fill(&db, series, 0..at);
+        db.persist_head_before(i64::MIN).expect("checkpoint");
+        fill(&db, series, at..samples);
+    }
+    let (db, d) = timed_open(dir.path());
+    assert_eq!(db.stats().samples as usize, series * samples);
+    report("open after a crash, policy's worst", d, series, samples);
     drop(db);
 }

@@ -12,7 +12,7 @@ use crate::db::{Db, Inner};
 use crate::head::series::{Fit, MemSeries};
 use crate::head::u64map::U64Map;
 use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
-use crate::wal::{frame_series, frame_with};
+use crate::wal::{checkpoint, frame_series, frame_with};
 
 impl Appendable for Db {
     /// An appender; the identity is not used by the TSDB yet.
@@ -277,6 +277,11 @@ impl Appender for DbAppender {
             for s in &unlogged {
                 s.set_logged();
             }
+            let samples: usize = self.groups.iter().map(|(_, g)| g.as_slice().len()).sum();
+            inner.logged_work.fetch_add(
+                samples as u64 + unlogged.len() as u64 * checkpoint::SERIES_WORK,
+                Ordering::Relaxed,
+            );
             (inner.tickets.fetch_add(1, Ordering::AcqRel), wal.position())
         };
         // Durable before visible; concurrent commits share fsyncs.

@@ -38,8 +38,10 @@ pub(crate) struct Inner {
     /// The newest sample time in any block (i64::MIN when none): with the head's, the
     /// reference of the out-of-order window.
     blocks_max_t: AtomicI64,
-    /// Size of the last checkpoint written, to decide when the WAL has grown enough.
-    pub(crate) last_checkpoint_bytes: AtomicU64,
+    /// Replay work (samples, and series weighted by `checkpoint::SERIES_WORK`) logged
+    /// since the last checkpoint's cut, to decide when the next one is due. Changed under
+    /// the WAL lock.
+    pub(crate) logged_work: AtomicU64,
     pub(crate) blocks_dir: PathBuf,
     // One fsync at a time; a committer whose bytes a finished fsync covered skips its own.
     sync_lock: Mutex<()>,
@@ -129,13 +131,12 @@ impl Inner {
                 w.cut_now()
                     .map_err(|e| Error::io("cut WAL segment in", &self.wal_dir, e))?
             };
+            self.logged_work.store(0, Ordering::Relaxed);
             (covered, self.tickets.load(Ordering::Acquire))
         };
         self.turnstile.wait_past(ticket);
         let started = Instant::now();
         let stats = checkpoint::write(&self.wal_dir, covered, &self.head)?;
-        self.last_checkpoint_bytes
-            .store(stats.bytes, Ordering::Relaxed);
         tracing::info!(
             segment = covered,
             series = stats.series,
@@ -260,7 +261,7 @@ impl Db {
             compact_lock: Mutex::new(()),
             compacted_until: AtomicI64::new(compacted_until),
             blocks_max_t: AtomicI64::new(persisted_max.unwrap_or(i64::MIN)),
-            last_checkpoint_bytes: AtomicU64::new(counts.checkpoint_bytes),
+            logged_work: AtomicU64::new(counts.logged_work),
             blocks_dir,
             sync_lock: Mutex::new(()),
             durable,

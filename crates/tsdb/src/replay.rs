@@ -18,6 +18,9 @@ use crate::wal::{self, checkpoint};
 pub(crate) struct ReplayCounts {
     pub series: u64,
     pub samples: u64,
+    /// Samples and series replayed from segments (not the checkpoint), weighted as the
+    /// checkpoint policy counts them.
+    pub logged_work: u64,
     pub chunks: u64,
     pub conflicts: u64,
     pub unknown_series: u64,
@@ -27,8 +30,6 @@ pub(crate) struct ReplayCounts {
     pub segments: usize,
     /// The last segment a checkpoint covers, if there is one.
     pub checkpoint: Option<u64>,
-    /// Size of that checkpoint file.
-    pub checkpoint_bytes: u64,
 }
 
 /// Replays the newest checkpoint and the segments after it into `head`, truncating a bad
@@ -53,6 +54,7 @@ fn replay_in_windows(
         res.map(|(mut counts, next)| {
             for w in worker_counts {
                 counts.samples += w.samples;
+                counts.logged_work += w.logged_work;
                 counts.chunks += w.chunks;
                 counts.conflicts += w.conflicts;
                 counts.unknown_series += w.unknown_series;
@@ -202,7 +204,6 @@ fn replay_with(
     let mut next = 0;
     if let Some((n, path)) = checkpoint::latest(wal_dir)? {
         counts.checkpoint = Some(n);
-        counts.checkpoint_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
         next = n + 1;
         let end = read_segment(&path, |rec| apply_record(head, rec, &mut counts, shards))?;
         if let Some(reason) = end.corruption {
@@ -221,6 +222,7 @@ fn replay_with(
         std::fs::remove_file(&path).map_err(|e| Error::io("remove WAL segment", &path, e))?;
     }
     let live: Vec<u64> = segments.into_iter().filter(|&i| i >= next).collect();
+    let series_before = counts.series;
     counts.segments = live.len();
     for (i, &index) in live.iter().enumerate() {
         let path = wal_dir.join(wal::segment_name(index));
@@ -252,6 +254,7 @@ fn replay_with(
             );
         }
     }
+    counts.logged_work += (counts.series - series_before) * checkpoint::SERIES_WORK;
     Ok((counts, next))
 }
 
@@ -304,6 +307,7 @@ fn apply_window(
             run.extend(same.iter().map(|x| Sample::new(x.t, x.v)));
             counts.conflicts += head.apply(s, run);
             counts.samples += run.len() as u64;
+            counts.logged_work += same.len() as u64;
         }
     }
 }

@@ -329,3 +329,27 @@ fn a_select_over_the_sample_budget_fails_cleanly() {
             .is_ok()
     );
 }
+
+/// A checkpoint comes when the WAL past the last one holds more replay work than the
+/// policy allows (here its floor: 2,000,000 samples, a series counting as 32), also when
+/// part of that tail was replayed after a crash; none comes while the tail is shorter.
+#[test]
+fn a_checkpoint_comes_when_the_wal_tail_holds_enough_replay_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    // 1,000 series (32,000) and 1,900,000 samples: under the floor.
+    write(&db, 1_000, 0, 1_900, 1);
+    let report = db.compact().expect("compact");
+    assert_eq!(report.head_blocks, 0);
+    assert!(!report.checkpointed, "{report:?}");
+    drop(db); // a crash: the tail is replayed and counted again at open
+    let db = Db::open(dir.path(), opts()).expect("reopen");
+    assert!(!db.compact().expect("compact").checkpointed);
+    write(&db, 1_000, 1_900, 2_000, 1);
+    assert!(db.compact().expect("compact").checkpointed);
+    let wal = wal_segments(dir.path());
+    assert!(wal.iter().any(|f| f.starts_with("checkpoint.")), "{wal:?}");
+    // The tail starts again from nothing.
+    assert!(!db.compact().expect("compact").checkpointed);
+    assert_eq!(db.stats().samples, 2_000_000);
+}

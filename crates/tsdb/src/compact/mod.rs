@@ -22,6 +22,7 @@ use model::Timestamp;
 
 use crate::Error;
 use crate::db::Inner;
+use crate::wal::checkpoint;
 
 /// Most merges one round performs, so a round (and `close` waiting for it) stays short.
 const MERGES_PER_ROUND: usize = 8;
@@ -54,10 +55,8 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
         report.merges += 1;
     }
     report.deleted = retention::apply(inner)?;
-    // Listed outside the WAL lock: commits must not wait for a directory scan.
-    let checkpoint = inner.last_checkpoint_bytes.load(Ordering::Relaxed);
-    let segments = inner.wal_bytes().saturating_sub(checkpoint);
-    let grown = segments > 2 * checkpoint + (64 << 20);
+    let tail = inner.logged_work.load(Ordering::Relaxed);
+    let grown = checkpoint::due(tail, inner.head.stats().samples);
     if report.head_blocks > 0 || grown {
         inner.checkpoint()?;
         report.checkpointed = true;

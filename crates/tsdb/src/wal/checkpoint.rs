@@ -21,6 +21,24 @@ pub(crate) fn name(n: u64) -> String {
     format!("{PREFIX}{n:08}")
 }
 
+/// Replay work of one series record, in samples: creating a series (labels interned,
+/// postings) costs about as much as replaying this many samples.
+pub(crate) const SERIES_WORK: u64 = 32;
+
+/// Least WAL work past the last checkpoint that makes a new one worth writing: replaying
+/// this much takes a fraction of a second.
+const MIN_TAIL_WORK: u64 = 2_000_000;
+
+/// Whether a checkpoint is due: the WAL past the last one holds more replay work (samples,
+/// plus [`SERIES_WORK`] per series) than a quarter of the head's samples. A restart after a
+/// crash then replays at most that tail on top of loading the checkpoint, and each sample
+/// is written to about four checkpoints over its life in the head. Counted in samples, not
+/// bytes: the WAL codes a regular sample in under a byte, so a byte budget let tails of
+/// hundreds of millions of samples build up.
+pub(crate) fn due(tail_work: u64, head_samples: u64) -> bool {
+    tail_work > (head_samples / 4).max(MIN_TAIL_WORK)
+}
+
 /// What a checkpoint holds, for logs.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct CheckpointStats {
@@ -177,6 +195,15 @@ mod tests {
     use crate::wal::reader::read_segment;
     use crate::wal::record::Record;
     use model::Labels;
+
+    #[test]
+    fn a_checkpoint_is_due_past_a_quarter_of_the_head_or_the_floor() {
+        assert!(!due(MIN_TAIL_WORK, 0));
+        assert!(due(MIN_TAIL_WORK + 1, 0));
+        let head = 400_000_000;
+        assert!(!due(head / 4, head));
+        assert!(due(head / 4 + 1, head));
+    }
 
     #[test]
     fn series_are_written_in_id_order() {
