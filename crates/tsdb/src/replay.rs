@@ -261,15 +261,13 @@ fn replay_with(
 fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts, shards: &mut Shards<'_>) {
     match rec {
         Record::Series(series) => {
-            for s in series {
-                match head.restore_series(s.id, &s.labels) {
-                    Ok(()) => counts.series += 1,
-                    Err(reason) => {
-                        counts.bad_series += 1;
-                        tracing::warn!(%reason, "inconsistent WAL series record ignored");
-                    }
+            series.for_each(|id, pairs| match head.restore_series(id, pairs) {
+                Ok(()) => counts.series += 1,
+                Err(reason) => {
+                    counts.bad_series += 1;
+                    tracing::warn!(%reason, "inconsistent WAL series record ignored");
                 }
-            }
+            })
         }
         Record::Metadata(entries) => {
             for (metric, meta) in entries {

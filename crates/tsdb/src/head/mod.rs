@@ -102,7 +102,7 @@ impl Head {
         }
         let id = t.next_id;
         t.next_id += 1;
-        Ok(t.insert(hash, id, labels, false))
+        Ok(t.insert(hash, id, pairs_of(labels), false))
     }
 
     /// The existing series with exactly these (name, value) pairs, sorted by name, whose
@@ -128,30 +128,34 @@ impl Head {
         self.hash_pairs(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
     }
 
-    /// Recreates a series from the WAL with its logged id. An id already bound to other
-    /// labels is refused (the record is inconsistent) and described.
-    pub(crate) fn restore_series(&self, id: u64, labels: &Labels) -> Result<(), String> {
-        let hash = self.hash_labels(labels);
+    /// Recreates a series from the WAL with its logged id and (name, value) pairs. An id
+    /// already bound to other labels is refused (the record is inconsistent) and described.
+    pub(crate) fn restore_series(&self, id: u64, pairs: &[(&str, &str)]) -> Result<(), String> {
+        let hash = self.hash_pairs(pairs.iter().copied());
         let mut t = self.table.write();
         if let Some(s) = t.by_id.get(&id) {
-            return if s.has_labels(&self.symbols, labels) {
+            return if s.has_pairs(&self.symbols, pairs) {
                 Ok(())
             } else {
                 Err(format!(
-                    "series id {id} is logged for {labels} but already holds {}",
+                    "series id {id} is logged for {} but already holds {}",
+                    describe(pairs),
                     s.to_labels(&self.symbols)
                 ))
             };
         }
-        if let Some(s) = t.find(hash, labels) {
+        if let Some(s) = t.find_by(hash, |s| s.has_pairs(&self.symbols, pairs)) {
             return Err(format!(
-                "series {labels} is logged as id {id} but already has id {}",
+                "series {} is logged as id {id} but already has id {}",
+                describe(pairs),
                 s.id
             ));
         }
-        validate(labels).map_err(|e| e.to_string())?;
+        if let Some(reason) = invalid_reason(pairs.iter().copied()) {
+            return Err(format!("series {}: {reason}", describe(pairs)));
+        }
         t.next_id = t.next_id.max(id.saturating_add(1));
-        t.insert(hash, id, labels, true);
+        t.insert(hash, id, pairs.iter().copied(), true);
         Ok(())
     }
 
@@ -394,12 +398,18 @@ impl Table {
         }
     }
 
-    fn insert(&mut self, hash: u64, id: u64, labels: &Labels, logged: bool) -> Arc<MemSeries> {
+    fn insert<'a>(
+        &mut self,
+        hash: u64,
+        id: u64,
+        labels: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+        logged: bool,
+    ) -> Arc<MemSeries> {
         let mut pairs = Vec::with_capacity(labels.len());
         let mut ids = Vec::with_capacity(labels.len());
-        for l in labels.iter() {
-            let (ni, n) = self.index.intern_symbol(&l.name);
-            let (vi, v) = self.index.intern_symbol(&l.value);
+        for (name, value) in labels {
+            let (ni, n) = self.index.intern_symbol(name);
+            let (vi, v) = self.index.intern_symbol(value);
             pairs.push((n, v));
             ids.push((ni, vi));
         }
@@ -428,30 +438,54 @@ pub(crate) fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
 
+/// Pairs as a label set is written, in their order (they may be invalid).
+fn describe(pairs: &[(&str, &str)]) -> String {
+    let inner: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// A label set's (name, value) pairs.
+fn pairs_of(labels: &Labels) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
+    labels.iter().map(|l| (l.name.as_str(), l.value.as_str()))
+}
+
 /// Refuses label sets the head cannot hold: empty, unsorted or repeated names, empty
 /// names or values, or too large.
 fn validate(labels: &Labels) -> Result<(), StorageError> {
-    let invalid = |reason: &str| StorageError::InvalidSeries {
-        series: labels.to_string(),
-        reason: reason.to_string(),
-    };
-    if labels.is_empty() {
-        return Err(invalid("empty label set"));
+    match invalid_reason(pairs_of(labels)) {
+        None => Ok(()),
+        Some(reason) => Err(StorageError::InvalidSeries {
+            series: labels.to_string(),
+            reason,
+        }),
     }
-    let s = labels.as_slice();
-    if s.windows(2).any(|w| w[0].name >= w[1].name) {
-        return Err(invalid("duplicate or unsorted label names"));
+}
+
+/// Why the head cannot hold a label set given as (name, value) pairs, if it cannot.
+fn invalid_reason<'a>(
+    pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone,
+) -> Option<String> {
+    if pairs.len() == 0 {
+        return Some("empty label set".to_string());
     }
-    if s.iter().any(|l| l.name.is_empty() || l.value.is_empty()) {
-        return Err(invalid("empty label name or value"));
+    let mut names = pairs.clone().map(|(n, _)| n);
+    let mut prev = names.next();
+    for n in names {
+        if prev.is_some_and(|p| p >= n) {
+            return Some("duplicate or unsorted label names".to_string());
+        }
+        prev = Some(n);
     }
-    let bytes: usize = s.iter().map(|l| l.name.len() + l.value.len()).sum();
+    if pairs.clone().any(|(n, v)| n.is_empty() || v.is_empty()) {
+        return Some("empty label name or value".to_string());
+    }
+    let bytes: usize = pairs.map(|(n, v)| n.len() + v.len()).sum();
     if bytes > MAX_LABELS_BYTES {
-        return Err(invalid(&format!(
+        return Some(format!(
             "labels take {bytes} bytes, more than {MAX_LABELS_BYTES}"
-        )));
+        ));
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]
@@ -498,8 +532,8 @@ mod tests {
         let a = Labels::from_pairs([("a", "1")]);
         let b = Labels::from_pairs([("a", "2")]);
         // Force both label sets onto one hash.
-        t.insert(42, 0, &a, false);
-        t.insert(42, 1, &b, false);
+        t.insert(42, 0, pairs_of(&a), false);
+        t.insert(42, 1, pairs_of(&b), false);
         assert_eq!(t.find(42, &a).map(|s| s.id), Some(0));
         assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
         assert!(t.find(42, &Labels::from_pairs([("a", "3")])).is_none());
@@ -535,8 +569,8 @@ mod tests {
         let mut t = Table::default();
         let a = Labels::from_pairs([("a", "1")]);
         let b = Labels::from_pairs([("a", "2")]);
-        let sa = t.insert(42, 0, &a, false);
-        t.insert(42, 1, &b, false);
+        let sa = t.insert(42, 0, pairs_of(&a), false);
+        t.insert(42, 1, pairs_of(&b), false);
         t.remove_from_maps(42, &sa);
         assert!(t.find(42, &a).is_none());
         assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
@@ -552,14 +586,15 @@ mod tests {
     #[test]
     fn restore_keeps_ids_and_refuses_conflicts() {
         let h = Head::new();
-        let l = Labels::from_pairs([("a", "1")]);
+        let l = [("a", "1")];
         h.restore_series(5, &l).expect("ok");
         h.restore_series(5, &l).expect("idempotent");
-        assert!(
-            h.restore_series(5, &Labels::from_pairs([("a", "2")]))
-                .is_err()
-        );
+        assert!(h.restore_series(5, &[("a", "2")]).is_err());
         assert!(h.restore_series(6, &l).is_err());
+        let e = h
+            .restore_series(7, &[("b", "1"), ("a", "2")])
+            .expect_err("unsorted");
+        assert!(e.contains("unsorted"), "{e}");
         let n = h
             .get_or_create(&Labels::from_pairs([("b", "1")]))
             .expect("ok");

@@ -217,7 +217,7 @@ mod tests {
         let mut ids = Vec::new();
         read_segment(&dir.path().join(name(0)), |rec| {
             if let Record::Series(s) = rec {
-                ids.extend(s.iter().map(|r| r.id));
+                s.for_each(|id, _| ids.push(id));
             }
         })
         .expect("reads");

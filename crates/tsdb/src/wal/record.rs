@@ -6,7 +6,9 @@
 //! deltas, values as the XOR with the previous value or as a scaled-decimal delta, so that
 //! a realistic sample takes 2-5 bytes instead of 24.
 
-use model::{Label, Labels, MetricMetadata, MetricType, Timestamp};
+#[cfg(test)]
+use model::Labels;
+use model::{MetricMetadata, MetricType, Timestamp};
 
 /// Record type byte of a series record.
 const TYPE_SERIES: u8 = 1;
@@ -40,11 +42,55 @@ const POW10: [f64; MAX_SCALE + 1] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8
 /// Decimal mantissas are bounded by 2^53 so that they and their f64 are exact.
 const MAX_MANTISSA: i64 = 1 << 53;
 
-/// One series: its id in this database and its labels.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct SeriesRecord {
-    pub id: u64,
-    pub labels: Labels,
+/// The series of one record: ids and label pairs, with every string in one buffer (one
+/// allocation per record instead of two per string: replay creates millions of series).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SeriesBatch {
+    text: String,
+    /// Where each string ends in `text`; a series' strings are name, value, name, ...
+    ends: Vec<u32>,
+    /// Each series' id and where its strings end in `ends`.
+    series: Vec<(u64, u32)>,
+}
+
+impl SeriesBatch {
+    /// Calls `f` with each series' id and (name, value) pairs, in record order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &[(&str, &str)])) {
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        let (mut at, mut from) = (0usize, 0usize);
+        let next_str = |at: &mut usize, i: usize| {
+            let end = self.ends[i] as usize;
+            let s = &self.text[*at..end];
+            *at = end;
+            s
+        };
+        for &(id, to) in &self.series {
+            pairs.clear();
+            let mut i = from;
+            while i + 1 < to as usize {
+                let name = next_str(&mut at, i);
+                let value = next_str(&mut at, i + 1);
+                pairs.push((name, value));
+                i += 2;
+            }
+            from = to as usize;
+            f(id, &pairs);
+        }
+    }
+
+    /// Each series' id and labels.
+    #[cfg(test)]
+    pub(crate) fn to_labels(&self) -> Vec<(u64, Labels)> {
+        let mut out = Vec::new();
+        self.for_each(|id, pairs| out.push((id, Labels::from_sorted_pairs(pairs))));
+        out
+    }
+
+    /// Number of series.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.series.len()
+    }
 }
 
 /// One sample of a series.
@@ -58,7 +104,7 @@ pub(crate) struct SampleRecord {
 /// A decoded record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Record {
-    Series(Vec<SeriesRecord>),
+    Series(SeriesBatch),
     Samples(Vec<SampleRecord>),
     Metadata(Vec<(String, MetricMetadata)>),
     /// A series id and the bytes of its head chunks, oldest first (checkpoints only).
@@ -197,33 +243,37 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
     let mut r = Reader { buf: body, pos: 0 };
     match kind {
         TYPE_SERIES => {
-            let mut out = Vec::new();
+            let mut out = SeriesBatch {
+                text: String::with_capacity(body.len()),
+                ..SeriesBatch::default()
+            };
             let mut prev = 0u64;
             while !r.done() {
                 let id = prev.wrapping_add(r.varint()? as u64);
                 prev = id;
                 let n = r.uvarint()?;
-                // Each label needs at least 3 bytes (two lengths, a non-empty value):
-                // bound n before allocating.
+                // Each label needs at least 3 bytes (two lengths, a non-empty value).
                 if n > (r.remaining() / 3) as u64 {
                     return Err(r.err("label count exceeds the record"));
                 }
-                let mut labels = Vec::with_capacity(n as usize);
+                let mut last_name: Option<&str> = None;
                 for _ in 0..n {
-                    let name = r.string()?;
-                    let value = r.string()?;
-                    labels.push(Label::new(name, value));
+                    let name = r.str()?;
+                    if last_name.is_some_and(|l| l >= name) {
+                        return Err(r.err("labels not sorted or not unique"));
+                    }
+                    last_name = Some(name);
+                    let value = r.str()?;
+                    if value.is_empty() {
+                        return Err(r.err("empty label value"));
+                    }
+                    for part in [name, value] {
+                        out.text.push_str(part);
+                        // Under the decompressed payload bound (256 MiB): fits.
+                        out.ends.push(out.text.len() as u32);
+                    }
                 }
-                if labels.windows(2).any(|w| w[0].name >= w[1].name) {
-                    return Err(r.err("labels not sorted or not unique"));
-                }
-                if labels.iter().any(|l| l.value.is_empty()) {
-                    return Err(r.err("empty label value"));
-                }
-                out.push(SeriesRecord {
-                    id,
-                    labels: Labels::from_sorted(labels),
-                });
+                out.series.push((id, out.ends.len() as u32));
             }
             Ok(Record::Series(out))
         }
@@ -498,7 +548,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn done(&self) -> bool {
         self.pos >= self.buf.len()
     }
@@ -514,7 +564,7 @@ impl Reader<'_> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
             return Err(self.err("truncated field"));
         }
@@ -548,13 +598,17 @@ impl Reader<'_> {
     }
 
     fn string(&mut self) -> Result<String, DecodeError> {
+        self.str().map(str::to_owned)
+    }
+
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
         let n = self.uvarint()?;
         if n > self.remaining() as u64 {
             return Err(self.err("string exceeds the record"));
         }
         let start = self.pos + 1;
         let bytes = self.take(n as usize)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError {
+        std::str::from_utf8(bytes).map_err(|_| DecodeError {
             offset: start,
             reason: "string is not UTF-8",
         })
@@ -621,22 +675,14 @@ mod tests {
             panic!("wrong kind")
         };
         assert_eq!(
-            s,
+            s.to_labels(),
             vec![
-                SeriesRecord {
-                    id: 7,
-                    labels: Labels::from_pairs([("__name__", "up"), ("job", "a")])
-                },
-                SeriesRecord {
-                    id: 3,
-                    labels: Labels::from_pairs([("__name__", "up")])
-                },
-                SeriesRecord {
-                    id: u64::MAX,
-                    labels: Labels::from_sorted(Vec::new())
-                }
+                (7, Labels::from_pairs([("__name__", "up"), ("job", "a")])),
+                (3, Labels::from_pairs([("__name__", "up")])),
+                (u64::MAX, Labels::from_sorted(Vec::new())),
             ]
         );
+        assert_eq!(s.len(), 3);
     }
 
     #[test]
