@@ -9,6 +9,7 @@ use model::Sample;
 use crate::Error;
 use crate::chunk::XorChunk;
 use crate::head::Head;
+use crate::head::series::MemSeries;
 use crate::wal::reader::read_segment;
 use crate::wal::record::{Record, SampleRecord};
 use crate::wal::{self, checkpoint};
@@ -312,18 +313,27 @@ fn apply_window(
 
 /// Restores the chunks of `rec` whose series id is in shard `shard` of `n`.
 fn apply_chunks(head: &Head, rec: &Record, shard: u64, n: u64, counts: &mut ReplayCounts) {
-    if let Record::Chunks(entries) = rec {
-        for (id, raw) in entries.iter().filter(|(id, _)| id % n == shard) {
-            restore_chunks(head, *id, raw, counts);
+    let Record::Chunks(entries) = rec else {
+        return;
+    };
+    let mine: Vec<&(u64, Vec<Vec<u8>>)> =
+        entries.iter().filter(|(id, _)| id % n == shard).collect();
+    let mut series = Vec::with_capacity(LOOKUP_BATCH.min(mine.len()));
+    for batch in mine.chunks(LOOKUP_BATCH) {
+        series.clear();
+        // One acquisition of the table lock per batch: the reading thread creates series
+        // under the write lock meanwhile.
+        head.series_by_ids(batch.iter().map(|(id, _)| *id), &mut series);
+        for ((id, raw), s) in batch.iter().zip(series.drain(..)) {
+            match s {
+                Some(s) => restore_chunks(head, &s, *id, raw, counts),
+                None => counts.unknown_series += 1,
+            }
         }
     }
 }
 
-fn restore_chunks(head: &Head, id: u64, raw: &[Vec<u8>], counts: &mut ReplayCounts) {
-    let Some(s) = head.series_by_id(id) else {
-        counts.unknown_series += 1;
-        return;
-    };
+fn restore_chunks(head: &Head, s: &MemSeries, id: u64, raw: &[Vec<u8>], counts: &mut ReplayCounts) {
     let mut chunks = Vec::with_capacity(raw.len());
     for bytes in raw {
         match XorChunk::from_bytes(bytes.as_slice()) {
@@ -335,7 +345,7 @@ fn restore_chunks(head: &Head, id: u64, raw: &[Vec<u8>], counts: &mut ReplayCoun
         }
     }
     counts.chunks += chunks.len() as u64;
-    counts.samples += head.restore_chunks(&s, chunks);
+    counts.samples += head.restore_chunks(s, chunks);
 }
 
 #[cfg(test)]

@@ -101,30 +101,32 @@ pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, 
     let mut series = head.all_series();
     series.sort_unstable_by_key(|s| s.id);
     let mut buf = Vec::with_capacity(SOFT_RECORD_BYTES + 4096);
+    // Each batch's chunks right after its series: replay knows the series a chunk belongs
+    // to, and restores one batch's chunks (worker threads) while it creates the next
+    // batch's series (the reading thread) instead of one after the other.
+    let mut pending: Vec<(u64, Vec<Box<[u8]>>)> = Vec::new();
     for batch in series.chunks(4096) {
         let refs: Vec<&MemSeries> = batch.iter().map(|s| &**s).collect();
         buf.clear();
         frame_series(&mut buf, head.symbols(), &refs);
         out.write_all(&buf).map_err(io)?;
         stats.series += batch.len() as u64;
-    }
-    // Chunks after all series, so replay always knows the series a chunk belongs to.
-    let mut pending: Vec<(u64, Vec<Box<[u8]>>)> = Vec::new();
-    let mut size = 0;
-    for s in &series {
-        let chunks = s.chunk_bytes();
-        if chunks.is_empty() {
-            continue;
+        let mut size = 0;
+        for s in batch {
+            let chunks = s.chunk_bytes();
+            if chunks.is_empty() {
+                continue;
+            }
+            stats.chunks += chunks.len() as u64;
+            size += 12 + chunks.iter().map(|c| c.len() + 5).sum::<usize>();
+            pending.push((s.id, chunks));
+            if size > SOFT_RECORD_BYTES {
+                flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
+                size = 0;
+            }
         }
-        stats.chunks += chunks.len() as u64;
-        size += 12 + chunks.iter().map(|c| c.len() + 5).sum::<usize>();
-        pending.push((s.id, chunks));
-        if size > SOFT_RECORD_BYTES {
-            flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
-            size = 0;
-        }
+        flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
     }
-    flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
     let metadata = head.metadata(None, 0);
     for part in metadata.chunks(4096) {
         buf.clear();
