@@ -115,11 +115,11 @@ impl<'scope> Shards<'scope> {
             let give_back = give_back.clone();
             handles.push(scope.spawn(move || {
                 let mut counts = ReplayCounts::default();
-                let mut run: Vec<Sample> = Vec::new();
+                let mut grouped = Grouped::default();
                 for work in rx {
                     match work {
                         Work::Samples(mut window) => {
-                            apply_window(head, &mut window, &mut run, &mut counts);
+                            apply_window(head, &mut window, n, &mut grouped, &mut counts);
                             window.clear();
                             // The reader may be gone already (at the end): nothing to reuse.
                             let _ = give_back.send(window);
@@ -283,30 +283,95 @@ fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts, shards: &mu
 /// Series looked up per acquisition of the head's table lock.
 const LOOKUP_BATCH: usize = 4096;
 
-/// Applies a window of one shard's samples, series by series.
+/// Applies a window of one shard's samples (ids `shard` mod `stride`), series by series.
 fn apply_window(
     head: &Head,
     window: &mut [SampleRecord],
-    run: &mut Vec<Sample>,
+    stride: u64,
+    grouped: &mut Grouped,
     counts: &mut ReplayCounts,
 ) {
-    window.sort_by_key(|s| s.id);
+    grouped.fill(window, stride);
     let mut series = Vec::with_capacity(LOOKUP_BATCH);
-    let mut runs = window.chunk_by(|a, b| a.id == b.id).peekable();
-    while runs.peek().is_some() {
-        let batch: Vec<&[SampleRecord]> = runs.by_ref().take(LOOKUP_BATCH).collect();
+    let mut start = 0;
+    for batch in grouped.runs.chunks(LOOKUP_BATCH) {
         series.clear();
-        head.series_by_ids(batch.iter().map(|r| r[0].id), &mut series);
-        for (same, s) in batch.iter().zip(&series) {
+        head.series_by_ids(batch.iter().map(|&(id, _)| id), &mut series);
+        for (&(_, end), s) in batch.iter().zip(&series) {
+            let run = &grouped.samples[start..end];
+            start = end;
             let Some(s) = s else {
-                counts.unknown_series += same.len() as u64;
+                counts.unknown_series += run.len() as u64;
                 continue;
             };
-            run.clear();
-            run.extend(same.iter().map(|x| Sample::new(x.t, x.v)));
             counts.conflicts += head.apply(s, run);
             counts.samples += run.len() as u64;
-            counts.logged_work += same.len() as u64;
+            counts.logged_work += run.len() as u64;
+        }
+    }
+}
+
+/// A window's samples grouped by series, each series' samples in log order.
+#[derive(Default)]
+struct Grouped {
+    samples: Vec<Sample>,
+    /// Each series' id and where its samples end in `samples`, by id.
+    runs: Vec<(u64, usize)>,
+    /// Counting-sort table, kept between windows.
+    slots: Vec<u32>,
+}
+
+impl Grouped {
+    /// Groups `window`, whose ids are all congruent modulo `stride`: a counting sort over
+    /// the ids' range (ids are handed out densely, so the table is about one slot per
+    /// series), or a stable sort when the ids are too spread out for a table.
+    fn fill(&mut self, window: &mut [SampleRecord], stride: u64) {
+        self.samples.clear();
+        self.runs.clear();
+        let (Some(lo), Some(hi)) = (
+            window.iter().map(|s| s.id).min(),
+            window.iter().map(|s| s.id).max(),
+        ) else {
+            return;
+        };
+        let stride = stride.max(1);
+        let span = (hi - lo) / stride + 1;
+        if span > 2 * window.len() as u64 + 1024 {
+            window.sort_by_key(|s| s.id);
+            for same in window.chunk_by(|a, b| a.id == b.id) {
+                self.samples
+                    .extend(same.iter().map(|x| Sample::new(x.t, x.v)));
+                self.runs.push((same[0].id, self.samples.len()));
+            }
+            return;
+        }
+        let slot = |id: u64| ((id - lo) / stride) as usize;
+        self.slots.clear();
+        self.slots.resize(span as usize, 0);
+        for s in window.iter() {
+            self.slots[slot(s.id)] += 1;
+        }
+        // Where each series' samples start (a window holds under 2^32 samples).
+        let mut at = 0u32;
+        for c in &mut self.slots {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        self.samples.resize(window.len(), Sample::new(0, 0.0));
+        for s in window.iter() {
+            let c = &mut self.slots[slot(s.id)];
+            self.samples[*c as usize] = Sample::new(s.t, s.v);
+            *c += 1;
+        }
+        // Each slot now holds where its series' samples end.
+        let mut start = 0;
+        for (k, &end) in self.slots.iter().enumerate() {
+            let end = end as usize;
+            if end > start {
+                self.runs.push((lo + k as u64 * stride, end));
+                start = end;
+            }
         }
     }
 }
@@ -365,23 +430,29 @@ mod tests {
     fn windows_keep_each_series_in_log_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut out = Vec::new();
-        let labels: Vec<Vec<(Arc<str>, Arc<str>)>> = (0..3)
+        // Ids far apart (as after series churn) take the sorting path, close ones the
+        // counting table.
+        let (far, farther) = (1_000_001, 1_000_002);
+        let ids = [1, 2, 3, far, farther];
+        let labels: Vec<Vec<(Arc<str>, Arc<str>)>> = ids
+            .iter()
             .map(|i| vec![(Arc::from("s"), Arc::from(i.to_string().as_str()))])
             .collect();
         frame_with(&mut out, |b| {
-            encode_series(
-                b,
-                labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (i as u64 + 1, &l[..])),
-            )
+            encode_series(b, ids.iter().zip(&labels).map(|(&i, l)| (i, &l[..])))
         });
         let records: Vec<Vec<SampleRecord>> = vec![
             vec![sample(1, 10, 1.0), sample(2, 10, 5.0), sample(1, 20, 2.0)],
-            vec![sample(3, 30, 7.0), sample(1, 10, 9.0)],
+            vec![sample(3, 30, 7.0), sample(far, 10, 4.0), sample(1, 10, 9.0)],
             vec![sample(2, 10, 6.0), sample(1, 5, 0.5), sample(3, 30, 7.0)],
+            vec![
+                sample(farther, 10, 4.5),
+                sample(far, 10, 4.25),
+                sample(far, 5, 3.0),
+            ],
             vec![sample(1, 20, 8.0), sample(2, 20, 5.5), sample(1, 30, 3.0)],
+            // A conflict inside one record (one window when windows are small).
+            vec![sample(2, 30, 1.0), sample(3, 40, 2.0), sample(2, 30, 1.5)],
         ];
         for r in &records {
             frame_with(&mut out, |b| encode_samples(b, r.iter().copied()));
@@ -393,9 +464,9 @@ mod tests {
             let head = Head::new();
             let (counts, next) = replay_in_windows(&head, dir.path(), window).expect("replay");
             assert_eq!(next, 1);
-            assert_eq!(counts.series, 3);
-            // 1@10 again with 9, 2@10 again with 6, 1@20 again with 8.
-            assert_eq!(counts.conflicts, 3, "window {window}");
+            assert_eq!(counts.series, 5);
+            // 1@10 again with 9, 2@10 with 6, 1@20 with 8, far@10 with 4.25, 2@30 with 1.5.
+            assert_eq!(counts.conflicts, 5, "window {window}");
             let got = |id: u64| -> Vec<(i64, f64)> {
                 let s = head.series_by_id(id).expect("series");
                 s.range(i64::MIN, i64::MAX)
@@ -404,8 +475,10 @@ mod tests {
                     .collect()
             };
             assert_eq!(got(1), vec![(5, 0.5), (10, 1.0), (20, 2.0), (30, 3.0)]);
-            assert_eq!(got(2), vec![(10, 5.0), (20, 5.5)]);
-            assert_eq!(got(3), vec![(30, 7.0)]);
+            assert_eq!(got(2), vec![(10, 5.0), (20, 5.5), (30, 1.0)]);
+            assert_eq!(got(3), vec![(30, 7.0), (40, 2.0)]);
+            assert_eq!(got(far), vec![(5, 3.0), (10, 4.0)]);
+            assert_eq!(got(farther), vec![(10, 4.5)]);
         }
     }
 }
