@@ -136,7 +136,8 @@ impl Inner {
         };
         self.turnstile.wait_past(ticket);
         let started = Instant::now();
-        let stats = checkpoint::write(&self.wal_dir, covered, &self.head)?;
+        let closing = self.closed.load(Ordering::Acquire);
+        let stats = checkpoint::write(&self.wal_dir, covered, &self.head, closing)?;
         tracing::info!(
             segment = covered,
             series = stats.series,

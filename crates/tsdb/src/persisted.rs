@@ -93,19 +93,19 @@ impl Persisted {
 /// while the series is locked, so a reader that missed them in the head finds them here.
 #[derive(Default)]
 pub(crate) struct Pending {
-    chunks: Mutex<U64Map<Vec<XorChunk>>>,
+    // Shared out of the lock, so readers and block writers decode without holding it.
+    chunks: Mutex<U64Map<Arc<Vec<XorChunk>>>>,
 }
 
 impl Pending {
     /// Records the chunks taken from series `id`.
     pub(crate) fn insert(&self, id: u64, chunks: Vec<XorChunk>) {
-        self.chunks.lock().insert(id, chunks);
+        self.chunks.lock().insert(id, Arc::new(chunks));
     }
 
     /// The samples of series `id` in `[mint, maxt]` held here.
     pub(crate) fn samples(&self, id: u64, mint: Timestamp, maxt: Timestamp) -> Vec<Sample> {
-        let map = self.chunks.lock();
-        let Some(chunks) = map.get(&id) else {
+        let Some(chunks) = self.chunks.lock().get(&id).cloned() else {
             return Vec::new();
         };
         let mut out = Vec::new();

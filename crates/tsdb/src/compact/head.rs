@@ -10,6 +10,7 @@ use super::encode;
 use crate::Error;
 use crate::block::{Block, BlockWriter};
 use crate::db::Inner;
+use crate::head::series::MemSeries;
 use crate::persisted::Pending;
 
 /// Moves every head sample older than `before` into level-1 blocks, one per block-range
@@ -70,6 +71,11 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
         );
     }
     inner.publish(blocks, &[], None);
+    if inner.closed.load(Ordering::Acquire) {
+        // Closing: the head goes with the process, and taking every series out of the
+        // index one by one was a fifth of a graceful stop.
+        return Ok(n);
+    }
     let dropped = inner.head.gc();
     if dropped > 0 {
         tracing::debug!(
@@ -80,31 +86,40 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     Ok(n)
 }
 
+/// Series encoded per round; a round's series are split among the threads.
+const ENCODE_BATCH: usize = 2048;
+
+/// One series' pending samples, encoded per block window: (window, chunks).
+type EncodedWindows = Vec<(i64, Vec<encode::EncodedChunk>)>;
+
 /// Writes the pending samples of `series` (sorted by labels) into one block per window.
+/// Decoding and encoding (most of the work) run on every core, writing in label order on
+/// this thread.
 fn write_windows(
     inner: &Inner,
-    series: &[Arc<crate::head::series::MemSeries>],
+    series: &[Arc<MemSeries>],
     pending: &Pending,
 ) -> Result<Vec<Arc<Block>>, Error> {
     let r = inner.opts.block_range_ms;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut writers: BTreeMap<i64, BlockWriter> = BTreeMap::new();
-    for s in series {
-        let samples = pending.all_samples(s.id);
-        if samples.is_empty() {
-            continue;
-        }
-        let labels = s.to_labels(inner.head.symbols());
-        for part in split_by_window(&samples, r) {
-            let w = part[0].t.div_euclid(r);
-            let writer = match writers.entry(w) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(BlockWriter::create(&inner.blocks_dir, 1, Vec::new())?)
-                }
-            };
-            let chunks = encode::encode(part);
-            let inputs: Vec<_> = chunks.iter().map(encode::EncodedChunk::input).collect();
-            writer.add_series(&labels, &inputs)?;
+    for batch in series.chunks(ENCODE_BATCH) {
+        let encoded = encode_batch(batch, pending, r, threads);
+        for (s, windows) in batch.iter().zip(encoded) {
+            if windows.is_empty() {
+                continue;
+            }
+            let labels = s.to_labels(inner.head.symbols());
+            for (w, chunks) in windows {
+                let writer = match writers.entry(w) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(BlockWriter::create(&inner.blocks_dir, 1, Vec::new())?)
+                    }
+                };
+                let inputs: Vec<_> = chunks.iter().map(encode::EncodedChunk::input).collect();
+                writer.add_series(&labels, &inputs)?;
+            }
         }
     }
     let mut out = Vec::new();
@@ -114,6 +129,39 @@ fn write_windows(
         }
     }
     Ok(out)
+}
+
+/// Each series' pending samples cut at window edges and encoded, in `batch` order, on up
+/// to `threads` threads (this one included).
+fn encode_batch(
+    batch: &[Arc<MemSeries>],
+    pending: &Pending,
+    r: i64,
+    threads: usize,
+) -> Vec<EncodedWindows> {
+    let encode_one = |s: &Arc<MemSeries>| -> EncodedWindows {
+        let samples = pending.all_samples(s.id);
+        split_by_window(&samples, r)
+            .into_iter()
+            .map(|part| (part[0].t.div_euclid(r), encode::encode(part)))
+            .collect()
+    };
+    let per = batch.len().div_ceil(threads.max(1)).max(64);
+    let mut parts = batch.chunks(per);
+    let Some(first) = parts.next() else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = parts
+            .map(|part| scope.spawn(move || part.iter().map(encode_one).collect::<Vec<_>>()))
+            .collect();
+        let mut out: Vec<EncodedWindows> = first.iter().map(encode_one).collect();
+        for h in others {
+            // A panic in an encoder is a bug: carry it to this thread as it was.
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
 }
 
 /// Sorted samples cut where they cross a multiple of `r`.

@@ -82,7 +82,16 @@ pub(crate) fn latest(dir: &Path) -> Result<Option<(u64, PathBuf)>, Error> {
 ///
 /// The caller guarantees that every record of segments `..= n` is reflected in the head
 /// or in a block that is already durable.
-pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, Error> {
+///
+/// `closing`: nothing is appended after this checkpoint, so series without samples
+/// (left by the head's move into blocks at close, which skips dropping them) are not
+/// written: no later WAL record can refer to them.
+pub(crate) fn write(
+    dir: &Path,
+    n: u64,
+    head: &Head,
+    closing: bool,
+) -> Result<CheckpointStats, Error> {
     let final_path = dir.join(name(n));
     let tmp = dir.join(format!("{}.tmp", name(n)));
     let file = OpenOptions::new()
@@ -99,6 +108,9 @@ pub(crate) fn write(dir: &Path, n: u64, head: &Head) -> Result<CheckpointStats, 
     // map's order every restored id was inserted mid-list (O(n) each), which made a
     // checkpointed restart quadratic in the series per label value.
     let mut series = head.all_series();
+    if closing {
+        series.retain(|s| !s.is_empty());
+    }
     series.sort_unstable_by_key(|s| s.id);
     let mut buf = Vec::with_capacity(SOFT_RECORD_BYTES + 4096);
     // Each batch's chunks right after its series: replay knows the series a chunk belongs
@@ -215,7 +227,7 @@ mod tests {
             let l = Labels::from_pairs([("__name__", "m".to_string()), ("i", i.to_string())]);
             head.get_or_create(&l).expect("series");
         }
-        write(dir.path(), 0, &head).expect("checkpoint");
+        write(dir.path(), 0, &head, false).expect("checkpoint");
         let mut ids = Vec::new();
         read_segment(&dir.path().join(name(0)), |rec| {
             if let Record::Series(s) = rec {
