@@ -414,8 +414,13 @@ fn spawn_fsync(inner: Weak<Inner>, every: Duration) -> Result<(Sender<()>, JoinH
     Ok((tx, handle))
 }
 
-/// Starts the thread that runs a maintenance round every `every` until its sender is
-/// dropped.
+/// How often the maintenance thread checks, between rounds, whether the WAL tail is due
+/// for a checkpoint: at a million samples a second, waiting a whole round (a minute)
+/// would add 60 M samples to what a crash replays.
+const CHECKPOINT_POLL: Duration = Duration::from_secs(2);
+
+/// Starts the thread that runs a maintenance round every `every`, and a checkpoint as
+/// soon as one is due, until its sender is dropped.
 fn spawn_maintenance(
     inner: Weak<Inner>,
     every: Duration,
@@ -424,12 +429,19 @@ fn spawn_maintenance(
     let handle = std::thread::Builder::new()
         .name("tsdb-maintenance".to_string())
         .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
+            let mut last_round = Instant::now();
+            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(every.min(CHECKPOINT_POLL)) {
                 let Some(inner) = inner.upgrade() else { return };
                 if inner.closed.load(Ordering::Acquire) {
                     return;
                 }
-                if let Err(e) = compact::maintain(&inner) {
+                let done = if last_round.elapsed() >= every {
+                    last_round = Instant::now();
+                    compact::maintain(&inner).map(|_| ())
+                } else {
+                    compact::checkpoint_if_due(&inner).map(|_| ())
+                };
+                if let Err(e) = done {
                     tracing::error!(error = %e, "tsdb maintenance failed; retrying next round");
                 }
             }

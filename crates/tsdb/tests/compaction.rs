@@ -353,3 +353,37 @@ fn a_checkpoint_comes_when_the_wal_tail_holds_enough_replay_work() {
     assert!(!db.compact().expect("compact").checkpointed);
     assert_eq!(db.stats().samples, 2_000_000);
 }
+
+/// Between maintenance rounds (here an hour apart) the background thread still writes a
+/// checkpoint as soon as the WAL tail is due for one (65,000 new series count as
+/// 2,145,000 samples of replay work, past the 2,000,000 floor).
+#[test]
+fn a_due_checkpoint_does_not_wait_for_the_next_maintenance_round() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(
+        dir.path(),
+        Options {
+            maintenance_interval: Some(Duration::from_secs(3600)),
+            ..opts()
+        },
+    )
+    .expect("open");
+    write(&db, 65_000, 0, 1, 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !wal_segments(dir.path())
+        .iter()
+        .any(|f| f.starts_with("checkpoint."))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 60 s: {:?}",
+            wal_segments(dir.path())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        db.blocks().is_empty(),
+        "a checkpoint alone, no head compaction"
+    );
+    db.close().expect("close");
+}

@@ -55,13 +55,32 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
         report.merges += 1;
     }
     report.deleted = retention::apply(inner)?;
-    let tail = inner.logged_work.load(Ordering::Relaxed);
-    let grown = checkpoint::due(tail, inner.head.stats().samples);
-    if report.head_blocks > 0 || grown {
+    if report.head_blocks > 0 || checkpoint_due(inner) {
         inner.checkpoint()?;
         report.checkpointed = true;
     }
     Ok(report)
+}
+
+/// A checkpoint alone, when the WAL past the last one is due for one (checked between
+/// maintenance rounds). Returns whether one was written.
+pub(crate) fn checkpoint_if_due(inner: &Inner) -> Result<bool, Error> {
+    if !checkpoint_due(inner) {
+        return Ok(false);
+    }
+    let _one_at_a_time = inner.compact_lock.lock();
+    // A round may have written one while this waited for the lock.
+    if !checkpoint_due(inner) {
+        return Ok(false);
+    }
+    inner.checkpoint()?;
+    Ok(true)
+}
+
+/// Whether the checkpoint policy calls for a checkpoint now.
+fn checkpoint_due(inner: &Inner) -> bool {
+    let tail = inner.logged_work.load(Ordering::Relaxed);
+    checkpoint::due(tail, inner.head.stats().samples)
 }
 
 /// The boundary below which head samples go to blocks: the newest block-range boundary
