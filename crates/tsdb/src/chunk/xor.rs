@@ -108,6 +108,16 @@ impl XorChunk {
         Ok(XorChunk { data, min_t, max_t })
     }
 
+    /// A chunk from bytes this crate encoded and the time range it already knows, without
+    /// decoding them again.
+    pub(crate) fn from_trusted(data: &[u8], min_t: Timestamp, max_t: Timestamp) -> Self {
+        XorChunk {
+            data: data.into(),
+            min_t,
+            max_t,
+        }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         count(&self.data)
@@ -494,7 +504,7 @@ fn unzigzag(x: u64) -> i64 {
 }
 
 /// The sample count of encoded bytes (0 when the header is missing).
-fn count(data: &[u8]) -> usize {
+pub(crate) fn count(data: &[u8]) -> usize {
     match data {
         [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b]) & !DECIMAL_FLAG),
         _ => 0,

@@ -1,5 +1,6 @@
 //! The head: every series in memory, its samples, the inverted index and metadata.
 
+mod closed;
 pub(crate) mod idlist;
 pub(crate) mod index;
 pub(crate) mod labelhash;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use model::{Label, Labels, Sample, Timestamp};
 use parking_lot::Mutex;
 
+use super::closed::ClosedChunks;
 use super::symbols::Symbols;
 use crate::chunk::{XorAppender, XorChunk, XorIter};
 
@@ -294,36 +295,6 @@ struct Chunks {
     open: XorAppender,
 }
 
-/// A series' closed chunks, in a boxed slice: 16 bytes in every series instead of a
-/// `Vec`'s 24, and no spare capacity. Chunks are closed every 120 samples, so
-/// rebuilding the slice on a change costs nothing that matters.
-#[derive(Default)]
-struct ClosedChunks(Box<[XorChunk]>);
-
-impl ClosedChunks {
-    /// Changes the chunks through a `Vec`, then boxes them again, exactly sized.
-    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<XorChunk>) -> R) -> R {
-        let mut v = std::mem::take(&mut self.0).into_vec();
-        let r = f(&mut v);
-        self.0 = v.into_boxed_slice();
-        r
-    }
-}
-
-impl From<Vec<XorChunk>> for ClosedChunks {
-    fn from(v: Vec<XorChunk>) -> Self {
-        ClosedChunks(v.into_boxed_slice())
-    }
-}
-
-impl std::ops::Deref for ClosedChunks {
-    type Target = [XorChunk];
-
-    fn deref(&self) -> &[XorChunk] {
-        &self.0
-    }
-}
-
 impl Chunks {
     /// The oldest time held, if any.
     fn min_t(&self) -> Option<Timestamp> {
@@ -367,7 +338,7 @@ impl Chunks {
         if s.t > self.max_t() {
             if self.open.len() >= CHUNK_SAMPLES {
                 let full = std::mem::take(&mut self.open).finish();
-                self.closed.edit(|c| c.push(full));
+                self.closed.push(&full);
             }
             if self.open.push(s.t, s.v).is_ok() {
                 return Fit::New;
@@ -446,10 +417,12 @@ impl Chunks {
             return;
         }
         let first = self.closed.partition_point(|c| c.max_t() < mint);
-        let closed = self.closed[first..]
+        let closed = self
+            .closed
             .iter()
+            .skip(first)
             .take_while(|c| c.min_t() <= maxt)
-            .map(XorChunk::iter);
+            .map(|c| c.iter());
         let open =
             (!self.open.is_empty() && self.open.min_t() <= maxt && self.open.max_t() >= mint)
                 .then(|| self.open.iter());
@@ -598,7 +571,8 @@ mod tests {
         let c = s.chunks.lock();
         assert!(c.closed.iter().all(|c| c.len() <= MAX_CHUNK_SAMPLES));
         assert!(c.open.len() <= MAX_CHUNK_SAMPLES);
-        assert!(c.closed.windows(2).all(|w| w[0].max_t() < w[1].min_t()));
+        let closed: Vec<_> = c.closed.iter().collect();
+        assert!(closed.windows(2).all(|w| w[0].max_t() < w[1].min_t()));
     }
 
     proptest::proptest! {
