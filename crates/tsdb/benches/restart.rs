@@ -107,13 +107,13 @@ fn main() {
     report("open after a graceful close", d, series, samples);
     drop(db);
 
-    // The worst case under the hub's checkpoint policy: a checkpoint at three quarters of
-    // the rounds, then a tail of a quarter of the head's samples (the most the policy lets
-    // build up), then a crash.
+    // The worst case under the hub's checkpoint policy: a checkpoint, then a tail of a
+    // quarter of the head's samples or 64 per series, whichever is less (the most the
+    // policy lets build up), then a crash.
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let db = Db::open(dir.path(), opts()).expect("open");
-        let at = samples * 3 / 4;
+        let at = samples - (samples / 4).min(64);
         fill(&db, series, 0..at);
         db.persist_head_before(i64::MIN).expect("checkpoint");
         fill(&db, series, at..samples);

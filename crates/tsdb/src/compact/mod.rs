@@ -80,7 +80,8 @@ pub(crate) fn checkpoint_if_due(inner: &Inner) -> Result<bool, Error> {
 /// Whether the checkpoint policy calls for a checkpoint now.
 fn checkpoint_due(inner: &Inner) -> bool {
     let tail = inner.logged_work.load(Ordering::Relaxed);
-    checkpoint::due(tail, inner.head.stats().samples)
+    let stats = inner.head.stats();
+    checkpoint::due(tail, stats.samples, stats.series)
 }
 
 /// The boundary below which head samples go to blocks: the newest block-range boundary
