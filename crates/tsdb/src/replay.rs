@@ -11,7 +11,7 @@ use crate::chunk::XorChunk;
 use crate::head::Head;
 use crate::head::series::MemSeries;
 use crate::wal::reader::read_segment;
-use crate::wal::record::{Record, SampleRecord};
+use crate::wal::record::{LoggedChunk, Record, SampleRecord};
 use crate::wal::{self, checkpoint};
 
 /// What replay found, for the log line at open.
@@ -381,7 +381,7 @@ fn apply_chunks(head: &Head, rec: &Record, shard: u64, n: u64, counts: &mut Repl
     let Record::Chunks(entries) = rec else {
         return;
     };
-    let mine: Vec<&(u64, Vec<Vec<u8>>)> =
+    let mine: Vec<&(u64, Vec<LoggedChunk>)> =
         entries.iter().filter(|(id, _)| id % n == shard).collect();
     let mut series = Vec::with_capacity(LOOKUP_BATCH.min(mine.len()));
     for batch in mine.chunks(LOOKUP_BATCH) {
@@ -398,10 +398,25 @@ fn apply_chunks(head: &Head, rec: &Record, shard: u64, n: u64, counts: &mut Repl
     }
 }
 
-fn restore_chunks(head: &Head, s: &MemSeries, id: u64, raw: &[Vec<u8>], counts: &mut ReplayCounts) {
+fn restore_chunks(
+    head: &Head,
+    s: &MemSeries,
+    id: u64,
+    raw: &[LoggedChunk],
+    counts: &mut ReplayCounts,
+) {
     let mut chunks = Vec::with_capacity(raw.len());
-    for bytes in raw {
-        match XorChunk::from_bytes(bytes.as_slice()) {
+    for c in raw {
+        let chunk = match c.range {
+            // Written with its range by this crate, inside a checksummed record: taken as
+            // it is, not decoded (most of a long head's restore).
+            Some((min_t, max_t)) if min_t <= max_t && !c.bytes.is_empty() => {
+                Ok(XorChunk::from_trusted(&c.bytes, min_t, max_t))
+            }
+            Some(_) => Err(crate::chunk::ChunkError::Corrupt("bad chunk time range")),
+            None => XorChunk::from_bytes(c.bytes.as_slice()),
+        };
+        match chunk {
             Ok(c) => chunks.push(c),
             Err(e) => {
                 counts.bad_chunks += 1;

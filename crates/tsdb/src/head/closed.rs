@@ -44,6 +44,7 @@ impl<'a> ClosedChunk<'a> {
     }
 
     /// The encoded bytes.
+    #[cfg(test)]
     pub(super) fn bytes(&self) -> &'a [u8] {
         self.data
     }

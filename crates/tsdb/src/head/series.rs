@@ -161,12 +161,16 @@ impl MemSeries {
         self.chunks.lock().min_t()
     }
 
-    /// Copies of the encoded chunks, oldest first (the open one last), for a checkpoint.
-    pub(crate) fn chunk_bytes(&self) -> Vec<Box<[u8]>> {
+    /// Copies of the chunks, oldest first (the open one last), for a checkpoint.
+    pub(crate) fn chunk_copies(&self) -> Vec<XorChunk> {
         let c = self.chunks.lock();
-        let mut out: Vec<Box<[u8]>> = c.closed.iter().map(|x| Box::from(x.bytes())).collect();
+        let mut out: Vec<XorChunk> = c.closed.iter().map(|x| x.to_chunk()).collect();
         if !c.open.is_empty() {
-            out.push(Box::from(c.open.bytes()));
+            out.push(XorChunk::from_trusted(
+                c.open.bytes(),
+                c.open.min_t(),
+                c.open.max_t(),
+            ));
         }
         out
     }
@@ -657,11 +661,7 @@ mod tests {
             s2.insert(&[Sample::new(n * 10, 1.0)]);
             assert_eq!(s2.range(n * 10, n * 10).len(), 1);
         }
-        let bytes = s.chunk_bytes();
-        let chunks: Vec<XorChunk> = bytes
-            .into_iter()
-            .map(|b| XorChunk::from_bytes(b).expect("valid"))
-            .collect();
+        let chunks = s.chunk_copies();
         let r = series();
         let o = r.restore(chunks);
         assert_eq!(o.added, n as u64);

@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::chunk::XorChunk;
 use crate::head::Head;
 use crate::head::series::MemSeries;
 
@@ -123,7 +124,7 @@ pub(crate) fn write(
     // Each batch's chunks right after its series: replay knows the series a chunk belongs
     // to, and restores one batch's chunks (worker threads) while it creates the next
     // batch's series (the reading thread) instead of one after the other.
-    let mut pending: Vec<(u64, Vec<Box<[u8]>>)> = Vec::new();
+    let mut pending: Vec<(u64, Vec<XorChunk>)> = Vec::new();
     for batch in series.chunks(4096) {
         let refs: Vec<&MemSeries> = batch.iter().map(|s| &**s).collect();
         buf.clear();
@@ -132,12 +133,12 @@ pub(crate) fn write(
         stats.series += batch.len() as u64;
         let mut size = 0;
         for s in batch {
-            let chunks = s.chunk_bytes();
+            let chunks = s.chunk_copies();
             if chunks.is_empty() {
                 continue;
             }
             stats.chunks += chunks.len() as u64;
-            size += 12 + chunks.iter().map(|c| c.len() + 5).sum::<usize>();
+            size += 12 + chunks.iter().map(|c| c.byte_size() + 25).sum::<usize>();
             pending.push((s.id, chunks));
             if size > SOFT_RECORD_BYTES {
                 flush_chunks(&mut out, &mut buf, &mut pending, &tmp)?;
@@ -195,7 +196,7 @@ fn remove_covered(dir: &Path, n: u64) -> Result<(), Error> {
 fn flush_chunks(
     out: &mut BufWriter<File>,
     buf: &mut Vec<u8>,
-    pending: &mut Vec<(u64, Vec<Box<[u8]>>)>,
+    pending: &mut Vec<(u64, Vec<XorChunk>)>,
     path: &Path,
 ) -> Result<(), Error> {
     if pending.is_empty() {

@@ -10,14 +10,19 @@
 use model::Labels;
 use model::{MetricMetadata, MetricType, Timestamp};
 
+use crate::chunk::XorChunk;
+
 /// Record type byte of a series record.
 const TYPE_SERIES: u8 = 1;
 /// Record type byte of a samples record.
 const TYPE_SAMPLES: u8 = 2;
 /// Record type byte of a metadata record.
 const TYPE_METADATA: u8 = 3;
-/// Record type byte of a chunks record (checkpoints only).
+/// Record type byte of a chunks record without time ranges (checkpoints written before
+/// type 5; still read).
 const TYPE_CHUNKS: u8 = 4;
+/// Record type byte of a chunks record with each chunk's time range (checkpoints only).
+const TYPE_CHUNKS_RANGED: u8 = 5;
 /// Flag in the type byte: the rest of the payload is snappy-compressed (raw format).
 const FLAG_SNAPPY: u8 = 0x80;
 /// Payloads up to this size are never compressed: snappy would gain little there.
@@ -107,8 +112,18 @@ pub(crate) enum Record {
     Series(SeriesBatch),
     Samples(Vec<SampleRecord>),
     Metadata(Vec<(String, MetricMetadata)>),
-    /// A series id and the bytes of its head chunks, oldest first (checkpoints only).
-    Chunks(Vec<(u64, Vec<Vec<u8>>)>),
+    /// A series id and its head chunks, oldest first (checkpoints only).
+    Chunks(Vec<(u64, Vec<LoggedChunk>)>),
+}
+
+/// A head chunk read from a checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LoggedChunk {
+    /// Oldest and newest timestamp, when the record stores them (type 5): the chunk need
+    /// not be decoded to learn them.
+    pub range: Option<(Timestamp, Timestamp)>,
+    /// The encoded chunk.
+    pub bytes: Vec<u8>,
 }
 
 /// A payload that does not decode; `offset` is inside the payload (after decompression
@@ -173,17 +188,19 @@ pub(crate) fn encode_metadata<'a>(
 /// Appends a chunks record payload to `out`: each series id with its encoded chunks.
 pub(crate) fn encode_chunks<'a>(
     out: &mut Vec<u8>,
-    series: impl IntoIterator<Item = (u64, &'a [Box<[u8]>])>,
+    series: impl IntoIterator<Item = (u64, &'a [XorChunk])>,
 ) {
-    out.push(TYPE_CHUNKS);
+    out.push(TYPE_CHUNKS_RANGED);
     let mut prev = 0u64;
     for (id, chunks) in series {
         put_varint(out, id.wrapping_sub(prev) as i64);
         prev = id;
         put_uvarint(out, chunks.len() as u64);
         for c in chunks {
-            put_uvarint(out, c.len() as u64);
-            out.extend_from_slice(c);
+            put_varint(out, c.min_t());
+            put_uvarint(out, c.max_t().wrapping_sub(c.min_t()) as u64);
+            put_uvarint(out, c.byte_size() as u64);
+            out.extend_from_slice(c.bytes());
         }
     }
 }
@@ -304,7 +321,8 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
             }
             Ok(Record::Metadata(out))
         }
-        TYPE_CHUNKS => {
+        TYPE_CHUNKS | TYPE_CHUNKS_RANGED => {
+            let ranged = kind == TYPE_CHUNKS_RANGED;
             let mut out = Vec::new();
             let mut prev = 0u64;
             while !r.done() {
@@ -317,11 +335,23 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
                 }
                 let mut chunks = Vec::with_capacity(n as usize);
                 for _ in 0..n {
+                    let range = if ranged {
+                        let min_t = r.varint()?;
+                        let span = r.uvarint()?;
+                        let max_t = i64::try_from(span)
+                            .ok()
+                            .and_then(|d| min_t.checked_add(d))
+                            .ok_or_else(|| r.err("chunk time range overflows"))?;
+                        Some((min_t, max_t))
+                    } else {
+                        None
+                    };
                     let len = r.uvarint()?;
                     if len > r.remaining() as u64 {
                         return Err(r.err("chunk length exceeds the record"));
                     }
-                    chunks.push(r.take(len as usize)?.to_vec());
+                    let bytes = r.take(len as usize)?.to_vec();
+                    chunks.push(LoggedChunk { range, bytes });
                 }
                 out.push((id, chunks));
             }
@@ -642,20 +672,63 @@ mod tests {
     }
 
     #[test]
-    fn chunks_round_trip() {
-        let a: Vec<Box<[u8]>> = vec![Box::from(&[1u8, 2, 3][..]), Box::from(&[9u8][..])];
-        let b: Vec<Box<[u8]>> = vec![];
+    fn chunks_round_trip_with_their_time_ranges() {
+        let mut app = crate::chunk::XorAppender::new();
+        for t in [5, 10, 20] {
+            app.push(t, 1.5).expect("in order");
+        }
+        let one = app.finish();
+        let a = vec![one.clone(), XorChunk::from_trusted(&[9u8], -3, 7)];
         let mut out = Vec::new();
-        encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &b[..])]);
-        let want = Record::Chunks(vec![(7, vec![vec![1, 2, 3], vec![9]]), (3, vec![])]);
+        encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &[][..])]);
+        let want = Record::Chunks(vec![
+            (
+                7,
+                vec![
+                    LoggedChunk {
+                        range: Some((5, 20)),
+                        bytes: one.bytes().to_vec(),
+                    },
+                    LoggedChunk {
+                        range: Some((-3, 7)),
+                        bytes: vec![9],
+                    },
+                ],
+            ),
+            (3, vec![]),
+        ]);
         assert_eq!(decode(&out), Ok(want));
         // Every truncation is an error, never a panic or a longer chunk.
         for cut in 1..out.len() {
             if let Ok(Record::Chunks(c)) = decode(&out[..cut]) {
                 assert!(c.len() <= 2);
-                assert!(c.iter().flat_map(|(_, x)| x).all(|x| x.len() <= 3));
+                assert!(
+                    c.iter()
+                        .flat_map(|(_, x)| x)
+                        .all(|x| x.bytes.len() <= one.byte_size())
+                );
             }
         }
+    }
+
+    #[test]
+    fn chunks_without_ranges_are_still_read() {
+        // Type 4, as checkpoints were written before ranges: id delta, count, (len, bytes).
+        let out = [TYPE_CHUNKS, 14, 2, 3, 1, 2, 3, 1, 9];
+        let want = Record::Chunks(vec![(
+            7,
+            vec![
+                LoggedChunk {
+                    range: None,
+                    bytes: vec![1, 2, 3],
+                },
+                LoggedChunk {
+                    range: None,
+                    bytes: vec![9],
+                },
+            ],
+        )]);
+        assert_eq!(decode(&out), Ok(want));
     }
 
     #[test]
