@@ -678,7 +678,7 @@ mod tests {
             app.push(t, 1.5).expect("in order");
         }
         let one = app.finish();
-        let a = vec![one.clone(), XorChunk::from_trusted(&[9u8], -3, 7)];
+        let a = [one.clone(), XorChunk::from_trusted(&[9u8], -3, 7)];
         let mut out = Vec::new();
         encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &[][..])]);
         let want = Record::Chunks(vec![
