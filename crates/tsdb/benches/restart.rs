@@ -108,12 +108,13 @@ fn main() {
     drop(db);
 
     // The worst case under the hub's checkpoint policy: a checkpoint, then a tail of a
-    // quarter of the head's samples or 64 per series, whichever is less (the most the
-    // policy lets build up), then a crash.
+    // quarter of the head's samples or 64 per series, whichever is less, but at least the
+    // policy's floor (the most the policy lets build up), then a crash.
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let db = Db::open(dir.path(), opts()).expect("open");
-        let at = samples - (samples / 4).min(64);
+        let floor = (tsdb::DEFAULT_CHECKPOINT_MIN_TAIL as usize).div_ceil(series);
+        let at = samples - (samples / 4).min(64).max(floor).min(samples);
         fill(&db, series, 0..at);
         db.persist_head_before(i64::MIN).expect("checkpoint");
         fill(&db, series, at..samples);

@@ -52,8 +52,8 @@ pub use db::Db;
 pub use error::Error;
 pub use head::Stats;
 pub use options::{
-    DEFAULT_BLOCK_RANGE_MS, DEFAULT_OUT_OF_ORDER_WINDOW_MS, DEFAULT_RETENTION_MS,
-    DEFAULT_WAL_SEGMENT_SIZE, FsyncPolicy, Options,
+    DEFAULT_BLOCK_RANGE_MS, DEFAULT_CHECKPOINT_MIN_TAIL, DEFAULT_OUT_OF_ORDER_WINDOW_MS,
+    DEFAULT_RETENTION_MS, DEFAULT_WAL_SEGMENT_SIZE, FsyncPolicy, Options,
 };
 
 #[cfg(test)]

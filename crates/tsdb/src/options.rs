@@ -46,6 +46,11 @@ pub struct Options {
     /// On `close`, write the whole head into blocks so that a restart replays no WAL and
     /// the head's samples are stored in the compact block encoding. Default: true.
     pub persist_head_on_close: bool,
+    /// Least replay work (samples, a series counting 32) the WAL past the last checkpoint
+    /// must hold before the checkpoint policy asks for a new one. Default: 8 million,
+    /// about half a second to a second of replay; below it a checkpoint is not worth its
+    /// write (FORMAT.md, "Checkpoints").
+    pub checkpoint_min_tail: u64,
     /// Most samples one `select` may load; a query that needs more fails instead of
     /// making the process allocate without bound. Default: 50 million, as Prometheus's
     /// `--query.max-samples`.
@@ -61,6 +66,9 @@ pub const DEFAULT_RETENTION_MS: i64 = 15 * 24 * 60 * 60 * 1000;
 /// 24 hours in milliseconds.
 pub const DEFAULT_OUT_OF_ORDER_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// 8 million samples' worth of replay.
+pub const DEFAULT_CHECKPOINT_MIN_TAIL: u64 = 8_000_000;
+
 /// 128 MiB.
 pub const DEFAULT_WAL_SEGMENT_SIZE: u64 = 128 << 20;
 
@@ -75,6 +83,7 @@ impl Default for Options {
             retention_bytes: 0,
             maintenance_interval: Some(Duration::from_secs(60)),
             persist_head_on_close: true,
+            checkpoint_min_tail: DEFAULT_CHECKPOINT_MIN_TAIL,
             max_samples_per_select: 50_000_000,
         }
     }

@@ -330,33 +330,41 @@ fn a_select_over_the_sample_budget_fails_cleanly() {
     );
 }
 
+/// The checkpoint policy's floor in the tests below: 200,000 samples' worth of replay.
+const MIN_TAIL: u64 = 200_000;
+
 /// A checkpoint comes when the WAL past the last one holds more replay work than the
-/// policy allows (here its floor: 2,000,000 samples, a series counting as 32), also when
-/// part of that tail was replayed after a crash; none comes while the tail is shorter.
+/// policy allows (here its floor, a series counting as 32 samples), also when part of that
+/// tail was replayed after a crash; none comes while the tail is shorter.
 #[test]
 fn a_checkpoint_comes_when_the_wal_tail_holds_enough_replay_work() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let opts = || Options {
+        checkpoint_min_tail: MIN_TAIL,
+        ..opts()
+    };
     let db = Db::open(dir.path(), opts()).expect("open");
-    // 1,000 series (32,000) and 1,900,000 samples: under the floor.
-    write(&db, 1_000, 0, 1_900, 1);
+    // 1,000 series (32,000) and 160,000 samples: under the floor.
+    write(&db, 1_000, 0, 160, 1);
     let report = db.compact().expect("compact");
     assert_eq!(report.head_blocks, 0);
     assert!(!report.checkpointed, "{report:?}");
     drop(db); // a crash: the tail is replayed and counted again at open
     let db = Db::open(dir.path(), opts()).expect("reopen");
     assert!(!db.compact().expect("compact").checkpointed);
-    write(&db, 1_000, 1_900, 2_000, 1);
+    // 10,000 more: past it.
+    write(&db, 1_000, 160, 170, 1);
     assert!(db.compact().expect("compact").checkpointed);
     let wal = wal_segments(dir.path());
     assert!(wal.iter().any(|f| f.starts_with("checkpoint.")), "{wal:?}");
     // The tail starts again from nothing.
     assert!(!db.compact().expect("compact").checkpointed);
-    assert_eq!(db.stats().samples, 2_000_000);
+    assert_eq!(db.stats().samples, 170_000);
 }
 
 /// Between maintenance rounds (here an hour apart) the background thread still writes a
-/// checkpoint as soon as the WAL tail is due for one (65,000 new series count as
-/// 2,145,000 samples of replay work, past the 2,000,000 floor).
+/// checkpoint as soon as the WAL tail is due for one (10,000 new series count as 330,000
+/// samples of replay work, past the floor).
 #[test]
 fn a_due_checkpoint_does_not_wait_for_the_next_maintenance_round() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -364,11 +372,12 @@ fn a_due_checkpoint_does_not_wait_for_the_next_maintenance_round() {
         dir.path(),
         Options {
             maintenance_interval: Some(Duration::from_secs(3600)),
+            checkpoint_min_tail: MIN_TAIL,
             ..opts()
         },
     )
     .expect("open");
-    write(&db, 65_000, 0, 1, 1);
+    write(&db, 10_000, 0, 1, 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !wal_segments(dir.path())
         .iter()

@@ -81,7 +81,12 @@ pub(crate) fn checkpoint_if_due(inner: &Inner) -> Result<bool, Error> {
 fn checkpoint_due(inner: &Inner) -> bool {
     let tail = inner.logged_work.load(Ordering::Relaxed);
     let stats = inner.head.stats();
-    checkpoint::due(tail, stats.samples, stats.series)
+    checkpoint::due(
+        tail,
+        stats.samples,
+        stats.series,
+        inner.opts.checkpoint_min_tail,
+    )
 }
 
 /// The boundary below which head samples go to blocks: the newest block-range boundary

@@ -26,25 +26,21 @@ pub(crate) fn name(n: u64) -> String {
 /// postings) costs about as much as replaying this many samples.
 pub(crate) const SERIES_WORK: u64 = 32;
 
-/// Least WAL work past the last checkpoint that makes a new one worth writing: replaying
-/// this much takes a fraction of a second.
-const MIN_TAIL_WORK: u64 = 2_000_000;
-
 /// Most replay work per head series the WAL past the last checkpoint may hold: with it,
 /// what a crash replays on top of the checkpoint does not grow with the head's span.
 const MAX_TAIL_WORK_PER_SERIES: u64 = 64;
 
 /// Whether a checkpoint is due: the WAL past the last one holds more replay work (samples,
 /// plus [`SERIES_WORK`] per series) than a quarter of the head's samples or 64 samples per
-/// head series, whichever is less (and at least [`MIN_TAIL_WORK`]). A restart after a
+/// head series, whichever is less (and at least `min_tail`). A restart after a
 /// crash then replays at most that tail on top of loading the checkpoint; a checkpoint
 /// writes the head (about 5 ns per sample held), so each sample is written to at most a
 /// few checkpoints over its life in a short head, and once every 64 scrapes in a long one.
 /// Counted in samples, not bytes: the WAL codes a regular sample in under a byte, so a
 /// byte budget let tails of hundreds of millions of samples build up.
-pub(crate) fn due(tail_work: u64, head_samples: u64, head_series: u64) -> bool {
+pub(crate) fn due(tail_work: u64, head_samples: u64, head_series: u64, min_tail: u64) -> bool {
     let budget = (head_samples / 4).min(head_series.saturating_mul(MAX_TAIL_WORK_PER_SERIES));
-    tail_work > budget.max(MIN_TAIL_WORK)
+    tail_work > budget.max(min_tail)
 }
 
 /// What a checkpoint holds, for logs.
@@ -220,16 +216,17 @@ mod tests {
 
     #[test]
     fn a_checkpoint_is_due_past_a_quarter_of_the_head_or_64_per_series_or_the_floor() {
-        assert!(!due(MIN_TAIL_WORK, 0, 0));
-        assert!(due(MIN_TAIL_WORK + 1, 0, 0));
+        let floor = 8_000_000;
+        assert!(!due(floor, 0, 0, floor));
+        assert!(due(floor + 1, 0, 0, floor));
         // A short head (120 samples per series): a quarter of it.
         let (series, head) = (1_000_000, 120_000_000);
-        assert!(!due(head / 4, head, series));
-        assert!(due(head / 4 + 1, head, series));
+        assert!(!due(head / 4, head, series, floor));
+        assert!(due(head / 4 + 1, head, series, floor));
         // A long one (720 per series): 64 per series.
         let head = 720_000_000;
-        assert!(!due(64 * series, head, series));
-        assert!(due(64 * series + 1, head, series));
+        assert!(!due(64 * series, head, series, floor));
+        assert!(due(64 * series + 1, head, series, floor));
     }
 
     #[test]
