@@ -120,9 +120,12 @@ impl Inner {
     pub(crate) fn checkpoint(&self) -> Result<(), Error> {
         // Cut under the WAL lock: every commit in the finished segments has a ticket
         // below `tickets`; once those have passed the turnstile the head holds them.
-        let (covered, ticket) = {
+        // `closing` is read with the cut: a checkpoint that cut a segment must keep every
+        // series, since commits may have gone on into the next segment before a close.
+        let (covered, ticket, closing, tail) = {
             let mut w = self.wal.lock();
-            let covered = if self.closed.load(Ordering::Acquire) {
+            let closing = self.closed.load(Ordering::Acquire);
+            let covered = if closing {
                 // No more writes: the current segment can be covered as it is.
                 w.sync()
                     .map_err(|e| Error::io("fsync WAL in", &self.wal_dir, e))?;
@@ -131,13 +134,19 @@ impl Inner {
                 w.cut_now()
                     .map_err(|e| Error::io("cut WAL segment in", &self.wal_dir, e))?
             };
-            self.logged_work.store(0, Ordering::Relaxed);
-            (covered, self.tickets.load(Ordering::Acquire))
+            let tail = self.logged_work.swap(0, Ordering::Relaxed);
+            (covered, self.tickets.load(Ordering::Acquire), closing, tail)
         };
         self.turnstile.wait_past(ticket);
         let started = Instant::now();
-        let closing = self.closed.load(Ordering::Acquire);
-        let stats = checkpoint::write(&self.wal_dir, covered, &self.head, closing)?;
+        let stats = match checkpoint::write(&self.wal_dir, covered, &self.head, closing) {
+            Ok(stats) => stats,
+            Err(e) => {
+                // The segments stay: so does the replay work they hold.
+                self.logged_work.fetch_add(tail, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
         tracing::info!(
             segment = covered,
             series = stats.series,

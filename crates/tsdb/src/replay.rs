@@ -68,8 +68,10 @@ fn replay_in_windows(
 
 /// Samples gathered before the workers get them: enough that a series has several samples
 /// in a window, so it is looked up and its chunk touched once per run instead of once per
-/// sample (replay is bound by those memory accesses), and small enough (24 bytes each,
-/// at most two windows alive besides the one filling) not to matter next to the head.
+/// sample (replay is bound by those memory accesses), and small enough not to matter next
+/// to the head: 24 bytes a sample, a few windows' worth alive at once (one filling, one
+/// queued and one being applied per worker, with its grouped copy at 16 bytes a sample;
+/// applied windows' buffers are reused).
 const WINDOW_SAMPLES: usize = 1 << 21;
 
 /// What a worker is handed.
@@ -83,8 +85,8 @@ enum Work {
 /// Samples and chunks are applied by worker threads, each taking the series whose id
 /// falls in its shard, so one series' records stay in log order (the first value written
 /// at a timestamp still wins) while decoding and applying overlap and series replay in
-/// parallel. Samples are gathered per shard in windows that a worker sorts by series
-/// (stably: log order within a series is kept). Series and metadata records are applied
+/// parallel. Samples are gathered per shard in windows that a worker groups by series
+/// (keeping log order within a series). Series and metadata records are applied
 /// in order by the reading thread, before any later record is handed out.
 struct Shards<'scope> {
     senders: Vec<std::sync::mpsc::SyncSender<Work>>,
@@ -392,7 +394,12 @@ fn apply_chunks(head: &Head, rec: &Record, shard: u64, n: u64, counts: &mut Repl
         for ((id, raw), s) in batch.iter().zip(series.drain(..)) {
             match s {
                 Some(s) => restore_chunks(head, &s, *id, raw, counts),
-                None => counts.unknown_series += 1,
+                None => {
+                    counts.unknown_series += raw
+                        .iter()
+                        .map(|c| crate::chunk::xor::count(&c.bytes) as u64)
+                        .sum::<u64>();
+                }
             }
         }
     }

@@ -19,9 +19,13 @@ pub(crate) const HEADER_BYTES: usize = 8;
 pub(crate) const MAX_RECORD_BYTES: usize = 64 << 20;
 /// First bytes of every segment.
 pub(crate) const SEGMENT_MAGIC: [u8; 4] = *b"FWAL";
-/// The record format this build writes and reads. Version 1 was the unversioned first
-/// cut (fixed-width records, no segment header); it is refused, never misread.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The record format this build writes. Version 3 added chunks records with time ranges
+/// (type 5): a build that reads only version 2 refuses such a file instead of taking the
+/// unknown record for damage. Version 1 was the unversioned first cut (fixed-width
+/// records, no segment header); it is refused, never misread.
+pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this build still reads (2: everything but type 5).
+pub(crate) const OLDEST_READABLE_VERSION: u32 = 2;
 /// Bytes of a segment header: magic, format version (u32 LE), crc32c of the first 8 bytes.
 pub(crate) const SEGMENT_HEADER_BYTES: usize = 12;
 

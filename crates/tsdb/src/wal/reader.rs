@@ -5,7 +5,10 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use super::record::{self, Record};
-use super::{FORMAT_VERSION, HEADER_BYTES, MAX_RECORD_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC};
+use super::{
+    FORMAT_VERSION, HEADER_BYTES, MAX_RECORD_BYTES, OLDEST_READABLE_VERSION, SEGMENT_HEADER_BYTES,
+    SEGMENT_MAGIC,
+};
 use crate::Error;
 
 /// How reading a segment ended.
@@ -56,7 +59,7 @@ pub(crate) fn read_segment(
         return Ok(end);
     }
     let version = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(unsupported(
             path,
             format!("written in WAL format version {version}"),
@@ -115,7 +118,8 @@ fn unsupported(path: &Path, what: String) -> Error {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "{what}; this build reads version {FORMAT_VERSION} only. Move the wal \
+                "{what}; this build reads versions {OLDEST_READABLE_VERSION} to \
+                 {FORMAT_VERSION}. Move the wal \
                  directory away (its data is not replayed) or open it with the build that \
                  wrote it"
             ),
@@ -248,7 +252,22 @@ mod tests {
         let mut n = 0;
         let err = read_segment(&p, |_| n += 1).expect_err("refused");
         assert_eq!(n, 0);
-        assert!(err.to_string().contains("version 3"), "{err}");
+        assert!(err.to_string().contains("version 4"), "{err}");
+    }
+
+    #[test]
+    fn segments_of_the_previous_version_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("00000000");
+        let mut data = two_records();
+        data[4..8].copy_from_slice(&OLDEST_READABLE_VERSION.to_le_bytes());
+        let crc = crc32c::crc32c(&data[..8]);
+        data[8..12].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(&p, &data).expect("write");
+        let mut n = 0;
+        let end = read_segment(&p, |_| n += 1).expect("read");
+        assert_eq!(n, 2);
+        assert!(end.corruption.is_none());
     }
 
     #[test]

@@ -337,12 +337,10 @@ fn decode_body(kind: u8, body: &[u8]) -> Result<Record, DecodeError> {
                 for _ in 0..n {
                     let range = if ranged {
                         let min_t = r.varint()?;
+                        // Written as `max_t - min_t` wrapped to u64 (a chunk may span
+                        // more than i64::MAX); replay refuses a range that ends first.
                         let span = r.uvarint()?;
-                        let max_t = i64::try_from(span)
-                            .ok()
-                            .and_then(|d| min_t.checked_add(d))
-                            .ok_or_else(|| r.err("chunk time range overflows"))?;
-                        Some((min_t, max_t))
+                        Some((min_t, min_t.wrapping_add(span as i64)))
                     } else {
                         None
                     };
@@ -678,7 +676,12 @@ mod tests {
             app.push(t, 1.5).expect("in order");
         }
         let one = app.finish();
-        let a = [one.clone(), XorChunk::from_trusted(&[9u8], -3, 7)];
+        // The last spans more than i64::MAX, as an XOR chunk may.
+        let a = [
+            one.clone(),
+            XorChunk::from_trusted(&[9u8], -3, 7),
+            XorChunk::from_trusted(&[8u8], -10, i64::MAX),
+        ];
         let mut out = Vec::new();
         encode_chunks(&mut out, [(7u64, &a[..]), (3u64, &[][..])]);
         let want = Record::Chunks(vec![
@@ -692,6 +695,10 @@ mod tests {
                     LoggedChunk {
                         range: Some((-3, 7)),
                         bytes: vec![9],
+                    },
+                    LoggedChunk {
+                        range: Some((-10, i64::MAX)),
+                        bytes: vec![8],
                     },
                 ],
             ),
