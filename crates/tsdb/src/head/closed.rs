@@ -121,11 +121,11 @@ impl ClosedChunks {
         self.iter().take_while(|c| pred(c)).count()
     }
 
-    /// Appends a chunk newer than every closed one.
-    pub(super) fn push(&mut self, c: &XorChunk) {
-        let mut v = Vec::with_capacity(self.0.len() + HEADER + c.byte_size());
+    /// Appends a chunk newer than every closed one, given by its time range and bytes.
+    pub(super) fn push(&mut self, min_t: Timestamp, max_t: Timestamp, data: &[u8]) {
+        let mut v = Vec::with_capacity(self.0.len() + HEADER + data.len());
         v.extend_from_slice(&self.0);
-        put(&mut v, c.min_t(), c.max_t(), c.bytes());
+        put(&mut v, min_t, max_t, data);
         self.0 = v.into_boxed_slice();
     }
 
@@ -176,7 +176,7 @@ mod tests {
         assert!(c.is_empty() && c.first().is_none() && c.last().is_none());
         let all = [chunk(0, 120), chunk(120, 1), chunk(121, 200)];
         for x in &all {
-            c.push(x);
+            c.push(x.min_t(), x.max_t(), x.bytes());
         }
         assert_eq!(c.len(), 3);
         for (got, want) in c.iter().zip(&all) {

@@ -341,8 +341,9 @@ impl Chunks {
     fn insert(&mut self, s: Sample) -> Fit {
         if s.t > self.max_t() {
             if self.open.len() >= CHUNK_SAMPLES {
-                let full = std::mem::take(&mut self.open).finish();
-                self.closed.push(&full);
+                // Copied straight into the packed block: no frozen copy in between.
+                let full = std::mem::take(&mut self.open);
+                self.closed.push(full.min_t(), full.max_t(), full.bytes());
             }
             if self.open.push(s.t, s.v).is_ok() {
                 return Fit::New;
