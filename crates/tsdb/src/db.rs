@@ -13,6 +13,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::block::{self, Block, BlockMeta};
 use crate::compact::{self, MaintenanceReport};
+use crate::head::chunkfile::ChunkFiles;
 use crate::head::{Head, Stats};
 use crate::persisted::{Pending, Persisted};
 use crate::turnstile::Turnstile;
@@ -226,7 +227,7 @@ impl Db {
 
         let blocks = open_blocks(&blocks_dir)?;
         let blocks_done = started.elapsed();
-        let head = Head::new();
+        let head = Head::with_chunk_files(Some(ChunkFiles::open(&dir.join("chunks_head"))?));
         let (counts, next) = crate::replay::replay(&head, &wal_dir)?;
         tracing::info!(
             dir = %dir.display(),
@@ -348,7 +349,13 @@ impl Db {
             } else {
                 Ok(())
             };
-            persisted.and_then(|()| self.inner.checkpoint())
+            persisted
+                .and_then(|()| self.inner.checkpoint())
+                .and_then(|()| match self.inner.head.chunk_files() {
+                    // Nothing is appended any more; leave no copies behind.
+                    Some(files) => files.remove_all(),
+                    None => Ok(()),
+                })
         };
         self.lock.lock().take();
         result

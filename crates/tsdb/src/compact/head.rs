@@ -29,7 +29,7 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     let mut removed = 0u64;
     let mut oldest_left: Option<Timestamp> = None;
     for s in &series {
-        let left = s.take_before(before, |chunks| {
+        let left = s.take_before(before, inner.head.chunk_files(), |chunks| {
             if !chunks.is_empty() {
                 removed += chunks.iter().map(|c| c.len() as u64).sum::<u64>();
                 pending.insert(s.id, chunks);

@@ -1,22 +1,33 @@
-//! A series' closed head chunks, packed into one allocation.
+//! A series' closed head chunks: time ranges on the heap, bytes in the head's chunk files
+//! (`chunkfile`), or on the heap when there are none.
 //!
 //! A head that spans two hours at a 15 s scrape holds four to six closed chunks per
-//! series. As separate boxes each cost a 32-byte `XorChunk` plus an allocation (its header
-//! and rounding, and the fragmentation of thousands of ~200-byte blocks freed at
-//! different times); packed, a chunk costs a 20-byte header in the series' one block.
+//! series; kept this way one costs 40 bytes of heap in the series' one block of them.
 //! Chunks close every 120 samples, so rebuilding the block on a change is cheap.
 
 use model::Timestamp;
 
+use super::chunkfile::{ChunkFiles, FileChunk};
 use crate::chunk::{XorChunk, XorIter};
 
-/// Bytes before each chunk's data: its oldest and newest timestamps (i64 LE) and the
-/// length of its data (u32 LE).
-const HEADER: usize = 20;
-
-/// Closed chunks, oldest first: for each, [`HEADER`] then its encoded bytes.
+/// Closed chunks, oldest first.
 #[derive(Default)]
-pub(super) struct ClosedChunks(Box<[u8]>);
+pub(super) struct ClosedChunks(Box<[Stored]>);
+
+/// One closed chunk as kept: its time range and where its bytes are.
+struct Stored {
+    min_t: Timestamp,
+    max_t: Timestamp,
+    bytes: Bytes,
+}
+
+/// Where a closed chunk's bytes are.
+enum Bytes {
+    /// In a head chunk file (the usual place).
+    File(FileChunk),
+    /// On the heap: no chunk files (a head without a directory), or writing failed.
+    Heap(Box<[u8]>),
+}
 
 /// One closed chunk, read in place.
 #[derive(Clone, Copy)]
@@ -60,39 +71,40 @@ impl<'a> ClosedChunk<'a> {
     }
 }
 
-/// Reads the chunks of a packed block in order.
-pub(super) struct Iter<'a> {
-    rest: &'a [u8],
-}
+impl Stored {
+    fn new(min_t: Timestamp, max_t: Timestamp, data: &[u8], files: Option<&ChunkFiles>) -> Self {
+        let bytes = match files.and_then(|f| f.append(data)) {
+            Some(c) => Bytes::File(c),
+            None => Bytes::Heap(data.into()),
+        };
+        Stored {
+            min_t,
+            max_t,
+            bytes,
+        }
+    }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = ClosedChunk<'a>;
-
-    fn next(&mut self) -> Option<ClosedChunk<'a>> {
-        let (header, rest) = self.rest.split_first_chunk::<HEADER>()?;
-        let (min, rest_header) = header.split_first_chunk::<8>()?;
-        let (max, len) = rest_header.split_first_chunk::<8>()?;
-        let len = u32::from_le_bytes(*len.first_chunk::<4>()?) as usize;
-        // Written by `pack` only: a length past the end would be a bug; stop there.
-        let (data, rest) = rest.split_at_checked(len)?;
-        self.rest = rest;
-        Some(ClosedChunk {
-            min_t: i64::from_le_bytes(*min),
-            max_t: i64::from_le_bytes(*max),
-            data,
-        })
+    fn view(&self) -> ClosedChunk<'_> {
+        ClosedChunk {
+            min_t: self.min_t,
+            max_t: self.max_t,
+            data: match &self.bytes {
+                Bytes::File(c) => c.bytes(),
+                Bytes::Heap(b) => b,
+            },
+        }
     }
 }
 
 impl ClosedChunks {
     /// The chunks, oldest first.
-    pub(super) fn iter(&self) -> Iter<'_> {
-        Iter { rest: &self.0 }
+    pub(super) fn iter(&self) -> impl Iterator<Item = ClosedChunk<'_>> {
+        self.0.iter().map(Stored::view)
     }
 
     /// Number of chunks.
     pub(super) fn len(&self) -> usize {
-        self.iter().count()
+        self.0.len()
     }
 
     /// True when there is no closed chunk.
@@ -102,59 +114,62 @@ impl ClosedChunks {
 
     /// Chunk `i`, oldest first.
     pub(super) fn get(&self, i: usize) -> Option<ClosedChunk<'_>> {
-        self.iter().nth(i)
+        self.0.get(i).map(Stored::view)
     }
 
     /// The oldest chunk.
     pub(super) fn first(&self) -> Option<ClosedChunk<'_>> {
-        self.iter().next()
+        self.0.first().map(Stored::view)
     }
 
     /// The newest chunk.
     pub(super) fn last(&self) -> Option<ClosedChunk<'_>> {
-        self.iter().last()
+        self.0.last().map(Stored::view)
     }
 
     /// The number of leading chunks for which `pred` holds (chunks are in time order, so a
     /// time predicate splits them in two, as `slice::partition_point` does).
     pub(super) fn partition_point(&self, pred: impl Fn(&ClosedChunk<'_>) -> bool) -> usize {
-        self.iter().take_while(|c| pred(c)).count()
+        self.0.partition_point(|s| pred(&s.view()))
     }
 
-    /// Appends a chunk newer than every closed one, given by its time range and bytes.
-    pub(super) fn push(&mut self, min_t: Timestamp, max_t: Timestamp, data: &[u8]) {
-        let mut v = Vec::with_capacity(self.0.len() + HEADER + data.len());
-        v.extend_from_slice(&self.0);
-        put(&mut v, min_t, max_t, data);
+    /// Appends a chunk newer than every closed one, given by its time range and bytes,
+    /// which go to a chunk file when there is one.
+    pub(super) fn push(
+        &mut self,
+        min_t: Timestamp,
+        max_t: Timestamp,
+        data: &[u8],
+        files: Option<&ChunkFiles>,
+    ) {
+        // Exactly sized from the start: no growth and shrink for every cut.
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.extend(std::mem::take(&mut self.0).into_vec());
+        v.push(Stored::new(min_t, max_t, data, files));
         self.0 = v.into_boxed_slice();
     }
 
-    /// Changes the chunks as owned values, then packs them again.
-    pub(super) fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<XorChunk>) -> R) -> R {
+    /// Changes the chunks as owned values, then keeps them again (in chunk files when there
+    /// are some). Chunks are edited by out-of-order inserts and head compaction only.
+    pub(super) fn edit<R>(
+        &mut self,
+        files: Option<&ChunkFiles>,
+        f: impl FnOnce(&mut Vec<XorChunk>) -> R,
+    ) -> R {
         let mut v: Vec<XorChunk> = self.iter().map(ClosedChunk::to_chunk).collect();
         let r = f(&mut v);
-        *self = ClosedChunks::from(v);
+        *self = ClosedChunks::from_chunks(v, files);
         r
     }
-}
 
-impl From<Vec<XorChunk>> for ClosedChunks {
-    fn from(v: Vec<XorChunk>) -> Self {
-        let size = v.iter().map(|c| HEADER + c.byte_size()).sum();
-        let mut out = Vec::with_capacity(size);
-        for c in &v {
-            put(&mut out, c.min_t(), c.max_t(), c.bytes());
-        }
-        ClosedChunks(out.into_boxed_slice())
+    /// Closed chunks holding `v`.
+    pub(super) fn from_chunks(v: Vec<XorChunk>, files: Option<&ChunkFiles>) -> Self {
+        ClosedChunks(
+            v.iter()
+                .map(|c| Stored::new(c.min_t(), c.max_t(), c.bytes(), files))
+                .collect(),
+        )
     }
-}
-
-fn put(out: &mut Vec<u8>, min_t: Timestamp, max_t: Timestamp, data: &[u8]) {
-    out.extend_from_slice(&min_t.to_le_bytes());
-    out.extend_from_slice(&max_t.to_le_bytes());
-    // A head chunk holds at most a few hundred samples: far under 4 GiB.
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(data);
 }
 
 #[cfg(test)]
@@ -172,11 +187,19 @@ mod tests {
 
     #[test]
     fn chunks_read_back_as_written_through_pushes_and_edits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = ChunkFiles::open(dir.path()).expect("chunk files");
+        for files in [None, Some(&files)] {
+            read_back(files);
+        }
+    }
+
+    fn read_back(files: Option<&ChunkFiles>) {
         let mut c = ClosedChunks::default();
         assert!(c.is_empty() && c.first().is_none() && c.last().is_none());
         let all = [chunk(0, 120), chunk(120, 1), chunk(121, 200)];
         for x in &all {
-            c.push(x.min_t(), x.max_t(), x.bytes());
+            c.push(x.min_t(), x.max_t(), x.bytes(), files);
         }
         assert_eq!(c.len(), 3);
         for (got, want) in c.iter().zip(&all) {
@@ -190,11 +213,11 @@ mod tests {
         assert_eq!(c.partition_point(|x| x.max_t() < 1200), 1);
         assert_eq!(c.get(2).map(|x| x.min_t()), Some(1210));
         assert_eq!(c.last().map(|x| x.max_t()), Some(3200));
-        let dropped = c.edit(|v| v.drain(..2).count());
+        let dropped = c.edit(files, |v| v.drain(..2).count());
         assert_eq!(dropped, 2);
         assert_eq!(c.len(), 1);
         assert_eq!(c.first().map(|x| x.bytes()), Some(all[2].bytes()));
-        c.edit(Vec::clear);
+        c.edit(files, Vec::clear);
         assert!(c.is_empty());
     }
 }

@@ -1,5 +1,6 @@
 //! The head: every series in memory, its samples, the inverted index and metadata.
 
+pub(crate) mod chunkfile;
 mod closed;
 pub(crate) mod idlist;
 pub(crate) mod index;
@@ -17,6 +18,7 @@ use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use parking_lot::RwLock;
 use storage::StorageError;
 
+use self::chunkfile::ChunkFiles;
 use self::idlist::IdList;
 use self::index::Index;
 use self::series::{LabelPairs, MemSeries};
@@ -39,6 +41,8 @@ pub(crate) struct Head {
     // The string table series' symbol ids refer to (the index's, shared): read without
     // the table lock.
     symbols: Arc<Symbols>,
+    // Where closed chunks' bytes go (none: the heap).
+    files: Option<ChunkFiles>,
 }
 
 #[derive(Default)]
@@ -66,11 +70,18 @@ pub struct Stats {
 }
 
 impl Head {
-    /// An empty head.
+    /// An empty head keeping closed chunks on the heap.
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::with_chunk_files(None)
+    }
+
+    /// A head that keeps closed chunks' bytes in `files` instead of on the heap.
+    pub(crate) fn with_chunk_files(files: Option<ChunkFiles>) -> Self {
         let table = Table::default();
         let symbols = Arc::clone(table.index.symbols());
         Head {
+            files,
             symbols,
             table: RwLock::new(table),
             min_t: AtomicI64::new(Timestamp::MAX),
@@ -112,6 +123,11 @@ impl Head {
         self.table
             .read()
             .find_by(hash, |s| s.has_pairs(&self.symbols, pairs))
+    }
+
+    /// Where closed chunks' bytes go, if not the heap.
+    pub(crate) fn chunk_files(&self) -> Option<&ChunkFiles> {
+        self.files.as_ref()
     }
 
     /// The string table the series' labels are read from.
@@ -178,7 +194,7 @@ impl Head {
 
     /// Makes samples of `series` visible; returns samples dropped as conflicting.
     pub(crate) fn apply(&self, series: &MemSeries, samples: &[Sample]) -> u64 {
-        let o = series.insert(samples);
+        let o = series.insert(samples, self.files.as_ref());
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
@@ -245,7 +261,7 @@ impl Head {
         series: &MemSeries,
         chunks: Vec<crate::chunk::XorChunk>,
     ) -> u64 {
-        let o = series.restore(chunks);
+        let o = series.restore(chunks, self.files.as_ref());
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);

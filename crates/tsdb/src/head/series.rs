@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use model::{Label, Labels, Sample, Timestamp};
 use parking_lot::Mutex;
 
+use super::chunkfile::ChunkFiles;
 use super::closed::ClosedChunks;
 use super::symbols::Symbols;
 use crate::chunk::{XorAppender, XorChunk, XorIter};
@@ -115,11 +116,12 @@ impl MemSeries {
 
     /// Inserts samples in place; returns how many were added. Samples already present are
     /// skipped (same value: idempotent; different value: the first one written wins).
-    pub(crate) fn insert(&self, new: &[Sample]) -> InsertOutcome {
+    /// Chunks closed on the way go to `files` when given.
+    pub(crate) fn insert(&self, new: &[Sample], files: Option<&ChunkFiles>) -> InsertOutcome {
         let mut out = InsertOutcome::default();
         let mut chunks = self.chunks.lock();
         for s in new {
-            match chunks.insert(*s) {
+            match chunks.insert(*s, files) {
                 Fit::New => {}
                 Fit::Same => continue,
                 Fit::Conflict => {
@@ -141,10 +143,11 @@ impl MemSeries {
     pub(crate) fn take_before(
         &self,
         b: Timestamp,
+        files: Option<&ChunkFiles>,
         keep: impl FnOnce(Vec<XorChunk>),
     ) -> Option<Timestamp> {
         let mut c = self.chunks.lock();
-        let taken = c.take_before(b);
+        let taken = c.take_before(b, files);
         keep(taken);
         c.min_t()
     }
@@ -177,7 +180,11 @@ impl MemSeries {
 
     /// Puts back chunks read from a checkpoint. An empty series adopts them as they are
     /// (the newest becomes the open chunk again); otherwise their samples are inserted.
-    pub(crate) fn restore(&self, chunks: Vec<XorChunk>) -> InsertOutcome {
+    pub(crate) fn restore(
+        &self,
+        chunks: Vec<XorChunk>,
+        files: Option<&ChunkFiles>,
+    ) -> InsertOutcome {
         let mut c = self.chunks.lock();
         let sorted = chunks.windows(2).all(|w| w[0].max_t() < w[1].min_t());
         if c.closed.is_empty() && c.open.is_empty() && sorted {
@@ -191,7 +198,7 @@ impl MemSeries {
                 out.min_t = out.min_t.min(x.min_t());
                 out.max_t = out.max_t.max(x.max_t());
             }
-            c.closed = ClosedChunks::from(chunks);
+            c.closed = ClosedChunks::from_chunks(chunks, files);
             c.open = match XorAppender::from_bytes(last.bytes()) {
                 Ok(open) => open,
                 // Not a chunk an appender wrote last (no known case): re-encode it.
@@ -201,7 +208,7 @@ impl MemSeries {
         }
         drop(c);
         let samples: Vec<Sample> = chunks.iter().flat_map(|x| decode(x.iter())).collect();
-        self.insert(&samples)
+        self.insert(&samples, files)
     }
 
     /// Copies of the samples in `[mint, maxt]`, oldest first.
@@ -338,12 +345,13 @@ impl Chunks {
     }
 
     /// Adds `s` unless a sample is already at its time; says which.
-    fn insert(&mut self, s: Sample) -> Fit {
+    fn insert(&mut self, s: Sample, files: Option<&ChunkFiles>) -> Fit {
         if s.t > self.max_t() {
             if self.open.len() >= CHUNK_SAMPLES {
-                // Copied straight into the packed block: no frozen copy in between.
+                // Copied straight into a chunk file (or the heap): no frozen copy between.
                 let full = std::mem::take(&mut self.open);
-                self.closed.push(full.min_t(), full.max_t(), full.bytes());
+                self.closed
+                    .push(full.min_t(), full.max_t(), full.bytes(), files);
             }
             if self.open.push(s.t, s.v).is_ok() {
                 return Fit::New;
@@ -364,23 +372,24 @@ impl Chunks {
         }
         let mut parts = encode(&samples);
         if i < self.closed.len() {
-            self.closed.edit(|c| {
+            self.closed.edit(files, |c| {
                 c.splice(i..=i, parts.into_iter().map(XorAppender::finish));
             });
         } else {
             // The last part stays open; any before it are closed.
             self.open = parts.pop().unwrap_or_default();
-            self.closed
-                .edit(|c| c.extend(parts.into_iter().map(XorAppender::finish)));
+            self.closed.edit(files, |c| {
+                c.extend(parts.into_iter().map(XorAppender::finish))
+            });
         }
         Fit::New
     }
 
     /// Moves out every sample before `b`, splitting the chunk that straddles it.
-    fn take_before(&mut self, b: Timestamp) -> Vec<XorChunk> {
+    fn take_before(&mut self, b: Timestamp, files: Option<&ChunkFiles>) -> Vec<XorChunk> {
         let whole = self.closed.partition_point(|c| c.max_t() < b);
         let mut out: Vec<XorChunk> = if whole > 0 {
-            self.closed.edit(|c| c.drain(..whole).collect())
+            self.closed.edit(files, |c| c.drain(..whole).collect())
         } else {
             Vec::new()
         };
@@ -389,7 +398,7 @@ impl Chunks {
                 let samples = decode(first.iter());
                 let cut = samples.partition_point(|s| s.t < b);
                 out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
-                self.closed.edit(|c| {
+                self.closed.edit(files, |c| {
                     c.splice(
                         0..1,
                         encode(&samples[cut..]).into_iter().map(XorAppender::finish),
@@ -410,8 +419,9 @@ impl Chunks {
         out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
         let mut rest = encode(&samples[cut..]);
         self.open = rest.pop().unwrap_or_default();
-        self.closed
-            .edit(|c| c.extend(rest.into_iter().map(XorAppender::finish)));
+        self.closed.edit(files, |c| {
+            c.extend(rest.into_iter().map(XorAppender::finish))
+        });
         out
     }
 
@@ -502,6 +512,18 @@ fn fit_in(samples: &[Sample], t: Timestamp, v: f64) -> Fit {
 mod tests {
     use super::*;
 
+    /// Chunk files shared by these tests: closed chunks go where a database puts them.
+    fn files() -> Option<&'static ChunkFiles> {
+        static FILES: std::sync::OnceLock<(tempfile::TempDir, ChunkFiles)> =
+            std::sync::OnceLock::new();
+        let (_, files) = FILES.get_or_init(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let files = ChunkFiles::open(dir.path()).expect("chunk files");
+            (dir, files)
+        });
+        Some(files)
+    }
+
     #[test]
     fn same_bytes_agrees_with_slice_equality() {
         for n in 0..40usize {
@@ -530,13 +552,16 @@ mod tests {
     #[test]
     fn out_of_order_inserts_in_place_and_duplicates_are_idempotent() {
         let s = series();
-        let o = s.insert(&[
-            Sample::new(10, 1.0),
-            Sample::new(30, 3.0),
-            Sample::new(20, 2.0),
-        ]);
+        let o = s.insert(
+            &[
+                Sample::new(10, 1.0),
+                Sample::new(30, 3.0),
+                Sample::new(20, 2.0),
+            ],
+            files(),
+        );
         assert_eq!(o.added, 3);
-        let o = s.insert(&[Sample::new(20, 2.0), Sample::new(20, 9.0)]);
+        let o = s.insert(&[Sample::new(20, 2.0), Sample::new(20, 9.0)], files());
         assert_eq!((o.added, o.conflicts), (0, 1));
         let ts: Vec<_> = s.range(i64::MIN, i64::MAX).iter().map(|x| x.t).collect();
         assert_eq!(ts, vec![10, 20, 30]);
@@ -549,7 +574,7 @@ mod tests {
     #[test]
     fn fit_compares_value_bits() {
         let s = series();
-        s.insert(&[Sample::new(5, model::stale_nan())]);
+        s.insert(&[Sample::new(5, model::stale_nan())], files());
         assert_eq!(s.fit(5, model::stale_nan()), Fit::Same);
         assert_eq!(s.fit(5, f64::NAN), Fit::Conflict);
         assert_eq!(s.fit(4, 1.0), Fit::New);
@@ -561,7 +586,7 @@ mod tests {
         let s = series();
         let n = 10 * CHUNK_SAMPLES as i64;
         let even: Vec<Sample> = (0..n).map(|i| Sample::new(i * 2, i as f64)).collect();
-        assert_eq!(s.insert(&even).added, n as u64);
+        assert_eq!(s.insert(&even, files()).added, n as u64);
         {
             let c = s.chunks.lock();
             assert_eq!(c.closed.len(), 9);
@@ -569,7 +594,7 @@ mod tests {
         }
         // Fill every gap, newest first, so chunks grow past the split size.
         let odd: Vec<Sample> = (0..n).rev().map(|i| Sample::new(i * 2 + 1, -1.0)).collect();
-        assert_eq!(s.insert(&odd).added, n as u64);
+        assert_eq!(s.insert(&odd, files()).added, n as u64);
         let all = s.range(i64::MIN, i64::MAX);
         assert_eq!(all.len(), 2 * n as usize);
         assert!(all.windows(2).all(|w| w[0].t + 1 == w[1].t));
@@ -620,7 +645,7 @@ mod tests {
                         Some(_) => conflicts += 1,
                     }
                 }
-                let o = s.insert(&samples);
+                let o = s.insert(&samples, files());
                 proptest::prop_assert_eq!((o.added, o.conflicts), (added, conflicts));
                 for (&t, &b) in &model {
                     proptest::prop_assert_eq!(s.fit(t, f64::from_bits(b)), Fit::Same);
@@ -643,13 +668,13 @@ mod tests {
         let s = series();
         let n = 3 * CHUNK_SAMPLES as i64 + 10;
         let all: Vec<Sample> = (0..n).map(|i| Sample::new(i * 10, i as f64)).collect();
-        s.insert(&all);
+        s.insert(&all, files());
         // Boundaries inside a closed chunk, inside the open chunk, and past the end.
         for b in [55, 1_305, 3_650, 100_000] {
             let s2 = series();
-            s2.insert(&all);
+            s2.insert(&all, files());
             let mut chunks = Vec::new();
-            s2.take_before(b, |c| chunks = c);
+            s2.take_before(b, files(), |c| chunks = c);
             let taken: Vec<Sample> = chunks.iter().flat_map(|c| decode(c.iter())).collect();
             let kept = s2.range(i64::MIN, i64::MAX);
             assert!(taken.iter().all(|x| x.t < b), "b={b}");
@@ -659,16 +684,16 @@ mod tests {
             assert_eq!(joined, all, "b={b}");
             assert_eq!(s2.is_empty(), b > (n - 1) * 10);
             // In-order appends still work after a split.
-            s2.insert(&[Sample::new(n * 10, 1.0)]);
+            s2.insert(&[Sample::new(n * 10, 1.0)], files());
             assert_eq!(s2.range(n * 10, n * 10).len(), 1);
         }
         let chunks = s.chunk_copies();
         let r = series();
-        let o = r.restore(chunks);
+        let o = r.restore(chunks, files());
         assert_eq!(o.added, n as u64);
         assert_eq!(r.range(i64::MIN, i64::MAX), all);
         assert_eq!(r.min_time(), Some(0));
-        r.insert(&[Sample::new(n * 10, 1.0)]);
+        r.insert(&[Sample::new(n * 10, 1.0)], files());
         assert_eq!(r.chunk_count(), 4);
     }
 
