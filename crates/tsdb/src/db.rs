@@ -227,7 +227,13 @@ impl Db {
 
         let blocks = open_blocks(&blocks_dir)?;
         let blocks_done = started.elapsed();
-        let head = Head::with_chunk_files(Some(ChunkFiles::open(&dir.join("chunks_head"))?));
+        let chunk_dir = dir.join("chunks_head");
+        let files = ChunkFiles::open(&chunk_dir)
+            .inspect_err(|e| {
+                tracing::warn!(dir = %chunk_dir.display(), error = %e, "no head chunk files; closed chunks stay on the heap");
+            })
+            .ok();
+        let head = Head::with_chunk_files(files);
         let (counts, next) = crate::replay::replay(&head, &wal_dir)?;
         tracing::info!(
             dir = %dir.display(),
@@ -349,13 +355,7 @@ impl Db {
             } else {
                 Ok(())
             };
-            persisted
-                .and_then(|()| self.inner.checkpoint())
-                .and_then(|()| match self.inner.head.chunk_files() {
-                    // Nothing is appended any more; leave no copies behind.
-                    Some(files) => files.remove_all(),
-                    None => Ok(()),
-                })
+            persisted.and_then(|()| self.inner.checkpoint())
         };
         self.lock.lock().take();
         result

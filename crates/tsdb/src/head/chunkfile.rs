@@ -1,16 +1,18 @@
-//! Closed head chunks kept off the heap: appended to files under `<data>/chunks_head/` and
-//! read through a read-only mapping, as Prometheus maps its head chunks. A head spanning
-//! two hours holds four to six closed chunks per series: in files they cost the process
-//! page cache the kernel can reclaim, not heap.
+//! Closed head chunks kept off the heap: appended to files created in
+//! `<data>/chunks_head/` and read through a read-only mapping, as Prometheus maps its
+//! head chunks. A head spanning two hours holds four to six closed chunks per series: in
+//! files they cost page cache the kernel can reclaim, not heap.
 //!
 //! The files are a place to keep bytes, not a log: the WAL and checkpoints hold every
-//! sample, and the directory is emptied when the database opens. A file is deleted when
-//! the last chunk in it is dropped.
+//! sample. Each file is unlinked as soon as it is mapped, so nothing is ever found or
+//! deleted by name: its space goes when its last chunk is dropped or the process exits
+//! (a crash leaves nothing behind), and `du` does not count it.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use memmap2::{MmapOptions, MmapRaw};
 use parking_lot::Mutex;
@@ -20,8 +22,15 @@ use crate::Error;
 /// Size of one chunk file (sparse until written).
 const FILE_BYTES: u64 = 64 << 20;
 
+// Offsets and lengths inside a file are kept as u32.
+const _: () = assert!(FILE_BYTES <= u32::MAX as u64);
+
 /// Chunks larger than this stay on the heap (head chunks are a few hundred bytes).
 const MAX_CHUNK_BYTES: usize = 1 << 20;
+
+/// After a file cannot be created or written, chunks stay on the heap this long before
+/// files are tried again (a full disk must not cost a failing syscall per chunk).
+const BACK_OFF: Duration = Duration::from_secs(60);
 
 /// The chunk files of one head.
 pub(crate) struct ChunkFiles {
@@ -35,13 +44,14 @@ struct Current {
     file: Option<Arc<ChunkFile>>,
     end: u64,
     next_index: u64,
+    /// Files are not tried before this instant (after a failure).
+    paused_until: Option<Instant>,
 }
 
-/// One mapped chunk file.
+/// One mapped (and unlinked) chunk file.
 pub(crate) struct ChunkFile {
     map: MmapRaw,
     file: File,
-    path: PathBuf,
 }
 
 /// A chunk's bytes in a chunk file.
@@ -52,7 +62,7 @@ pub(crate) struct FileChunk {
 }
 
 impl ChunkFiles {
-    /// Chunk files in `dir`, which is emptied (what a previous run left is not used).
+    /// Chunk files created in `dir`, emptied first (an older build left files there).
     pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(|e| Error::io("empty", dir, e))?;
@@ -64,55 +74,90 @@ impl ChunkFiles {
         })
     }
 
-    /// Deletes every chunk file, for a graceful close: their chunks are in blocks or the
-    /// checkpoint, and mapped ones stay readable until dropped.
-    pub(crate) fn remove_all(&self) -> Result<(), Error> {
-        let mut cur = self.current.lock();
-        cur.file = None;
-        let rd = std::fs::read_dir(&self.dir).map_err(|e| Error::io("list", &self.dir, e))?;
-        for entry in rd {
-            let path = entry.map_err(|e| Error::io("list", &self.dir, e))?.path();
-            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-        }
-        Ok(())
-    }
-
     /// Appends `data`; `None` when it cannot (the caller keeps the bytes on the heap).
     pub(crate) fn append(&self, data: &[u8]) -> Option<FileChunk> {
-        if data.is_empty() || data.len() > MAX_CHUNK_BYTES {
-            return None;
+        self.append_all(&[data]).pop().flatten()
+    }
+
+    /// Appends each of `parts` (one write for all); `None` for those that cannot be (the
+    /// caller keeps them on the heap).
+    pub(crate) fn append_all(&self, parts: &[&[u8]]) -> Vec<Option<FileChunk>> {
+        let fits = |p: &[u8]| !p.is_empty() && p.len() <= MAX_CHUNK_BYTES;
+        let total: u64 = parts
+            .iter()
+            .filter(|p| fits(p))
+            .map(|p| p.len() as u64)
+            .sum();
+        if total == 0 || total > FILE_BYTES {
+            return parts.iter().map(|_| None).collect();
         }
-        let mut cur = self.current.lock();
-        if cur.file.is_none() || cur.end + data.len() as u64 > FILE_BYTES {
-            let index = cur.next_index;
-            cur.next_index += 1;
-            match ChunkFile::create(&self.dir.join(format!("{index:08}"))) {
-                Ok(f) => {
-                    cur.file = Some(Arc::new(f));
-                    cur.end = 0;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot create a head chunk file; chunks stay on the heap");
-                    cur.file = None;
-                    return None;
+        // Reserve the region under the lock; write it outside, so that writers (replay's
+        // workers, ingesting threads) do not queue behind one another's syscalls.
+        let (file, start) = {
+            let mut cur = self.current.lock();
+            if cur.paused_until.is_some_and(|t| Instant::now() < t) {
+                return parts.iter().map(|_| None).collect();
+            }
+            if cur.file.is_none() || cur.end + total > FILE_BYTES {
+                let index = cur.next_index;
+                cur.next_index += 1;
+                match ChunkFile::create(&self.dir.join(format!("{index:08}"))) {
+                    Ok(f) => {
+                        cur.file = Some(Arc::new(f));
+                        cur.end = 0;
+                        cur.paused_until = None;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, pause_seconds = BACK_OFF.as_secs(), "cannot create a head chunk file; closed chunks stay on the heap for now");
+                        cur.file = None;
+                        cur.paused_until = Some(Instant::now() + BACK_OFF);
+                        return parts.iter().map(|_| None).collect();
+                    }
                 }
             }
-        }
-        let file = Arc::clone(cur.file.as_ref()?);
-        let off = cur.end;
-        if let Err(e) = file.file.write_all_at(data, off) {
-            tracing::warn!(file = %file.path.display(), error = %e, "cannot write a head chunk file; chunks stay on the heap");
-            // The next chunk starts a new file: this one may hold a partial write.
+            let Some(file) = cur.file.as_ref().map(Arc::clone) else {
+                return parts.iter().map(|_| None).collect();
+            };
+            let start = cur.end;
+            cur.end += total;
+            (file, start)
+        };
+        let written = if let [one] = parts {
+            file.file.write_all_at(one, start)
+        } else {
+            let mut buf = Vec::with_capacity(total as usize);
+            for p in parts.iter().filter(|p| fits(p)) {
+                buf.extend_from_slice(p);
+            }
+            file.file.write_all_at(&buf, start)
+        };
+        if let Err(e) = written {
+            // The reserved region is left unused; nothing else writes it.
+            let mut cur = self.current.lock();
+            if cur.paused_until.is_none() {
+                tracing::warn!(error = %e, pause_seconds = BACK_OFF.as_secs(), "cannot write a head chunk file; closed chunks stay on the heap for now");
+            }
             cur.file = None;
-            return None;
+            cur.paused_until = Some(Instant::now() + BACK_OFF);
+            return parts.iter().map(|_| None).collect();
         }
-        cur.end = off + data.len() as u64;
-        Some(FileChunk {
-            file,
-            // Under FILE_BYTES (64 MiB): fits.
-            off: off as u32,
-            len: data.len() as u32,
-        })
+        let mut off = start;
+        parts
+            .iter()
+            .map(|p| {
+                if !fits(p) {
+                    return None;
+                }
+                let c = FileChunk {
+                    file: Arc::clone(&file),
+                    // Inside FILE_BYTES, which fits u32 (checked above).
+                    off: off as u32,
+                    len: p.len() as u32,
+                };
+                off += p.len() as u64;
+                Some(c)
+            })
+            .collect()
     }
 }
 
@@ -124,30 +169,19 @@ impl ChunkFile {
             .create_new(true)
             .open(path)
             .map_err(|e| Error::io("create head chunk file", path, e))?;
-        file.set_len(FILE_BYTES)
-            .map_err(|e| Error::io("size head chunk file", path, e))?;
-        let map = MmapOptions::new()
-            .len(FILE_BYTES as usize)
-            .map_raw_read_only(&file)
-            .map_err(|e| Error::io("mmap head chunk file", path, e))?;
-        Ok(ChunkFile {
-            map,
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for ChunkFile {
-    fn drop(&mut self) {
-        // The last chunk in it is gone (a graceful close may have emptied the directory).
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                tracing::warn!(file = %self.path.display(), error = %e, "cannot delete a head chunk file");
-            }
-        }
+        // Unlinked whatever happens next: the open file and its mapping are all we use.
+        let unlinked = std::fs::remove_file(path);
+        let mapped = file
+            .set_len(FILE_BYTES)
+            .map_err(|e| Error::io("size head chunk file", path, e))
+            .and_then(|()| {
+                MmapOptions::new()
+                    .len(FILE_BYTES as usize)
+                    .map_raw_read_only(&file)
+                    .map_err(|e| Error::io("mmap head chunk file", path, e))
+            });
+        unlinked.map_err(|e| Error::io("unlink head chunk file", path, e))?;
+        Ok(ChunkFile { map: mapped?, file })
     }
 }
 
@@ -158,13 +192,14 @@ impl FileChunk {
         debug_assert!(off + len <= self.file.map.len());
         // SAFETY: the mapping covers the file's FILE_BYTES and lives as long as
         // `self.file`, which this chunk holds, so `off..off + len` (inside FILE_BYTES, as
-        // `append` checked) stays mapped while the returned slice borrows `self`. Those
-        // bytes were written by `append` (`write_all_at` returned) before this chunk was
-        // handed out, and nothing writes them again: `append` only writes past the end
-        // of what it wrote before, and the file is ours alone (created with `create_new`
-        // in the database's directory, which the database lock guards; it is truncated
-        // and deleted only when its last chunk is dropped). So the bytes are initialised
-        // and do not change while borrowed.
+        // `append_all` checked) stays mapped while the returned slice borrows `self`.
+        // `append_all` reserved that region for this chunk alone under the lock and wrote
+        // it (`write_all_at` returned) before handing the chunk out; nothing writes it
+        // again, since every write goes to a region reserved past all earlier ones. The
+        // file is ours alone: created with `create_new` in the locked database directory
+        // and unlinked right after, so no other process opens it by name later, and it is
+        // never truncated.
+        // So the bytes are initialised and do not change while borrowed.
         unsafe { std::slice::from_raw_parts(self.file.map.as_ptr().add(off), len) }
     }
 }
@@ -174,22 +209,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_read_back_and_files_go_with_their_last_chunk() {
+    fn chunks_read_back_and_files_leave_no_name_behind() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let files = ChunkFiles::open(&dir.path().join("chunks_head")).expect("open");
+        let d = dir.path().join("chunks_head");
+        let files = ChunkFiles::open(&d).expect("open");
         let a = files.append(b"first chunk").expect("appended");
         let b = files.append(&[7u8; 300]).expect("appended");
+        let many = files.append_all(&[b"x", &[], b"yz"]);
         assert_eq!(a.bytes(), b"first chunk");
         assert_eq!(b.bytes(), &[7u8; 300][..]);
+        assert_eq!(many.len(), 3);
+        assert_eq!(many[0].as_ref().map(FileChunk::bytes), Some(&b"x"[..]));
+        assert!(many[1].is_none(), "empty parts stay on the heap");
+        assert_eq!(many[2].as_ref().map(FileChunk::bytes), Some(&b"yz"[..]));
         assert!(files.append(&[]).is_none());
-        let path = dir.path().join("chunks_head").join("00000000");
-        assert!(path.exists());
-        // The writer still holds the current file; it goes once that and every chunk are gone.
+        // Mapped and unlinked: the directory stays empty.
+        assert_eq!(std::fs::read_dir(&d).expect("list").count(), 0);
         drop(files);
-        drop(a);
-        assert!(path.exists());
-        drop(b);
-        assert!(!path.exists());
+        assert_eq!(a.bytes(), b"first chunk", "a chunk outlives the writer");
     }
 
     #[test]
@@ -197,10 +234,23 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path().join("chunks_head");
         std::fs::create_dir_all(&d).expect("mkdir");
-        std::fs::write(d.join("00000007"), b"left by a crash").expect("write");
+        std::fs::write(d.join("00000007"), b"left by an older build").expect("write");
         let files = ChunkFiles::open(&d).expect("open");
         assert!(!d.join("00000007").exists());
         let c = files.append(b"x").expect("appended");
         assert_eq!(c.bytes(), b"x");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_pauses_files_and_keeps_chunks_on_the_heap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().join("chunks_head");
+        let files = ChunkFiles::open(&d).expect("open");
+        std::fs::remove_dir(&d).expect("rmdir");
+        assert!(files.append(b"x").is_none());
+        // Paused: even with the directory back, no file is tried for a while.
+        std::fs::create_dir(&d).expect("mkdir");
+        assert!(files.append(b"x").is_none());
+        assert!(files.current.lock().paused_until.is_some());
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A head that spans two hours at a 15 s scrape holds four to six closed chunks per
 //! series; kept this way one costs 40 bytes of heap in the series' one block of them.
-//! Chunks close every 120 samples, so rebuilding the block on a change is cheap.
+//! Changes (a cut, an out-of-order insert, a head compaction) rebuild that block but write
+//! only the chunks they create: the others keep their bytes where they are.
 
 use model::Timestamp;
 
@@ -149,24 +150,57 @@ impl ClosedChunks {
         self.0 = v.into_boxed_slice();
     }
 
-    /// Changes the chunks as owned values, then keeps them again (in chunk files when there
-    /// are some). Chunks are edited by out-of-order inserts and head compaction only.
-    pub(super) fn edit<R>(
-        &mut self,
-        files: Option<&ChunkFiles>,
-        f: impl FnOnce(&mut Vec<XorChunk>) -> R,
-    ) -> R {
-        let mut v: Vec<XorChunk> = self.iter().map(ClosedChunk::to_chunk).collect();
-        let r = f(&mut v);
-        *self = ClosedChunks::from_chunks(v, files);
-        r
+    /// Replaces chunk `i` by `parts` (an out-of-order insert re-encoded it; a head
+    /// compaction split it). The other chunks keep their bytes where they are.
+    pub(super) fn replace(&mut self, i: usize, parts: Vec<XorChunk>, files: Option<&ChunkFiles>) {
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        let at = i.min(v.len());
+        let end = (at + 1).min(v.len());
+        v.splice(at..end, Self::from_chunks(parts, files).0.into_vec());
+        self.0 = v.into_boxed_slice();
     }
 
-    /// Closed chunks holding `v`.
+    /// Appends chunks newer than every closed one.
+    pub(super) fn extend(&mut self, parts: Vec<XorChunk>, files: Option<&ChunkFiles>) {
+        if parts.is_empty() {
+            return;
+        }
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        v.extend(Self::from_chunks(parts, files).0.into_vec());
+        self.0 = v.into_boxed_slice();
+    }
+
+    /// Removes the `n` oldest chunks and returns owned copies of them.
+    pub(super) fn take_front(&mut self, n: usize) -> Vec<XorChunk> {
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        let n = n.min(v.len());
+        let out = v[..n].iter().map(|s| s.view().to_chunk()).collect();
+        v.drain(..n);
+        self.0 = v.into_boxed_slice();
+        out
+    }
+
+    /// Closed chunks holding `v` (their bytes written to `files` in one write).
     pub(super) fn from_chunks(v: Vec<XorChunk>, files: Option<&ChunkFiles>) -> Self {
+        let parts: Vec<&[u8]> = v.iter().map(XorChunk::bytes).collect();
+        let mut placed = match files {
+            Some(f) => f.append_all(&parts),
+            None => Vec::new(),
+        }
+        .into_iter();
         ClosedChunks(
             v.iter()
-                .map(|c| Stored::new(c.min_t(), c.max_t(), c.bytes(), files))
+                .map(|c| {
+                    let bytes = match placed.next().flatten() {
+                        Some(f) => Bytes::File(f),
+                        None => Bytes::Heap(c.bytes().into()),
+                    };
+                    Stored {
+                        min_t: c.min_t(),
+                        max_t: c.max_t(),
+                        bytes,
+                    }
+                })
                 .collect(),
         )
     }
@@ -213,11 +247,17 @@ mod tests {
         assert_eq!(c.partition_point(|x| x.max_t() < 1200), 1);
         assert_eq!(c.get(2).map(|x| x.min_t()), Some(1210));
         assert_eq!(c.last().map(|x| x.max_t()), Some(3200));
-        let dropped = c.edit(files, |v| v.drain(..2).count());
-        assert_eq!(dropped, 2);
+        let taken = c.take_front(2);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[1].bytes(), all[1].bytes());
         assert_eq!(c.len(), 1);
         assert_eq!(c.first().map(|x| x.bytes()), Some(all[2].bytes()));
-        c.edit(files, Vec::clear);
+        // Replacing the one left by two, then appending one more.
+        c.replace(0, vec![chunk(121, 100), chunk(221, 100)], files);
+        c.extend(vec![chunk(400, 5)], files);
+        let mins: Vec<_> = c.iter().map(|x| x.min_t()).collect();
+        assert_eq!(mins, vec![1210, 2210, 4000]);
+        assert_eq!(c.take_front(9).len(), 3);
         assert!(c.is_empty());
     }
 }

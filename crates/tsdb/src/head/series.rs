@@ -372,15 +372,13 @@ impl Chunks {
         }
         let mut parts = encode(&samples);
         if i < self.closed.len() {
-            self.closed.edit(files, |c| {
-                c.splice(i..=i, parts.into_iter().map(XorAppender::finish));
-            });
+            let parts = parts.into_iter().map(XorAppender::finish).collect();
+            self.closed.replace(i, parts, files);
         } else {
             // The last part stays open; any before it are closed.
             self.open = parts.pop().unwrap_or_default();
-            self.closed.edit(files, |c| {
-                c.extend(parts.into_iter().map(XorAppender::finish))
-            });
+            let parts = parts.into_iter().map(XorAppender::finish).collect();
+            self.closed.extend(parts, files);
         }
         Fit::New
     }
@@ -388,22 +386,14 @@ impl Chunks {
     /// Moves out every sample before `b`, splitting the chunk that straddles it.
     fn take_before(&mut self, b: Timestamp, files: Option<&ChunkFiles>) -> Vec<XorChunk> {
         let whole = self.closed.partition_point(|c| c.max_t() < b);
-        let mut out: Vec<XorChunk> = if whole > 0 {
-            self.closed.edit(files, |c| c.drain(..whole).collect())
-        } else {
-            Vec::new()
-        };
+        let mut out: Vec<XorChunk> = self.closed.take_front(whole);
         if let Some(first) = self.closed.first() {
             if first.min_t() < b {
                 let samples = decode(first.iter());
                 let cut = samples.partition_point(|s| s.t < b);
                 out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
-                self.closed.edit(files, |c| {
-                    c.splice(
-                        0..1,
-                        encode(&samples[cut..]).into_iter().map(XorAppender::finish),
-                    );
-                });
+                let kept = encode(&samples[cut..]).into_iter().map(XorAppender::finish);
+                self.closed.replace(0, kept.collect(), files);
             }
             return out;
         }
@@ -419,9 +409,8 @@ impl Chunks {
         out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
         let mut rest = encode(&samples[cut..]);
         self.open = rest.pop().unwrap_or_default();
-        self.closed.edit(files, |c| {
-            c.extend(rest.into_iter().map(XorAppender::finish))
-        });
+        let rest = rest.into_iter().map(XorAppender::finish).collect();
+        self.closed.extend(rest, files);
         out
     }
 
@@ -513,13 +502,16 @@ mod tests {
     use super::*;
 
     /// Chunk files shared by these tests: closed chunks go where a database puts them.
+    /// Their files are unlinked as soon as made, so the directory is removed at once.
     fn files() -> Option<&'static ChunkFiles> {
-        static FILES: std::sync::OnceLock<(tempfile::TempDir, ChunkFiles)> =
-            std::sync::OnceLock::new();
-        let (_, files) = FILES.get_or_init(|| {
+        static FILES: std::sync::OnceLock<ChunkFiles> = std::sync::OnceLock::new();
+        let files = FILES.get_or_init(|| {
             let dir = tempfile::tempdir().expect("tempdir");
             let files = ChunkFiles::open(dir.path()).expect("chunk files");
-            (dir, files)
+            // The first file is made before the directory goes: later ones fail, and the
+            // chunks stay on the heap (a test never fills a 64 MiB file anyway).
+            files.append(b"warm-up").expect("first file");
+            files
         });
         Some(files)
     }
