@@ -42,7 +42,7 @@ pub(crate) struct Head {
     // the table lock.
     symbols: Arc<Symbols>,
     // Where closed chunks' bytes go (none: the heap).
-    files: Option<ChunkFiles>,
+    files: Option<Box<ChunkFiles>>,
 }
 
 #[derive(Default)]
@@ -81,7 +81,7 @@ impl Head {
         let table = Table::default();
         let symbols = Arc::clone(table.index.symbols());
         Head {
-            files,
+            files: files.map(Box::new),
             symbols,
             table: RwLock::new(table),
             min_t: AtomicI64::new(Timestamp::MAX),
@@ -127,7 +127,7 @@ impl Head {
 
     /// Where closed chunks' bytes go, if not the heap.
     pub(crate) fn chunk_files(&self) -> Option<&ChunkFiles> {
-        self.files.as_ref()
+        self.files.as_deref()
     }
 
     /// The string table the series' labels are read from.
@@ -194,7 +194,7 @@ impl Head {
 
     /// Makes samples of `series` visible; returns samples dropped as conflicting.
     pub(crate) fn apply(&self, series: &MemSeries, samples: &[Sample]) -> u64 {
-        let o = series.insert(samples, self.files.as_ref());
+        let o = series.insert(samples, self.files.as_deref());
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
@@ -261,7 +261,7 @@ impl Head {
         series: &MemSeries,
         chunks: Vec<crate::chunk::XorChunk>,
     ) -> u64 {
-        let o = series.restore(chunks, self.files.as_ref());
+        let o = series.restore(chunks, self.files.as_deref());
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
