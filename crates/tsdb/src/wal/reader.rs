@@ -240,15 +240,20 @@ mod tests {
         assert!(err.to_string().contains("version 1"), "{err}");
     }
 
+    /// The two-record segment with its header saying format `version` (checksummed).
+    fn two_records_in_version(version: u32) -> Vec<u8> {
+        let mut data = two_records();
+        data[4..8].copy_from_slice(&version.to_le_bytes());
+        let crc = crc32c::crc32c(&data[..8]);
+        data[8..12].copy_from_slice(&crc.to_le_bytes());
+        data
+    }
+
     #[test]
     fn another_format_version_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("00000000");
-        let mut data = two_records();
-        data[4..8].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-        let crc = crc32c::crc32c(&data[..8]);
-        data[8..12].copy_from_slice(&crc.to_le_bytes());
-        std::fs::write(&p, &data).expect("write");
+        std::fs::write(&p, two_records_in_version(FORMAT_VERSION + 1)).expect("write");
         let mut n = 0;
         let err = read_segment(&p, |_| n += 1).expect_err("refused");
         assert_eq!(n, 0);
@@ -259,11 +264,7 @@ mod tests {
     fn segments_of_the_previous_version_are_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("00000000");
-        let mut data = two_records();
-        data[4..8].copy_from_slice(&OLDEST_READABLE_VERSION.to_le_bytes());
-        let crc = crc32c::crc32c(&data[..8]);
-        data[8..12].copy_from_slice(&crc.to_le_bytes());
-        std::fs::write(&p, &data).expect("write");
+        std::fs::write(&p, two_records_in_version(OLDEST_READABLE_VERSION)).expect("write");
         let mut n = 0;
         let end = read_segment(&p, |_| n += 1).expect("read");
         assert_eq!(n, 2);
