@@ -4,48 +4,15 @@
 //! 10 clusters, and namespace/pod/container-like labels), 120 samples each, written in
 //! time order through the public append path. Run with `--nocapture` to see the figure.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use storage::{Appendable, WriteIdentity};
 use tsdb::{Db, FsyncPolicy, Options};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to `System`, only counting sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+/// The counting allocator the memory examples use.
+#[path = "../examples/common/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting::Counting = counting::Counting;
 
 const SERIES: usize = 20_000;
 const SAMPLES: usize = 120;
@@ -99,7 +66,7 @@ fn heap_bytes_per_series() {
         },
     )
     .expect("open");
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting::live();
     for k in 0..SAMPLES {
         let t = 1_700_000_000_000 + k as i64 * 15_000;
         for (b, chunk) in all.chunks(BATCH).enumerate() {
@@ -114,7 +81,7 @@ fn heap_bytes_per_series() {
             app.commit().expect("commit");
         }
     }
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = counting::live();
     let stats = db.stats();
     assert_eq!(stats.series, SERIES as u64);
     assert_eq!(stats.samples, (SERIES * SAMPLES) as u64);

@@ -1,5 +1,6 @@
 //! A global allocator that counts live heap bytes (requested sizes), shared by the
-//! memory examples (`tsdb`'s headmem, `fleetwatch`'s replay) through `#[path]`.
+//! memory examples (`tsdb`'s headmem, `fleetwatch`'s replay) and the head memory test
+//! through `#[path]`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
