@@ -142,7 +142,7 @@ impl Head {
     }
 
     fn hash_labels(&self, labels: &Labels) -> u64 {
-        self.hash_pairs(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+        self.hash_pairs(pairs_of(labels))
     }
 
     /// Recreates a series from the WAL with its logged id and (name, value) pairs. An id
@@ -455,10 +455,9 @@ pub(crate) fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
 
-/// Pairs as a label set is written, in their order (they may be invalid).
+/// Pairs as Prometheus writes a label set, in their order (they may be invalid).
 fn describe(pairs: &[(&str, &str)]) -> String {
-    let inner: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
-    format!("{{{}}}", inner.join(", "))
+    model::go_labels_string(pairs.iter().copied())
 }
 
 /// A label set's (name, value) pairs.
