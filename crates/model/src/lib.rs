@@ -1,6 +1,6 @@
-//! The vocabulary every Fleetwatch crate shares: labels and series identity,
-//! samples and timestamps, native histograms, label matchers, metric metadata,
-//! durations.
+//! The vocabulary every Fleetwatch crate shares: labels and series identity (and a
+//! label set's bytes as remote write sends them), samples and timestamps, native
+//! histograms, label matchers, metric metadata, durations.
 //!
 //! Nothing here does I/O.
 
@@ -13,6 +13,7 @@ mod matcher;
 mod metadata;
 mod regex;
 mod sample;
+mod wire_labels;
 
 pub use duration::{DurationError, PromDuration};
 pub use histogram::{CounterResetHint, FloatHistogram, HistogramSample, Span};
@@ -26,3 +27,4 @@ pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use metadata::{MetricMetadata, MetricType};
 pub use regex::{PromRegex, RegexError};
 pub use sample::{STALE_NAN_BITS, Sample, Timestamp, is_stale_nan, stale_nan};
+pub use wire_labels::{encode_label_pairs, matches_label_pairs, short_bytes_eq};

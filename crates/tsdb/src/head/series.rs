@@ -14,46 +14,6 @@ use crate::chunk::{XorAppender, XorChunk, XorIter};
 
 pub(crate) use super::labelpairs::LabelPairs;
 
-/// Byte equality for the short strings labels are, inline: a `memcmp` call per string
-/// cost more than the comparison when every appended series checks a dozen pairs.
-/// Strings compare as 8-byte words (the last one overlapping), short ones as two halves.
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    fn word8(s: &[u8], from_end: bool) -> u64 {
-        let w = if from_end {
-            s.last_chunk::<8>()
-        } else {
-            s.first_chunk::<8>()
-        };
-        w.map_or(0, |w| u64::from_le_bytes(*w))
-    }
-    fn word4(s: &[u8], from_end: bool) -> u32 {
-        let w = if from_end {
-            s.last_chunk::<4>()
-        } else {
-            s.first_chunk::<4>()
-        };
-        w.map_or(0, |w| u32::from_le_bytes(*w))
-    }
-    match n {
-        0 => true,
-        1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..=7 => word4(a, false) == word4(b, false) && word4(a, true) == word4(b, true),
-        8..=16 => word8(a, false) == word8(b, false) && word8(a, true) == word8(b, true),
-        // Longer ones (metric names, pod names) word by word; the last word overlaps.
-        _ => {
-            a.chunks_exact(8)
-                .zip(b.chunks_exact(8))
-                .all(|(x, y)| word8(x, false) == word8(y, false))
-                && word8(a, true) == word8(b, true)
-        }
-    }
-}
-
 /// What the series says about a candidate sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fit {
@@ -259,9 +219,19 @@ impl MemSeries {
                 .iter(symbols)
                 .zip(pairs)
                 .all(|((n, v), (pn, pv))| {
-                    same_bytes(n.as_bytes(), pn.as_bytes())
-                        && same_bytes(v.as_bytes(), pv.as_bytes())
+                    model::short_bytes_eq(n.as_bytes(), pn.as_bytes())
+                        && model::short_bytes_eq(v.as_bytes(), pv.as_bytes())
                 })
+    }
+
+    /// True when `encoded` is exactly this series' labels as remote write encodes them.
+    pub(crate) fn has_encoded(&self, symbols: &Symbols, encoded: &[u8]) -> bool {
+        model::matches_label_pairs(
+            encoded,
+            self.labels
+                .iter(symbols)
+                .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+        )
     }
 
     /// The value of label `name`, if present.
@@ -514,20 +484,6 @@ mod tests {
             files
         });
         Some(files)
-    }
-
-    #[test]
-    fn same_bytes_agrees_with_slice_equality() {
-        for n in 0..40usize {
-            let a: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
-            assert!(same_bytes(&a, &a.clone()));
-            for i in 0..n {
-                let mut b = a.clone();
-                b[i] ^= 1;
-                assert!(!same_bytes(&a, &b), "byte {i} of {n}");
-            }
-            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
-        }
     }
 
     fn series() -> MemSeries {
