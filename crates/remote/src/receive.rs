@@ -154,21 +154,25 @@ fn decode_into(
     let n = codec::snappy_decompress_into(body, size, raw)
         .map_err(|e| ReceiveError::BadRequest(e.to_string()))?;
     let raw = raw.get(..n).unwrap_or_default();
-    // The whole body is checked before anything is appended, as with prost's decode.
+    // The whole body is checked before anything is appended, as with prost's decode;
+    // only labels are left for later, and they too are checked before any append.
     let labels = scratch.take_labels();
     let samples = std::mem::take(&mut scratch.samples);
-    let req = WriteRequestRef::decode_reusing(raw, labels, samples)
-        .map_err(|e| ReceiveError::BadRequest(format!("protobuf decode: {e}")))?;
-    let result = append(&req, app, identity);
+    let mut req = WriteRequestRef::decode_lazy(raw, labels, samples).map_err(bad_protobuf)?;
+    let result = append(&mut req, app, identity);
     let (labels, samples) = req.into_buffers();
     scratch.put_labels(labels);
     scratch.samples = samples;
     result
 }
 
+fn bad_protobuf(e: WireError) -> ReceiveError {
+    ReceiveError::BadRequest(format!("protobuf decode: {e}"))
+}
+
 /// Appends a decoded request's series and metadata through one appender and commits.
 fn append(
-    req: &WriteRequestRef<'_>,
+    req: &mut WriteRequestRef<'_>,
     app: &dyn Appendable,
     identity: &WriteIdentity,
 ) -> Result<WriteStats, ReceiveError> {
@@ -176,30 +180,30 @@ fn append(
     appender.reserve(req.len());
     let mut stats = WriteStats::default();
     let mut reasons = Reasons::default();
+    // Series the store already holds with exactly these labels are found from their
+    // bytes as sent, the whole request at once; they need neither decoding into strings
+    // nor validation (they passed it when created). Only the others are decoded.
+    let sets: Vec<&[u8]> = req.series().map(|ts| ts.encoded_labels).collect();
+    let mut found = Vec::with_capacity(sets.len());
+    appender.find_encoded(&sets, &mut found);
+    if let Err(e) = req.decode_labels(|i| found.get(i).copied().flatten().is_none()) {
+        appender.rollback();
+        return Err(bad_protobuf(e));
+    }
     let mut labels: Vec<(&str, &str)> = Vec::new();
-    for ts in req.series() {
-        // A series the store already holds with exactly these labels needs no
-        // validation (it passed it when created): its first sample says which, and the
-        // appender then holds the series for the rest.
-        let mut first = ts
-            .samples
-            .first()
-            .and_then(|s| appender.append_existing(ts.labels, s.timestamp, s.value));
-        let known = first.is_some();
-        if !known && let Err(why) = validate_pairs(ts.labels, &mut labels) {
+    for (i, ts) in req.series().enumerate() {
+        let known = found.get(i).copied().flatten();
+        if known.is_none()
+            && let Err(why) = validate_pairs(ts.labels, &mut labels)
+        {
             stats.rejected_samples += ts.samples.len();
             reasons.push(format!("series {}: {why}", raw_pairs_string(ts.labels)));
             continue;
         }
         stats.series += 1;
         for s in ts.samples {
-            let r = match first.take() {
-                Some(r) => r,
-                None if known => appender
-                    .append_existing(ts.labels, s.timestamp, s.value)
-                    .unwrap_or_else(|| {
-                        Err(StorageError::Other("series vanished mid-request".into()))
-                    }),
+            let r = match known {
+                Some(series) => appender.append_found(series, s.timestamp, s.value),
                 None => appender.append_pairs(&labels, s.timestamp, s.value),
             };
             match r {

@@ -15,7 +15,7 @@ struct MemStore {
     committed: Mutex<Vec<(Labels, Timestamp, f64)>>,
     metadata: Mutex<Vec<(String, MetricMetadata)>>,
     identities: Mutex<Vec<WriteIdentity>>,
-    // Series found by `append_existing` (validation skipped).
+    // Series found by `find_encoded` (decoding and validation skipped), per sample.
     existing_hits: Mutex<Vec<String>>,
 }
 
@@ -23,6 +23,7 @@ struct MemAppender {
     store: Arc<MemStore>,
     samples: Vec<(Labels, Timestamp, f64)>,
     metadata: Vec<(String, MetricMetadata)>,
+    found: Vec<Labels>,
 }
 
 /// The store as an `Appendable` (a local type, as the orphan rule wants).
@@ -35,6 +36,7 @@ impl Appendable for Handle {
             store: self.0.clone(),
             samples: vec![],
             metadata: vec![],
+            found: vec![],
         })
     }
 }
@@ -50,23 +52,34 @@ impl Appender for MemAppender {
         self.samples.push((labels.clone(), t, v));
         Ok(SeriesRef(0))
     }
-    /// Series are known once committed, and only with exactly these pairs (as the TSDB
-    /// does): the receiver then skips validating them.
-    fn append_existing(
+    /// Series are known once committed, and only from exactly their encoding (as the
+    /// TSDB does): the receiver then skips decoding and validating them.
+    fn find_encoded(&mut self, sets: &[&[u8]], out: &mut Vec<Option<SeriesRef>>) {
+        out.clear();
+        for set in sets {
+            let known = self.store.committed.lock().iter().find_map(|(l, _, _)| {
+                let mut enc = Vec::new();
+                model::encode_label_pairs(
+                    l.iter().map(|l| (l.name.as_str(), l.value.as_str())),
+                    &mut enc,
+                );
+                (enc == *set).then(|| l.clone())
+            });
+            out.push(known.map(|l| {
+                self.found.push(l);
+                SeriesRef(self.found.len() as u64 - 1)
+            }));
+        }
+    }
+    fn append_found(
         &mut self,
-        pairs: &[(&str, &str)],
+        series: SeriesRef,
         t: Timestamp,
         v: f64,
-    ) -> Option<Result<SeriesRef, StorageError>> {
-        let known = self.store.committed.lock().iter().find_map(|(l, _, _)| {
-            let same = l.len() == pairs.len()
-                && l.iter()
-                    .zip(pairs)
-                    .all(|(a, (n, v))| a.name.as_str() == *n && a.value.as_str() == *v);
-            same.then(|| l.clone())
-        })?;
+    ) -> Result<SeriesRef, StorageError> {
+        let known = self.found[series.0 as usize].clone();
         self.store.existing_hits.lock().push(known.to_string());
-        Some(self.append(&known, t, v))
+        self.append(&known, t, v)
     }
     fn update_metadata(&mut self, metric: &str, meta: &MetricMetadata) -> Result<(), StorageError> {
         self.metadata.push((metric.to_string(), meta.clone()));

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use prost::Message;
 use remote::codec::{Exemplar, Label, MetricMetadata, Sample, TimeSeries, WriteRequest};
-use remote::receive::WriteRequestRef;
+use remote::receive::{WireError, WriteRequestRef};
 
 /// What prost decoded, in the borrowed decoder's shape.
 type Flat = (
@@ -73,13 +73,55 @@ fn from_borrowed(req: &WriteRequestRef<'_>) -> Flat {
     )
 }
 
-/// Decodes with both; they must agree on acceptance and, when accepted, on content.
+/// A lazy decode, then the labels of the series `want` names.
+fn decode_lazy(raw: &[u8], want: impl Fn(usize) -> bool) -> Result<WriteRequestRef<'_>, WireError> {
+    let mut req = WriteRequestRef::decode_lazy(raw, Vec::new(), Vec::new())?;
+    req.decode_labels(want)?;
+    Ok(req)
+}
+
+/// Decodes with both, fully and lazily; they must agree on acceptance and, when
+/// accepted, on content. A series' encoded labels are its label fields.
 fn check(raw: &[u8]) -> Result<bool, TestCaseError> {
     let p = WriteRequest::decode(raw);
     let b = WriteRequestRef::decode(raw);
+    let lazy = decode_lazy(raw, |_| true);
+    prop_assert_eq!(
+        b.is_ok(),
+        lazy.is_ok(),
+        "lazy decode disagrees on {:02x?}",
+        raw
+    );
     match (p, b) {
         (Ok(p), Ok(b)) => {
             prop_assert_eq!(from_prost(&p), from_borrowed(&b));
+            let lazy = lazy.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(from_borrowed(&b), from_borrowed(&lazy));
+            for ts in b.series() {
+                if !ts.encoded_labels.is_empty() {
+                    let alone = TimeSeries::decode(ts.encoded_labels)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let got: Vec<(&str, &str)> = alone
+                        .labels
+                        .iter()
+                        .map(|l| (l.name.as_str(), l.value.as_str()))
+                        .collect();
+                    prop_assert_eq!(got.as_slice(), ts.labels);
+                    prop_assert!(alone.samples.is_empty());
+                }
+            }
+            // Labels left undecoded stay empty; the rest are as in a full decode.
+            let some =
+                decode_lazy(raw, |i| i % 2 == 0).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for (i, (full, part)) in b.series().zip(some.series()).enumerate() {
+                let want: &[(&str, &str)] = if i % 2 == 0 { full.labels } else { &[] };
+                prop_assert_eq!(part.labels, want);
+                let bits = |s: &[Sample]| -> Vec<(i64, u64)> {
+                    s.iter().map(|s| (s.timestamp, s.value.to_bits())).collect()
+                };
+                prop_assert_eq!(bits(part.samples), bits(full.samples));
+                prop_assert_eq!(part.encoded_labels, full.encoded_labels);
+            }
             Ok(true)
         }
         (Err(_), Err(_)) => Ok(false),

@@ -111,18 +111,31 @@ pub trait Appender: Send {
         })
     }
 
-    /// Appends a sample to a series the store already holds with exactly the labels
-    /// `pairs` (as sent), or returns `None` when it holds none (or cannot tell): the
-    /// caller then validates the labels and calls `append_pairs`. A series that exists
-    /// had its labels validated when it was created, so the common case skips that.
-    fn append_existing(
+    /// Finds which of `sets` the store already holds: each is a label set as remote
+    /// write encodes it ([`model::encode_label_pairs`]: the `labels` fields of a
+    /// `TimeSeries`, as every encoder writes a valid, sorted set). `out[i]` is then a
+    /// handle for [`Appender::append_found`], else `None`, and the caller decodes and
+    /// validates the labels and calls `append_pairs`. A series that exists had its labels
+    /// validated when it was created, so the common case needs neither; and looking a
+    /// whole request up at once lets a store lock once and overlap its memory reads. By
+    /// default nothing is found.
+    fn find_encoded(&mut self, sets: &[&[u8]], out: &mut Vec<Option<SeriesRef>>) {
+        out.clear();
+        out.resize(sets.len(), None);
+    }
+
+    /// Adds one sample to a series this appender's `find_encoded` returned.
+    fn append_found(
         &mut self,
-        pairs: &[(&str, &str)],
+        series: SeriesRef,
         t: Timestamp,
         v: f64,
-    ) -> Option<Result<SeriesRef, StorageError>> {
-        let _ = (pairs, t, v);
-        None
+    ) -> Result<SeriesRef, StorageError> {
+        let _ = (t, v);
+        Err(StorageError::Other(format!(
+            "series {} was not found by this appender",
+            series.0
+        )))
     }
 
     /// A hint that about `series` distinct series follow (a remote-write request's

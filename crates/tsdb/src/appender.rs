@@ -10,6 +10,7 @@ use storage::{Appendable, Appender, StorageError, WriteIdentity};
 use crate::FsyncPolicy;
 use crate::db::{Db, Inner};
 use crate::head::series::{Fit, MemSeries};
+use crate::head::symbols::Symbols;
 use crate::head::u64map::U64Map;
 use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
 use crate::wal::{checkpoint, frame_series, frame_with};
@@ -69,9 +70,35 @@ impl DbAppender {
         v: f64,
         describe: impl Fn() -> String,
     ) -> Result<SeriesRef, StorageError> {
+        let slot = self.slot_for(series);
+        self.add_at(slot, t, v, |_, _| describe())
+    }
+
+    /// The group of `series` in this batch, made if new.
+    fn slot_for(&mut self, series: Arc<MemSeries>) -> usize {
+        match self.slots.get(&series.id) {
+            Some(&slot) => slot,
+            None => {
+                self.slots.insert(series.id, self.groups.len());
+                self.groups.push((series, Pending::None));
+                self.groups.len() - 1
+            }
+        }
+    }
+
+    /// Adds a sample to the series of group `slot`; `describe` names the series (from
+    /// itself and the head's strings) in an error.
+    fn add_at(
+        &mut self,
+        slot: usize,
+        t: Timestamp,
+        v: f64,
+        describe: impl Fn(&MemSeries, &Symbols) -> String,
+    ) -> Result<SeriesRef, StorageError> {
+        let (series, pending) = &mut self.groups[slot];
         let sref = SeriesRef(series.id);
         let duplicate = || StorageError::DuplicateSampleForTimestamp {
-            series: describe(),
+            series: describe(series, self.inner.head.symbols()),
             t,
         };
         let mut fit = series.fit(t, v);
@@ -86,22 +113,10 @@ impl DbAppender {
                     .fit(|| series.to_labels(head.symbols()), series.id, t, v)?;
         }
         match fit {
-            Fit::Same => return Ok(sref),
-            Fit::Conflict => return Err(duplicate()),
-            Fit::New => {}
-        }
-        let slot = match self.slots.get(&series.id) {
-            Some(&slot) => slot,
-            None => {
-                self.slots.insert(series.id, self.groups.len());
-                self.groups.push((series, Pending::None));
-                self.groups.len() - 1
-            }
-        };
-        if self.groups[slot].1.add(Sample::new(t, v)) {
-            Ok(sref)
-        } else {
-            Err(duplicate())
+            Fit::Same => Ok(sref),
+            Fit::Conflict => Err(duplicate()),
+            Fit::New if pending.add(Sample::new(t, v)) => Ok(sref),
+            Fit::New => Err(duplicate()),
         }
     }
 }
@@ -212,20 +227,41 @@ impl Appender for DbAppender {
         self.add(series, t, v, || pairs_labels(pairs).to_string())
     }
 
-    /// Found by hash and exact labels (the last series appended to first); a series
-    /// that does not exist is not created here.
-    fn append_existing(
+    /// Looks the whole batch up in the head at once (see [`Head::find_many_encoded`]);
+    /// each series found gets its group in this batch now, so `append_found` needs no
+    /// second lookup.
+    ///
+    /// [`Head::find_many_encoded`]: crate::head::Head::find_many_encoded
+    fn find_encoded(&mut self, sets: &[&[u8]], out: &mut Vec<Option<SeriesRef>>) {
+        out.clear();
+        let mut found = Vec::with_capacity(sets.len());
+        self.inner.head.find_many_encoded(sets, &mut found);
+        for s in found {
+            out.push(s.map(|s| {
+                let id = SeriesRef(s.id);
+                self.slot_for(s);
+                id
+            }));
+        }
+    }
+
+    fn append_found(
         &mut self,
-        pairs: &[(&str, &str)],
+        series: SeriesRef,
         t: Timestamp,
         v: f64,
-    ) -> Option<Result<SeriesRef, StorageError>> {
-        let series = self.find(pairs).ok()?;
-        let describe = || pairs_labels(pairs).to_string();
-        Some(
-            self.check_open_and_bounds(t, describe)
-                .and_then(|()| self.add(series, t, v, describe)),
-        )
+    ) -> Result<SeriesRef, StorageError> {
+        let Some(&slot) = self.slots.get(&series.0) else {
+            return Err(StorageError::Other(format!(
+                "series {} was not found by this appender",
+                series.0
+            )));
+        };
+        let describe = |s: &MemSeries, symbols: &Symbols| s.to_labels(symbols).to_string();
+        self.check_open_and_bounds(t, || {
+            describe(&self.groups[slot].0, self.inner.head.symbols())
+        })?;
+        self.add_at(slot, t, v, describe)
     }
 
     fn reserve(&mut self, series: usize) {
@@ -377,32 +413,50 @@ mod tests {
         assert_eq!(db.inner.head.stats().series, 2);
     }
 
+    fn encoded(pairs: &[(&str, &str)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        model::encode_label_pairs(pairs.iter().copied(), &mut out);
+        out
+    }
+
     #[test]
-    fn append_existing_finds_only_series_with_exactly_these_pairs() {
+    fn find_encoded_finds_only_series_with_exactly_these_labels() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open(dir.path(), Options::default()).expect("open");
         let pairs = [("__name__", "up"), ("job", "a")];
+        let enc = encoded(&pairs);
+        let mut found = Vec::new();
         let mut app = db.appender(&WriteIdentity::Anonymous);
-        assert!(app.append_existing(&pairs, 1, 1.0).is_none(), "not created");
+        app.find_encoded(&[&enc], &mut found);
+        assert_eq!(found, vec![None], "not created");
         let a = app.append_pairs(&pairs, 1, 1.0).expect("new");
         app.commit().expect("commit");
         let mut app = db.appender(&WriteIdentity::Anonymous);
-        let found = app.append_existing(&pairs, 2, 1.0).expect("known");
-        assert_eq!(found.expect("appended"), a);
-        // Not as stored: other order, an extra label, another value.
-        assert!(
-            app.append_existing(&[("job", "a"), ("__name__", "up")], 3, 1.0)
-                .is_none()
-        );
-        assert!(
-            app.append_existing(&[("__name__", "up"), ("job", "b")], 3, 1.0)
-                .is_none()
-        );
-        // A conflicting value is reported as from `append_pairs`.
+        // Not as stored: other order, an extra label, another value, the bytes cut short;
+        // and the stored one, twice in one batch.
+        let others = [
+            encoded(&[("job", "a"), ("__name__", "up")]),
+            encoded(&[("__name__", "up"), ("job", "a"), ("x", "1")]),
+            encoded(&[("__name__", "up"), ("job", "b")]),
+            enc[..enc.len() - 1].to_vec(),
+        ];
+        let sets: Vec<&[u8]> = others
+            .iter()
+            .map(Vec::as_slice)
+            .chain([enc.as_slice(), enc.as_slice()])
+            .collect();
+        app.find_encoded(&sets, &mut found);
+        assert_eq!(found, vec![None, None, None, None, Some(a), Some(a)]);
+        assert_eq!(app.append_found(a, 2, 1.0).expect("appended"), a);
+        // A conflicting value is reported as from `append_pairs`, naming the series.
+        let e = app.append_found(a, 2, 7.0).expect_err("conflict");
         assert!(matches!(
-            app.append_existing(&pairs, 2, 7.0),
-            Some(Err(StorageError::DuplicateSampleForTimestamp { .. }))
+            e,
+            StorageError::DuplicateSampleForTimestamp { .. }
         ));
+        assert!(e.to_string().contains(r#"up{job="a"}"#), "{e}");
+        // A handle this appender did not return is refused.
+        assert!(app.append_found(SeriesRef(a.0 + 100), 2, 1.0).is_err());
         app.commit().expect("commit");
         assert_eq!(db.inner.head.stats().series, 1);
         assert_eq!(db.inner.head.stats().samples, 2);

@@ -5,7 +5,9 @@
 //! order, the last occurrence of a singular field winning, exemplars checked then
 //! dropped, histograms skipped) and refuses the rest with a [`WireError`]. Label names
 //! and values are `&str` into the decompressed body: a request costs a few vectors,
-//! reused across its series, not a `String` per label.
+//! reused across its series, not a `String` per label. A lazy decode only steps over
+//! labels, keeping each series' label bytes, and decodes the labels of the series the
+//! store did not recognise from those bytes.
 
 use crate::codec::Sample;
 
@@ -106,8 +108,12 @@ pub enum WireError {
 /// all) and its samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeriesRef<'r, 'a> {
-    /// (name, value) pairs in wire order.
+    /// (name, value) pairs in wire order; empty when decoding them was skipped (see
+    /// [`WriteRequestRef::decode_labels`]).
     pub labels: &'r [(&'a str, &'a str)],
+    /// The bytes of the series' label fields, as sent, when they come one after another
+    /// (as every encoder writes them); else empty.
+    pub encoded_labels: &'a [u8],
     /// Samples in wire order.
     pub samples: &'r [Sample],
 }
@@ -143,6 +149,10 @@ impl MetadataRef<'_> {
 struct Span {
     labels_end: usize,
     samples_end: usize,
+    /// The `TimeSeries` message's contents, for labels a lazy decode left undecoded.
+    message: StrSpan,
+    /// The label fields' bytes, `start..end` of the body (empty when not contiguous).
+    encoded: StrSpan,
 }
 
 /// A decoded `WriteRequest` borrowing from its bytes: all labels and samples in two flat
@@ -156,6 +166,8 @@ pub struct WriteRequestRef<'a> {
     pub metadata: Vec<MetadataRef<'a>>,
     // The current series' labels as byte ranges of the body, before UTF-8 checks.
     pending: Vec<(StrSpan, StrSpan)>,
+    buf: &'a [u8],
+    lazy: bool,
 }
 
 /// A string field's bytes: `start..end` of the body.
@@ -171,12 +183,70 @@ impl<'a> WriteRequestRef<'a> {
         Self::decode_reusing(buf, Vec::new(), Vec::new())
     }
 
+    /// As [`WriteRequestRef::decode_reusing`], except that `Label` messages are only
+    /// delimited: [`WriteRequestRef::decode_labels`] decodes (and checks) those wanted.
+    /// A receiver that finds most series from their encoded labels skips their decoding.
+    pub fn decode_lazy(
+        buf: &'a [u8],
+        labels: Vec<(&'a str, &'a str)>,
+        samples: Vec<Sample>,
+    ) -> Result<Self, WireError> {
+        Self::decode_with(buf, labels, samples, true)
+    }
+
+    /// After [`WriteRequestRef::decode_lazy`], decodes the labels of the series `want`
+    /// names by index, checking them as a full decode does; the others' stay empty.
+    /// After a full decode every series' labels are there already, and this does nothing.
+    pub fn decode_labels(&mut self, want: impl Fn(usize) -> bool) -> Result<(), WireError> {
+        if !self.lazy {
+            return Ok(());
+        }
+        self.labels.clear();
+        for (i, span) in self.spans.iter_mut().enumerate() {
+            if want(i) {
+                let checked = checked_region(self.buf, span.encoded);
+                let m = span.message;
+                let mut r = Reader {
+                    buf: self.buf.get(..m.end).unwrap_or_default(),
+                    pos: m.start,
+                    end: m.end,
+                };
+                // The series' other fields passed the first pass; only labels are read.
+                // Nested as in a full decode: request, series, label.
+                let depth = RECURSION_LIMIT - 1;
+                while r.pos < r.end {
+                    let (at, field, wt) = r.key()?;
+                    if field != 1 {
+                        r.skip(field, wt, at, depth)?;
+                        continue;
+                    }
+                    let mut m = r.message("TimeSeries", field, wt, at, depth)?;
+                    let (n, v) = label_spans(&mut m, depth - 1)?;
+                    let name = checked_str(self.buf, checked, n, "label name")?;
+                    let value = checked_str(self.buf, checked, v, "label value")?;
+                    self.labels.push((name, value));
+                }
+            }
+            span.labels_end = self.labels.len();
+        }
+        Ok(())
+    }
+
     /// As [`WriteRequestRef::decode`], filling the given vectors (emptied first) so
     /// that their allocations serve request after request; see [`Self::into_buffers`].
     pub fn decode_reusing(
         buf: &'a [u8],
+        labels: Vec<(&'a str, &'a str)>,
+        samples: Vec<Sample>,
+    ) -> Result<Self, WireError> {
+        Self::decode_with(buf, labels, samples, false)
+    }
+
+    fn decode_with(
+        buf: &'a [u8],
         mut labels: Vec<(&'a str, &'a str)>,
         mut samples: Vec<Sample>,
+        lazy: bool,
     ) -> Result<Self, WireError> {
         labels.clear();
         samples.clear();
@@ -190,6 +260,8 @@ impl<'a> WriteRequestRef<'a> {
             spans: Vec::new(),
             metadata: Vec::new(),
             pending: Vec::new(),
+            buf,
+            lazy,
         };
         let mut r = Reader {
             buf,
@@ -202,7 +274,7 @@ impl<'a> WriteRequestRef<'a> {
             match field {
                 1 => {
                     let mut m = r.message("WriteRequest", field, wt, at, depth)?;
-                    req.time_series(&mut m, depth - 1)?;
+                    req.time_series(&mut m, depth - 1, lazy)?;
                 }
                 3 => {
                     let mut m = r.message("WriteRequest", field, wt, at, depth)?;
@@ -244,16 +316,42 @@ impl<'a> WriteRequestRef<'a> {
             let samples = self.samples.get(s0..sp.samples_end).unwrap_or(&[]);
             l0 = sp.labels_end;
             s0 = sp.samples_end;
-            SeriesRef { labels, samples }
+            let encoded_labels = self
+                .buf
+                .get(sp.encoded.start..sp.encoded.end)
+                .unwrap_or_default();
+            SeriesRef {
+                labels,
+                encoded_labels,
+                samples,
+            }
         })
     }
 
-    fn time_series(&mut self, r: &mut Reader<'a>, depth: u32) -> Result<(), WireError> {
+    fn time_series(&mut self, r: &mut Reader<'a>, depth: u32, lazy: bool) -> Result<(), WireError> {
         self.pending.clear();
+        let message = StrSpan {
+            start: r.pos,
+            end: r.end,
+        };
         // The bytes of the label fields, while they come one after another (as every
         // encoder writes them): one UTF-8 check covers them all.
         let mut region: Option<(usize, usize)> = None;
         let mut contiguous = true;
+        if lazy && depth > 0 {
+            // Encoders write the labels first, each with a one-byte key and length: step
+            // over those without decoding them.
+            let start = r.pos;
+            while let Some(&[0x0a, len, ..]) = r.buf.get(r.pos..r.end)
+                && len < 0x80
+                && r.pos + 2 + usize::from(len) <= r.end
+            {
+                r.pos += 2 + usize::from(len);
+            }
+            if r.pos > start {
+                region = Some((start, r.pos));
+            }
+        }
         while r.pos < r.end {
             let (at, field, wt) = r.key()?;
             match field {
@@ -264,8 +362,10 @@ impl<'a> WriteRequestRef<'a> {
                         Some((start, end)) if end == at => region = Some((start, m.end)),
                         Some(_) => contiguous = false,
                     }
-                    let l = label_spans(&mut m, depth - 1)?;
-                    self.pending.push(l);
+                    if !lazy {
+                        let l = label_spans(&mut m, depth - 1)?;
+                        self.pending.push(l);
+                    }
                 }
                 2 => {
                     let mut m = r.message("TimeSeries", field, wt, at, depth)?;
@@ -279,25 +379,37 @@ impl<'a> WriteRequestRef<'a> {
                 _ => r.skip(field, wt, at, depth)?,
             }
         }
-        let checked = match region {
-            Some((start, end)) if contiguous => r
-                .buf
-                .get(start..end)
-                .and_then(|b| simdutf8::basic::from_utf8(b).ok())
-                .map(|text| (start, text)),
-            _ => None,
+        let encoded = match region {
+            Some((start, end)) if contiguous => StrSpan { start, end },
+            _ => StrSpan::default(),
         };
-        for &(n, v) in &self.pending {
-            let name = checked_str(r.buf, checked, n, "label name")?;
-            let value = checked_str(r.buf, checked, v, "label value")?;
-            self.labels.push((name, value));
+        if !lazy {
+            let checked = checked_region(r.buf, encoded);
+            for &(n, v) in &self.pending {
+                let name = checked_str(r.buf, checked, n, "label name")?;
+                let value = checked_str(r.buf, checked, v, "label value")?;
+                self.labels.push((name, value));
+            }
         }
         self.spans.push(Span {
             labels_end: self.labels.len(),
             samples_end: self.samples.len(),
+            message,
+            encoded,
         });
         Ok(())
     }
+}
+
+/// The label fields' bytes of a series as one string with its offset, when they are
+/// contiguous and valid UTF-8 (see [`checked_str`]).
+fn checked_region(buf: &[u8], encoded: StrSpan) -> Option<(usize, &str)> {
+    if encoded.start == encoded.end {
+        return None;
+    }
+    buf.get(encoded.start..encoded.end)
+        .and_then(|b| simdutf8::basic::from_utf8(b).ok())
+        .map(|text| (encoded.start, text))
 }
 
 /// The string at `span`: sliced out of the already-checked label region when it lies

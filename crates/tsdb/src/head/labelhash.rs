@@ -1,12 +1,13 @@
 //! The head's keyed hash of a label set, computed once per appended series.
 //!
-//! Every remote-written sample hashes its whole label set (a dozen pairs) to find its
-//! series, so this sits on the ingestion hot path: eight bytes at a time through a
-//! folded 64x64->128 multiply (as wyhash and foldhash do), with no call per string.
-//! Each string is digested on its own, its length included, so moving bytes between a
-//! name and a value, or between pairs, changes the input. The seed is random per process:
-//! label sets chosen to collide cannot be planned from outside, and the hash is never
-//! persisted.
+//! A label set is hashed as remote write encodes it ([`model::encode_label_pairs`]), so a
+//! receiver looks a series up straight from a request's label bytes, with no decoding
+//! into strings: [`hash_encoded`] of those bytes equals [`hash_pairs`] of the pairs.
+//! Sixteen bytes at a time go through one folded 64x64->128 multiply (as wyhash and
+//! foldhash do), the length mixed in first. The seed is random per process: label sets
+//! chosen to collide cannot be planned from outside, and the hash is never persisted.
+
+use std::cell::RefCell;
 
 /// Two odd constants with well-spread bits (from the digits of pi), one per role.
 const K0: u64 = 0x243f_6a88_85a3_08d3;
@@ -60,17 +61,58 @@ fn read_short(s: &[u8]) -> u64 {
     }
 }
 
-/// The hash of (name, value) pairs in order, keyed by `seed`.
+/// The hash of a label set's wire encoding, keyed by `seed`.
 #[inline]
-pub(crate) fn hash_pairs<'a>(seed: u64, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
-    let mut h = seed;
-    for (n, v) in pairs {
-        // One multiply per pair on the chain that orders the pairs.
-        let (dn, dv) = (digest(seed, n.as_bytes()), digest(!seed, v.as_bytes()));
-        h = fold_mul(h ^ dn, K1 ^ dv);
+pub(crate) fn hash_encoded(seed: u64, b: &[u8]) -> u64 {
+    let n = b.len();
+    let mut h = fold_mul(seed ^ n as u64, K0);
+    let mut words = b.chunks_exact(16);
+    for w in &mut words {
+        let (lo, hi) = w.split_at(8);
+        h = fold_mul(word(lo) ^ seed ^ K1, word(hi) ^ h);
     }
-    // A last round so the final pair's bits reach the high bits maps index by.
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        // The last sixteen bytes, overlapping what came before (the length is already
+        // in), or a short input read without a copy loop.
+        let (lo, hi) = match b.last_chunk::<16>() {
+            Some(last) => (word(&last[..8]), word(&last[8..])),
+            None if rest.len() > 8 => (word(&rest[..8]), read_short(&rest[8..])),
+            None => (read_short(rest), 0),
+        };
+        h = fold_mul(lo ^ seed ^ K1, hi ^ h);
+    }
+    // A last round so every input bit reaches the high bits maps index by.
     fold_mul(h ^ K1, seed ^ K0)
+}
+
+/// Eight bytes, little-endian (`b` has at least eight).
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    b.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+thread_local! {
+    /// Encoding buffer for [`hash_pairs`], kept per thread.
+    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The hash of (name, value) pairs in order, keyed by `seed`: [`hash_encoded`] of their
+/// wire encoding.
+pub(crate) fn hash_pairs<'a>(seed: u64, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+    ENCODED.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            model::encode_label_pairs(pairs, &mut buf);
+            hash_encoded(seed, &buf)
+        }
+        // Not reentrant in practice; a fresh buffer keeps it correct if it ever were.
+        Err(_) => {
+            let mut own = Vec::new();
+            model::encode_label_pairs(pairs, &mut own);
+            hash_encoded(seed, &own)
+        }
+    })
 }
 
 /// Hasher state for the head's string tables: the same keyed digest with a random seed
@@ -139,6 +181,44 @@ mod tests {
                 let mut changed = base.clone();
                 changed[i] = b'Z';
                 assert_ne!(one(&base), one(&changed), "byte {i} of {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_hash_as_their_encoding_does() {
+        let seed = 0xfeed;
+        let long = "v".repeat(300);
+        for pairs in [
+            vec![],
+            vec![("a", "b")],
+            vec![("__name__", "up"), ("job", "node")],
+            vec![
+                ("__name__", "node_cpu_seconds_total"),
+                ("cpu", "7"),
+                ("x", &long),
+            ],
+        ] {
+            let mut enc = Vec::new();
+            model::encode_label_pairs(pairs.iter().copied(), &mut enc);
+            assert_eq!(hash_encoded(seed, &enc), h(seed, &pairs), "{pairs:?}");
+        }
+        // Every length up to two words and a bit, and every byte of each, counts.
+        let base: Vec<u8> = (0..40u8).collect();
+        let mut seen = HashSet::new();
+        for len in 0..=base.len() {
+            assert!(
+                seen.insert(hash_encoded(seed, &base[..len])),
+                "length {len}"
+            );
+            for i in 0..len {
+                let mut changed = base[..len].to_vec();
+                changed[i] ^= 0x40;
+                assert_ne!(
+                    hash_encoded(seed, &changed),
+                    hash_encoded(seed, &base[..len]),
+                    "byte {i} of {len}"
+                );
             }
         }
     }

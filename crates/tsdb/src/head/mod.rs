@@ -125,6 +125,31 @@ impl Head {
             .find_by(hash, |s| s.has_pairs(&self.symbols, pairs))
     }
 
+    /// For each of `sets`, a label set as remote write encodes it
+    /// ([`model::encode_label_pairs`]), the existing series with exactly those labels, in
+    /// order, appended to `out`. One lock for the lot, and in phases: first every hash,
+    /// then every map probe, then the comparisons. Each probe is a likely cache miss and
+    /// a whole request's probes are independent, so the CPU overlaps them, which it
+    /// cannot do while each is followed by its own comparison.
+    pub(crate) fn find_many_encoded(&self, sets: &[&[u8]], out: &mut Vec<Option<Arc<MemSeries>>>) {
+        let hashes: Vec<u64> = sets
+            .iter()
+            .map(|b| labelhash::hash_encoded(self.seed, b))
+            .collect();
+        let t = self.table.read();
+        let first: Vec<Option<&Arc<MemSeries>>> = hashes.iter().map(|h| t.by_hash.get(h)).collect();
+        out.reserve(sets.len());
+        for ((first, &hash), encoded) in first.into_iter().zip(&hashes).zip(sets) {
+            let same = |s: &MemSeries| s.has_encoded(&self.symbols, encoded);
+            out.push(match first {
+                Some(s) if same(s) => Some(Arc::clone(s)),
+                // Another series with the same hash, or none.
+                Some(_) => t.find_by(hash, same),
+                None => None,
+            });
+        }
+    }
+
     /// Where closed chunks' bytes go, if not the heap.
     pub(crate) fn chunk_files(&self) -> Option<&ChunkFiles> {
         self.files.as_deref()
