@@ -257,6 +257,16 @@ pub(crate) struct InsertOutcome {
     pub max_t: Timestamp,
 }
 
+impl InsertOutcome {
+    /// Adds `other`'s counts and widens the time range to cover it.
+    pub(crate) fn merge(&mut self, other: InsertOutcome) {
+        self.added += other.added;
+        self.conflicts += other.conflicts;
+        self.min_t = self.min_t.min(other.min_t);
+        self.max_t = self.max_t.max(other.max_t);
+    }
+}
+
 impl Default for InsertOutcome {
     fn default() -> Self {
         InsertOutcome {
@@ -302,6 +312,8 @@ impl Chunks {
 
     fn fit(&self, t: Timestamp, v: f64) -> Fit {
         if t > self.max_t() {
+            // The sample will be appended to the open chunk at commit.
+            self.open.prefetch_tail();
             return Fit::New;
         }
         let i = self.chunk_for(t);
