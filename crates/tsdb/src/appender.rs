@@ -9,7 +9,7 @@ use storage::{Appendable, Appender, StorageError, WriteIdentity};
 
 use crate::FsyncPolicy;
 use crate::db::{Db, Inner};
-use crate::head::series::{Fit, MemSeries};
+use crate::head::series::{Fit, InsertOutcome, MemSeries};
 use crate::head::symbols::Symbols;
 use crate::head::u64map::U64Map;
 use crate::wal::record::{self, SAMPLES_PER_RECORD, SOFT_RECORD_BYTES, SampleRecord};
@@ -328,9 +328,11 @@ impl Appender for DbAppender {
         // Visible in WAL order, so replay resolves conflicting values as live did.
         let _turn = inner.turnstile.enter(ticket);
         synced?;
+        let mut applied = InsertOutcome::default();
         for (series, samples) in &self.groups {
-            inner.head.apply(series, samples.as_slice());
+            applied.merge(inner.head.insert(series, samples.as_slice()));
         }
+        inner.head.account(applied);
         for (metric, meta) in self.metadata.drain(..) {
             inner.head.set_metadata(metric, meta);
         }

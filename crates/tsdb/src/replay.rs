@@ -9,7 +9,7 @@ use model::Sample;
 use crate::Error;
 use crate::chunk::XorChunk;
 use crate::head::Head;
-use crate::head::series::MemSeries;
+use crate::head::series::{InsertOutcome, MemSeries};
 use crate::wal::reader::read_segment;
 use crate::wal::record::{LoggedChunk, Record, SampleRecord};
 use crate::wal::{self, checkpoint};
@@ -296,6 +296,7 @@ fn apply_window(
     grouped.fill(window, stride);
     let mut series = Vec::with_capacity(LOOKUP_BATCH);
     let mut start = 0;
+    let mut applied = InsertOutcome::default();
     for batch in grouped.runs.chunks(LOOKUP_BATCH) {
         series.clear();
         head.series_by_ids(batch.iter().map(|&(id, _)| id), &mut series);
@@ -306,11 +307,13 @@ fn apply_window(
                 counts.unknown_series += run.len() as u64;
                 continue;
             };
-            counts.conflicts += head.apply(s, run);
+            applied.merge(head.insert(s, run));
             counts.samples += run.len() as u64;
             counts.logged_work += run.len() as u64;
         }
     }
+    counts.conflicts += applied.conflicts;
+    head.account(applied);
 }
 
 /// A window's samples grouped by series, each series' samples in log order.

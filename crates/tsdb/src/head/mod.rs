@@ -21,7 +21,7 @@ use storage::StorageError;
 use self::chunkfile::ChunkFiles;
 use self::idlist::IdList;
 use self::index::Index;
-use self::series::{LabelPairs, MemSeries};
+use self::series::{InsertOutcome, LabelPairs, MemSeries};
 use self::symbols::Symbols;
 use self::u64map::U64Map;
 
@@ -219,13 +219,25 @@ impl Head {
 
     /// Makes samples of `series` visible; returns samples dropped as conflicting.
     pub(crate) fn apply(&self, series: &MemSeries, samples: &[Sample]) -> u64 {
-        let o = series.insert(samples, self.files.as_deref());
+        let o = self.insert(series, samples);
+        self.account(o);
+        o.conflicts
+    }
+
+    /// Makes samples of `series` visible, leaving the head's totals to [`Head::account`]:
+    /// a batch updates those shared counters once, not once per series (each update is
+    /// an atomic write to a line every core reads).
+    pub(crate) fn insert(&self, series: &MemSeries, samples: &[Sample]) -> InsertOutcome {
+        series.insert(samples, self.files.as_deref())
+    }
+
+    /// Adds inserted samples (outcomes of [`Head::insert`], merged) to the head's totals.
+    pub(crate) fn account(&self, o: InsertOutcome) {
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
             self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
         }
-        o.conflicts
     }
 
     /// Every series, sorted by labels.
