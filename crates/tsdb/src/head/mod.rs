@@ -1,5 +1,6 @@
 //! The head: every series in memory, its samples, the inverted index and metadata.
 
+mod byid;
 pub(crate) mod chunkfile;
 mod closed;
 pub(crate) mod idlist;
@@ -18,6 +19,7 @@ use model::{Labels, Matcher, MetricMetadata, Sample, Timestamp};
 use parking_lot::RwLock;
 use storage::StorageError;
 
+use self::byid::ById;
 use self::chunkfile::ChunkFiles;
 use self::idlist::IdList;
 use self::index::Index;
@@ -51,7 +53,7 @@ struct Table {
     by_hash: U64Map<Arc<MemSeries>>,
     // Further series whose labels hash to a value already taken (rare).
     collisions: U64Map<Vec<Arc<MemSeries>>>,
-    by_id: U64Map<Arc<MemSeries>>,
+    by_id: ById,
     index: Index,
     next_id: u64,
 }
@@ -175,7 +177,7 @@ impl Head {
     pub(crate) fn restore_series(&self, id: u64, pairs: &[(&str, &str)]) -> Result<(), String> {
         let hash = self.hash_pairs(pairs.iter().copied());
         let mut t = self.table.write();
-        if let Some(s) = t.by_id.get(&id) {
+        if let Some(s) = t.by_id.get(id) {
             return if s.has_pairs(&self.symbols, pairs) {
                 Ok(())
             } else {
@@ -203,7 +205,7 @@ impl Head {
 
     /// The series with WAL id `id`.
     pub(crate) fn series_by_id(&self, id: u64) -> Option<Arc<MemSeries>> {
-        self.table.read().by_id.get(&id).cloned()
+        self.table.read().by_id.get(id).cloned()
     }
 
     /// Looks up many series under one acquisition of the table lock (replay's lookups are
@@ -214,7 +216,7 @@ impl Head {
         out: &mut Vec<Option<Arc<MemSeries>>>,
     ) {
         let t = self.table.read();
-        out.extend(ids.into_iter().map(|id| t.by_id.get(&id).cloned()));
+        out.extend(ids.into_iter().map(|id| t.by_id.get(id).cloned()));
     }
 
     /// Makes samples of `series` visible; returns samples dropped as conflicting.
@@ -299,11 +301,7 @@ impl Head {
         chunks: Vec<crate::chunk::XorChunk>,
     ) -> u64 {
         let o = series.restore(chunks, self.files.as_deref());
-        if o.added > 0 {
-            self.num_samples.fetch_add(o.added, Ordering::Relaxed);
-            self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
-            self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
-        }
+        self.account(o);
         o.added
     }
 
@@ -318,7 +316,7 @@ impl Head {
         let t = self.table.read();
         let ids = t.index.resolve(matchers);
         ids.iter()
-            .filter_map(|id| t.by_id.get(id).cloned())
+            .filter_map(|id| t.by_id.get(*id).cloned())
             .collect()
     }
 
@@ -410,7 +408,7 @@ impl Head {
 impl Table {
     fn any_series(&self, ids: &IdList, keep: &impl Fn(&MemSeries) -> bool) -> bool {
         ids.iter()
-            .any(|id| self.by_id.get(&id).is_some_and(|s| keep(s)))
+            .any(|id| self.by_id.get(id).is_some_and(|s| keep(s)))
     }
 
     fn find(&self, hash: u64, labels: &Labels) -> Option<Arc<MemSeries>> {
@@ -433,7 +431,7 @@ impl Table {
     /// Removes series `s` (whose label hash is `hash`) from the maps by hash and id; the
     /// caller removes it from the index.
     fn remove_from_maps(&mut self, hash: u64, s: &Arc<MemSeries>) {
-        self.by_id.remove(&s.id);
+        self.by_id.remove(s.id);
         if self.by_hash.get(&hash).is_some_and(|f| f.id == s.id) {
             self.by_hash.remove(&hash);
             if let Some(others) = self.collisions.get_mut(&hash) {
@@ -481,7 +479,7 @@ impl Table {
                     .push(Arc::clone(&s));
             }
         }
-        self.by_id.insert(id, Arc::clone(&s));
+        self.by_id.insert(Arc::clone(&s));
         s
     }
 }
