@@ -287,6 +287,10 @@ impl Appender for DbAppender {
         metadata.reverse();
         metadata.retain(|(m, meta)| seen.insert(m.clone()) && head.metadata_differs(m, meta));
         self.metadata = metadata;
+        // Series looked up in advance (`find_encoded`) have a group before any sample is
+        // accepted: a batch whose samples were all refused or already present (a retried
+        // request) writes nothing.
+        self.groups.retain(|(_, p)| !p.as_slice().is_empty());
         if self.groups.is_empty() && self.metadata.is_empty() {
             return Ok(());
         }
@@ -462,5 +466,13 @@ mod tests {
         app.commit().expect("commit");
         assert_eq!(db.inner.head.stats().series, 1);
         assert_eq!(db.inner.head.stats().samples, 2);
+        // A retried request: found again, every sample already there. Nothing is written.
+        let tickets = db.inner.tickets.load(Ordering::Acquire);
+        let mut app = db.appender(&WriteIdentity::Anonymous);
+        app.find_encoded(&[&enc], &mut found);
+        assert_eq!(found, vec![Some(a)]);
+        assert_eq!(app.append_found(a, 2, 1.0).expect("same value"), a);
+        app.commit().expect("commit");
+        assert_eq!(db.inner.tickets.load(Ordering::Acquire), tickets);
     }
 }
