@@ -27,6 +27,9 @@ use self::series::{InsertOutcome, LabelPairs, MemSeries};
 use self::symbols::Symbols;
 use self::u64map::U64Map;
 
+/// Label sets [`Head::find_many_encoded`] looks up per hold of the table lock.
+const FIND_BATCH: usize = 1024;
+
 /// Largest total size of one series' label names and values; keeps WAL records bounded.
 pub(crate) const MAX_LABELS_BYTES: usize = 16 << 20;
 
@@ -129,26 +132,30 @@ impl Head {
 
     /// For each of `sets`, a label set as remote write encodes it
     /// ([`model::encode_label_pairs`]), the existing series with exactly those labels, in
-    /// order, appended to `out`. One lock for the lot, and in phases: first every hash,
-    /// then every map probe, then the comparisons. Each probe is a likely cache miss and
-    /// a whole request's probes are independent, so the CPU overlaps them, which it
-    /// cannot do while each is followed by its own comparison.
+    /// order, appended to `out`. In phases: first every hash, then every map probe, then
+    /// the comparisons. Each probe is a likely cache miss and a request's probes are
+    /// independent, so the CPU overlaps them, which it cannot do while each is followed
+    /// by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets, so a
+    /// large request does not hold back series creation (a waiting writer also stops new
+    /// readers) for long.
     pub(crate) fn find_many_encoded(&self, sets: &[&[u8]], out: &mut Vec<Option<Arc<MemSeries>>>) {
-        let hashes: Vec<u64> = sets
-            .iter()
-            .map(|b| labelhash::hash_encoded(self.seed, b))
-            .collect();
-        let t = self.table.read();
-        let first: Vec<Option<&Arc<MemSeries>>> = hashes.iter().map(|h| t.by_hash.get(h)).collect();
         out.reserve(sets.len());
-        for ((first, &hash), encoded) in first.into_iter().zip(&hashes).zip(sets) {
-            let same = |s: &MemSeries| s.has_encoded(&self.symbols, encoded);
-            out.push(match first {
-                Some(s) if same(s) => Some(Arc::clone(s)),
-                // Another series with the same hash, or none.
-                Some(_) => t.find_by(hash, same),
-                None => None,
-            });
+        let mut hashes = Vec::with_capacity(FIND_BATCH.min(sets.len()));
+        for sets in sets.chunks(FIND_BATCH) {
+            hashes.clear();
+            hashes.extend(sets.iter().map(|b| labelhash::hash_encoded(self.seed, b)));
+            let t = self.table.read();
+            let first: Vec<Option<&Arc<MemSeries>>> =
+                hashes.iter().map(|h| t.by_hash.get(h)).collect();
+            for ((first, &hash), encoded) in first.into_iter().zip(&hashes).zip(sets) {
+                let same = |s: &MemSeries| s.has_encoded(&self.symbols, encoded);
+                out.push(match first {
+                    Some(s) if same(s) => Some(Arc::clone(s)),
+                    // Another series with the same hash, or none.
+                    Some(_) => t.find_by(hash, same),
+                    None => None,
+                });
+            }
         }
     }
 
@@ -625,6 +632,34 @@ mod tests {
         t.remove_from_maps(42, &sa);
         assert!(t.find(42, &a).is_none());
         assert_eq!(t.find(42, &b).map(|s| s.id), Some(1));
+    }
+
+    #[test]
+    fn encoded_lookups_follow_collision_chains_and_compare_every_byte() {
+        let h = Head::new();
+        let a = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        let b = Labels::from_pairs([("__name__", "up"), ("job", "b")]);
+        let enc = |l: &Labels| {
+            let mut out = Vec::new();
+            model::encode_label_pairs(pairs_of(l), &mut out);
+            out
+        };
+        let (ea, eb) = (enc(&a), enc(&b));
+        // `a` filed under `b`'s hash first, so `b` lands in the collision chain.
+        let hb = labelhash::hash_encoded(h.seed, &eb);
+        {
+            let mut t = h.table.write();
+            t.insert(hb, 0, pairs_of(&a), false);
+            t.insert(hb, 1, pairs_of(&b), false);
+        }
+        let mut cut = eb.clone();
+        cut.pop();
+        let mut out = Vec::new();
+        h.find_many_encoded(&[&eb, &ea, &cut, &[]], &mut out);
+        let ids: Vec<Option<u64>> = out.iter().map(|s| s.as_ref().map(|s| s.id)).collect();
+        // `b` through the chain; `a` is not under its own hash; a cut or empty set matches
+        // nothing.
+        assert_eq!(ids, vec![Some(1), None, None, None]);
     }
 
     #[test]
