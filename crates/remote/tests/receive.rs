@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use model::{Labels, MetricMetadata, SeriesRef, Timestamp};
 use parking_lot::Mutex;
+use prost::Message;
 use remote::codec::{self, Label, Sample, TimeSeries, WriteRequest};
 use remote::{ReceiveError, ReceiveLimits, handle_write};
 use storage::{Appendable, Appender, StorageError, WriteIdentity};
@@ -312,4 +313,43 @@ fn known_series_skip_validation_and_others_are_still_validated() {
     assert_eq!(*store.existing_hits.lock(), vec![r#"up{job="a"}"#; 2]);
     let times: Vec<i64> = store.committed.lock().iter().map(|c| c.1).collect();
     assert_eq!(times, vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn a_malformed_label_in_an_unknown_series_refuses_the_request_before_any_append() {
+    let store = Arc::new(MemStore::default());
+    let first = WriteRequest {
+        timeseries: vec![series(&[("__name__", "up"), ("job", "a")], &[(1, 1.0)])],
+        metadata: vec![],
+    };
+    write(&store, &codec::encode(&first)).expect("accepted");
+    // A known series (found from its bytes, never decoded), then an unknown one whose
+    // metric name is not UTF-8: prost refuses the whole body, and so must we.
+    let mut raw = WriteRequest {
+        timeseries: vec![series(&[("__name__", "up"), ("job", "a")], &[(2, 1.0)])],
+        metadata: vec![],
+    }
+    .encode_to_vec();
+    let mut label = vec![0x0a, 8];
+    label.extend_from_slice(b"__name__");
+    label.extend_from_slice(&[0x12, 1, 0xff]);
+    let mut ts = vec![0x0a, label.len() as u8];
+    ts.extend_from_slice(&label);
+    ts.extend_from_slice(&[0x12, 11, 0x09]);
+    ts.extend_from_slice(&1.0f64.to_le_bytes());
+    ts.extend_from_slice(&[0x10, 3]);
+    raw.extend_from_slice(&[0x0a, ts.len() as u8]);
+    raw.extend_from_slice(&ts);
+    assert!(
+        WriteRequest::decode(raw.as_slice()).is_err(),
+        "prost refuses it"
+    );
+    let err = write(&store, &codec::snappy_compress(&raw)).expect_err("malformed");
+    assert!(matches!(err, ReceiveError::BadRequest(_)), "{err:?}");
+    assert_eq!(err.status(), 400);
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+    // The known series was looked up, but nothing of the request was appended.
+    assert!(store.existing_hits.lock().is_empty());
+    let times: Vec<i64> = store.committed.lock().iter().map(|c| c.1).collect();
+    assert_eq!(times, vec![1]);
 }

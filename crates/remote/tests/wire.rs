@@ -134,7 +134,8 @@ fn check(raw: &[u8]) -> Result<bool, TestCaseError> {
 fn label() -> impl Strategy<Value = Label> {
     (
         prop_oneof!["__name__", "job", "a", "[a-z_]{0,6}", "\\PC{0,4}"],
-        "\\PC{0,8}",
+        // Long values give labels of 128 bytes or more: multi-byte lengths.
+        prop_oneof![4 => "\\PC{0,8}", 1 => "[a-z]{118,140}"],
     )
         .prop_map(|(name, value)| Label {
             name: name.to_string(),
@@ -292,6 +293,39 @@ proptest! {
         }
         check(&flipped)?;
         check(&raw[..cut.index(raw.len())])?;
+    }
+
+    /// A sorted, valid label set encodes with prost (as Prometheus and every client
+    /// send it) exactly as the store hashes and matches it.
+    #[test]
+    fn prost_encodes_label_sets_as_the_store_expects(
+        set in prop::collection::btree_map(
+            prop_oneof!["[a-zA-Z_][a-zA-Z0-9_]{0,12}", "[a-z]{125,140}"],
+            prop_oneof!["\\PC{1,8}", "[a-z]{118,300}"],
+            0..8,
+        ),
+    ) {
+        let ts = TimeSeries {
+            labels: set
+                .iter()
+                .map(|(n, v)| Label { name: n.clone(), value: v.clone() })
+                .collect(),
+            samples: vec![],
+            exemplars: vec![],
+        };
+        let pairs = || set.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let mut enc = Vec::new();
+        model::encode_label_pairs(pairs(), &mut enc);
+        prop_assert_eq!(ts.encode_to_vec(), enc.clone());
+        prop_assert_eq!(model::encoded_label_pairs_len(pairs()), enc.len());
+        let bytes: Vec<(&[u8], &[u8])> = set.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
+        prop_assert!(model::matches_label_pairs(&enc, bytes.iter().copied()));
+        // The lazy decode sees exactly these bytes as the series' labels.
+        let req = WriteRequest { timeseries: vec![ts], metadata: vec![] }.encode_to_vec();
+        let lazy = WriteRequestRef::decode_lazy(&req, Vec::new(), Vec::new())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let got = lazy.series().next().map(|s| s.encoded_labels.to_vec());
+        prop_assert_eq!(got, Some(enc));
     }
 
     #[test]

@@ -119,6 +119,10 @@ pub trait Appender: Send {
     /// validated when it was created, so the common case needs neither; and looking a
     /// whole request up at once lets a store lock once and overlap its memory reads. By
     /// default nothing is found.
+    ///
+    /// Callers skip every check of a found set's bytes, so a store must return a handle
+    /// only when the bytes are exactly `encode_label_pairs` of a label set it holds, and
+    /// must then accept `append_found` for that handle.
     fn find_encoded(&mut self, sets: &[&[u8]], out: &mut Vec<Option<SeriesRef>>) {
         out.clear();
         out.resize(sets.len(), None);

@@ -196,6 +196,8 @@ impl<'a> WriteRequestRef<'a> {
 
     /// After [`WriteRequestRef::decode_lazy`], decodes the labels of the series `want`
     /// names by index, checking them as a full decode does; the others' stay empty.
+    /// Their bytes are not checked at all: `want` must hold for every series whose
+    /// `encoded_labels` were not verified otherwise (the store matched them exactly).
     /// After a full decode every series' labels are there already, and this does nothing.
     pub fn decode_labels(&mut self, want: impl Fn(usize) -> bool) -> Result<(), WireError> {
         if !self.lazy {
@@ -204,7 +206,7 @@ impl<'a> WriteRequestRef<'a> {
         self.labels.clear();
         for (i, span) in self.spans.iter_mut().enumerate() {
             if want(i) {
-                let checked = checked_region(self.buf, span.encoded);
+                self.pending.clear();
                 let m = span.message;
                 let mut r = Reader {
                     buf: self.buf.get(..m.end).unwrap_or_default(),
@@ -221,11 +223,9 @@ impl<'a> WriteRequestRef<'a> {
                         continue;
                     }
                     let mut m = r.message("TimeSeries", field, wt, at, depth)?;
-                    let (n, v) = label_spans(&mut m, depth - 1)?;
-                    let name = checked_str(self.buf, checked, n, "label name")?;
-                    let value = checked_str(self.buf, checked, v, "label value")?;
-                    self.labels.push((name, value));
+                    self.pending.push(label_spans(&mut m, depth - 1)?);
                 }
+                push_checked(&mut self.labels, self.buf, span.encoded, &self.pending)?;
             }
             span.labels_end = self.labels.len();
         }
@@ -251,8 +251,11 @@ impl<'a> WriteRequestRef<'a> {
         labels.clear();
         samples.clear();
         // Room for a typical request up front: a label takes at least 6 bytes on the wire,
-        // a sample 13; kept within the body's own size.
-        labels.reserve(buf.len() / 32);
+        // a sample 13; kept within the body's own size. A lazy decode fills labels later,
+        // for the few series that need them.
+        if !lazy {
+            labels.reserve(buf.len() / 32);
+        }
         samples.reserve(buf.len() / 32);
         let mut req = WriteRequestRef {
             labels,
@@ -384,12 +387,7 @@ impl<'a> WriteRequestRef<'a> {
             _ => StrSpan::default(),
         };
         if !lazy {
-            let checked = checked_region(r.buf, encoded);
-            for &(n, v) in &self.pending {
-                let name = checked_str(r.buf, checked, n, "label name")?;
-                let value = checked_str(r.buf, checked, v, "label value")?;
-                self.labels.push((name, value));
-            }
+            push_checked(&mut self.labels, r.buf, encoded, &self.pending)?;
         }
         self.spans.push(Span {
             labels_end: self.labels.len(),
@@ -399,6 +397,23 @@ impl<'a> WriteRequestRef<'a> {
         });
         Ok(())
     }
+}
+
+/// Checks one series' label strings (`spans`, its label bytes `encoded` if contiguous)
+/// as UTF-8 and adds them to `labels`.
+fn push_checked<'a>(
+    labels: &mut Vec<(&'a str, &'a str)>,
+    buf: &'a [u8],
+    encoded: StrSpan,
+    spans: &[(StrSpan, StrSpan)],
+) -> Result<(), WireError> {
+    let checked = checked_region(buf, encoded);
+    for &(n, v) in spans {
+        let name = checked_str(buf, checked, n, "label name")?;
+        let value = checked_str(buf, checked, v, "label value")?;
+        labels.push((name, value));
+    }
+    Ok(())
 }
 
 /// The label fields' bytes of a series as one string with its offset, when they are
