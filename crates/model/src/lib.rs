@@ -27,4 +27,6 @@ pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use metadata::{MetricMetadata, MetricType};
 pub use regex::{PromRegex, RegexError};
 pub use sample::{STALE_NAN_BITS, Sample, Timestamp, is_stale_nan, stale_nan};
-pub use wire_labels::{encode_label_pairs, matches_label_pairs, short_bytes_eq};
+pub use wire_labels::{
+    encode_label_pairs, encoded_label_pairs_len, matches_label_pairs, short_bytes_eq,
+};

@@ -25,6 +25,17 @@ pub fn encode_label_pairs<'a>(
     }
 }
 
+/// The number of bytes [`encode_label_pairs`] writes for `pairs`.
+pub fn encoded_label_pairs_len<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> usize {
+    pairs
+        .into_iter()
+        .map(|(n, v)| {
+            let len = label_len(n.len(), v.len());
+            1 + varint_len(len as u64) + len
+        })
+        .sum()
+}
+
 /// True when `encoded` is exactly [`encode_label_pairs`] of `pairs`, compared in place.
 #[inline]
 pub fn matches_label_pairs<'p>(
@@ -200,6 +211,7 @@ mod tests {
         ]
         .concat();
         assert_eq!(enc, want);
+        assert_eq!(encoded_label_pairs_len(pairs), enc.len());
         assert!(matches_label_pairs(&enc, bytes(&pairs)));
         assert!(!matches_label_pairs(&enc, bytes(&pairs[..1])));
         assert!(!matches_label_pairs(&enc[..enc.len() - 1], bytes(&pairs)));
@@ -220,6 +232,7 @@ mod tests {
         assert_eq!(&enc[..3], &[0x0a, 0xb2, 0x02]);
         assert_eq!(&enc[6..9], &[0x12, 0xac, 0x02]);
         assert_eq!(enc.len(), 3 + 306);
+        assert_eq!(encoded_label_pairs_len(pairs), enc.len());
         assert!(matches_label_pairs(&enc, bytes(&pairs)));
         // A longer-than-needed varint is valid protobuf but not this encoding.
         let mut padded = vec![0x0a, 0xb2, 0x82, 0x00];

@@ -229,27 +229,14 @@ pub fn encode_pairs_sample<'a>(
     fn field_len(tag_and_len_of: usize) -> usize {
         1 + encoded_len_varint(tag_and_len_of as u64) + tag_and_len_of
     }
-    let label_len = |name: &str, value: &str| field_len(name.len()) + field_len(value.len());
     // Sample: field 1 double (tag + 8 bytes), field 2 int64 varint.
     let sample_len = 9 + 1 + encoded_len_varint(t as u64);
-    let series_len: usize = labels
-        .clone()
-        .map(|(n, v)| field_len(label_len(n, v)))
-        .sum::<usize>()
-        + field_len(sample_len);
+    let series_len = model::encoded_label_pairs_len(labels.clone()) + field_len(sample_len);
     buf.reserve(field_len(series_len));
     buf.push(0x0a); // WriteRequest.timeseries, length-delimited
     encode_varint(series_len as u64, buf);
-    for (name, value) in labels {
-        buf.push(0x0a); // TimeSeries.labels
-        encode_varint(label_len(name, value) as u64, buf);
-        buf.push(0x0a); // Label.name
-        encode_varint(name.len() as u64, buf);
-        buf.extend_from_slice(name.as_bytes());
-        buf.push(0x12); // Label.value
-        encode_varint(value.len() as u64, buf);
-        buf.extend_from_slice(value.as_bytes());
-    }
+    // TimeSeries.labels, exactly as the hub's store recognises them.
+    model::encode_label_pairs(labels, buf);
     buf.push(0x12); // TimeSeries.samples
     encode_varint(sample_len as u64, buf);
     buf.push(0x09); // Sample.value, fixed64
