@@ -76,10 +76,18 @@ mod tests {
                 })
             })
             .collect();
-        for h in handles {
-            h.join().expect("thread");
-        }
-        past.join().expect("waiter past the last ticket");
+        // A lost wake-up would hang the joins: wait for them with a deadline instead.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for h in handles {
+                h.join().expect("thread");
+            }
+            past.join().expect("waiter past the last ticket");
+            let _ = done.send(());
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("every ticket holder and the waiter got through");
         assert_eq!(*order.lock(), (0..n).collect::<Vec<_>>());
     }
 }

@@ -289,7 +289,7 @@ impl XorAppender {
                 .wrapping_add(self.buf.len().saturating_sub(1));
             // SAFETY: a prefetch is only a hint: it never faults, whatever the address,
             // and changes no memory or register the program can observe. The address is
-            // within (or one past, when empty) our own buffer anyway.
+            // our own buffer's last byte (its start when empty), never dereferenced.
             unsafe {
                 std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
                     last.cast::<i8>(),

@@ -29,7 +29,8 @@ enum Bytes {
     /// On the heap: no chunk files (a head without a directory), or writing failed.
     /// Boxed twice so the variant is one thin pointer: the compiler then tells the
     /// variants apart by the file variant's non-null pointer, with no tag, and a chunk
-    /// costs 32 bytes instead of 40 (most series hold a few).
+    /// costs 32 bytes instead of 40 (most series hold a few). The fallback pays an extra
+    /// small allocation per chunk instead.
     Heap(Box<Box<[u8]>>),
 }
 

@@ -20,10 +20,9 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
-/// One string's digest, independent of the others so that the strings of a label set
-/// are digested in parallel (the multiplies of different strings overlap in the CPU):
-/// a string of up to 8 bytes is one multiply, a longer one one per 8-byte word (the last
-/// word overlapping). The length is an operand, so zero bytes are not padding.
+/// One string's digest, for the string tables' hasher: a string of up to 8 bytes is one
+/// multiply, a longer one one per 8-byte word (the last word overlapping). The length is
+/// an operand, so zero bytes are not padding.
 #[inline(always)]
 fn digest(seed: u64, s: &[u8]) -> u64 {
     let n = s.len();
@@ -100,23 +99,20 @@ thread_local! {
 /// The hash of (name, value) pairs in order, keyed by `seed`: [`hash_encoded`] of their
 /// wire encoding.
 pub(crate) fn hash_pairs<'a>(seed: u64, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+    let hash = |buf: &mut Vec<u8>| {
+        buf.clear();
+        model::encode_label_pairs(pairs, buf);
+        hash_encoded(seed, buf)
+    };
     ENCODED.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.clear();
-            model::encode_label_pairs(pairs, &mut buf);
-            hash_encoded(seed, &buf)
-        }
+        Ok(mut buf) => hash(&mut buf),
         // Not reentrant in practice; a fresh buffer keeps it correct if it ever were.
-        Err(_) => {
-            let mut own = Vec::new();
-            model::encode_label_pairs(pairs, &mut own);
-            hash_encoded(seed, &own)
-        }
+        Err(_) => hash(&mut Vec::new()),
     })
 }
 
-/// Hasher state for the head's string tables: the same keyed digest with a random seed
-/// per table (SipHash was a fifth of creating a series).
+/// Hasher state for the head's string tables: [`digest`] with a random seed per table
+/// (SipHash was a fifth of creating a series).
 #[derive(Clone)]
 pub(crate) struct StrHashState(u64);
 
