@@ -42,6 +42,7 @@ mod head;
 mod options;
 mod persisted;
 mod postings;
+mod prefetch;
 mod querier;
 mod replay;
 mod turnstile;
