@@ -42,7 +42,6 @@ mod head;
 mod options;
 mod persisted;
 mod postings;
-mod prefetch;
 mod querier;
 mod replay;
 mod turnstile;

@@ -58,21 +58,6 @@ impl LabelPairs {
         get(&self.data, &mut 0) as usize
     }
 
-    /// The pairs' symbol ids, without reading the table.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let mut pos = 0;
-        let left = get(&self.data, &mut pos) as usize;
-        (0..left).map(move |_| {
-            let n = get(&self.data, &mut pos);
-            (n, get(&self.data, &mut pos))
-        })
-    }
-
-    /// Starts fetching the packed ids (see [`crate::prefetch`]).
-    pub(crate) fn prefetch(&self) {
-        crate::prefetch::prefetch(self.data.as_ptr());
-    }
-
     /// The pairs, sorted by name, read from the head's table `symbols`.
     pub(crate) fn iter<'a>(&'a self, symbols: &'a Symbols) -> Pairs<'a> {
         let mut pos = 0;
@@ -143,7 +128,6 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!(l.iter(&symbols).len(), pairs.len());
-        assert_eq!(l.ids().collect::<Vec<_>>(), pairs);
         assert_eq!(LabelPairs::new(&[]).len(), 0);
         // Seven pairs of small ids take 15 bytes, not 56.
         let small: Vec<(u32, u32)> = (0..7).map(|i| (i, 100 + i)).collect();

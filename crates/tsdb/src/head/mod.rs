@@ -28,7 +28,7 @@ use self::symbols::Symbols;
 use self::u64map::U64Map;
 
 /// Label sets [`Head::find_many_encoded`] looks up per hold of the table lock.
-const FIND_BATCH: usize = 256;
+const FIND_BATCH: usize = 1024;
 
 /// Largest total size of one series' label names and values; keeps WAL records bounded.
 pub(crate) const MAX_LABELS_BYTES: usize = 16 << 20;
@@ -135,8 +135,7 @@ impl Head {
     /// order, appended to `out`. In phases: first every hash, then every map probe, then
     /// the comparisons. Each probe is a likely cache miss and a request's probes are
     /// independent, so the CPU overlaps them, which it cannot do while each is followed
-    /// by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets (few
-    /// enough that what a batch fetches stays cached until it is compared), so a
+    /// by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets, so a
     /// large request does not hold back series creation (a waiting writer also stops new
     /// readers) for long.
     pub(crate) fn find_many_encoded(&self, sets: &[&[u8]], out: &mut Vec<Option<Arc<MemSeries>>>) {
@@ -148,24 +147,6 @@ impl Head {
             let t = self.table.read();
             let first: Vec<Option<&Arc<MemSeries>>> =
                 hashes.iter().map(|h| t.by_hash.get(h)).collect();
-            // What the comparisons read lies three pointers deep (series, packed ids,
-            // symbol slots, string bytes): fetch each level for the whole batch before
-            // the next needs it, so the misses overlap instead of queueing.
-            for s in first.iter().flatten() {
-                s.labels.prefetch();
-            }
-            for s in first.iter().flatten() {
-                for (n, v) in s.labels.ids() {
-                    self.symbols.prefetch(n);
-                    self.symbols.prefetch(v);
-                }
-            }
-            for s in first.iter().flatten() {
-                for (n, v) in s.labels.iter(&self.symbols) {
-                    crate::prefetch::prefetch(n.as_ptr());
-                    crate::prefetch::prefetch(v.as_ptr());
-                }
-            }
             for ((first, &hash), encoded) in first.into_iter().zip(&hashes).zip(sets) {
                 let same = |s: &MemSeries| s.has_encoded(&self.symbols, encoded);
                 out.push(match first {

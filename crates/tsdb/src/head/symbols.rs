@@ -48,16 +48,6 @@ impl Symbols {
             .expect("symbol id was set before use")
     }
 
-    /// Starts fetching symbol `id`'s slot (see [`crate::prefetch`]); nothing if its
-    /// segment does not exist.
-    #[inline]
-    pub(crate) fn prefetch(&self, id: u32) {
-        let (k, i) = locate(id);
-        if let Some(slot) = self.segments[k].get().and_then(|s| s.get(i)) {
-            crate::prefetch::prefetch(slot);
-        }
-    }
-
     /// Stores `s` as symbol `id`; ids are set once each, by the one writer.
     pub(crate) fn set(&self, id: u32, s: Arc<str>) {
         let (k, i) = locate(id);
