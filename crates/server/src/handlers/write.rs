@@ -37,6 +37,9 @@ pub async fn remote_write(
     let encoding = header_str(header::CONTENT_ENCODING);
     let content_type = header_str(header::CONTENT_TYPE);
     let appendable = st.appendable.clone();
+    // Limited concurrency (`ApiState::write_slots`): the others wait here, holding no
+    // thread.
+    let _slot = st.write_slots.acquire().await.ok();
     let result = tokio::task::spawn_blocking(move || {
         handle_write(
             &bytes,
