@@ -138,35 +138,22 @@ pub fn short_bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if n != b.len() {
         return false;
     }
+    /// The first and last `N` bytes agree (compared as one word each).
     #[inline(always)]
-    fn word8(s: &[u8], from_end: bool) -> u64 {
-        let w = if from_end {
-            s.last_chunk::<8>()
-        } else {
-            s.first_chunk::<8>()
-        };
-        w.map_or(0, |w| u64::from_le_bytes(*w))
-    }
-    #[inline(always)]
-    fn word4(s: &[u8], from_end: bool) -> u32 {
-        let w = if from_end {
-            s.last_chunk::<4>()
-        } else {
-            s.first_chunk::<4>()
-        };
-        w.map_or(0, |w| u32::from_le_bytes(*w))
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
     }
     match n {
         0 => true,
         1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..=7 => word4(a, false) == word4(b, false) && word4(a, true) == word4(b, true),
-        8..=16 => word8(a, false) == word8(b, false) && word8(a, true) == word8(b, true),
+        4..=7 => ends::<4>(a, b),
+        8..=16 => ends::<8>(a, b),
         // Longer ones (metric names, pod names) word by word; the last word overlaps.
         _ => {
             a.chunks_exact(8)
                 .zip(b.chunks_exact(8))
-                .all(|(x, y)| word8(x, false) == word8(y, false))
-                && word8(a, true) == word8(b, true)
+                .all(|(x, y)| x.first_chunk::<8>() == y.first_chunk::<8>())
+                && a.last_chunk::<8>() == b.last_chunk::<8>()
         }
     }
 }
