@@ -89,14 +89,14 @@ impl ChunkFiles {
             .map(|p| p.len() as u64)
             .sum();
         if total == 0 || total > FILE_BYTES {
-            return parts.iter().map(|_| None).collect();
+            return unplaced(parts);
         }
         // Reserve the region under the lock; write it outside, so that writers (replay's
         // workers, ingesting threads) do not queue behind one another's syscalls.
         let (file, start) = {
             let mut cur = self.current.lock();
             if cur.paused_until.is_some_and(|t| Instant::now() < t) {
-                return parts.iter().map(|_| None).collect();
+                return unplaced(parts);
             }
             if cur.file.is_none() || cur.end + total > FILE_BYTES {
                 let index = cur.next_index;
@@ -111,12 +111,12 @@ impl ChunkFiles {
                         tracing::warn!(error = %e, pause_seconds = BACK_OFF.as_secs(), "cannot create a head chunk file; closed chunks stay on the heap for now");
                         cur.file = None;
                         cur.paused_until = Some(Instant::now() + BACK_OFF);
-                        return parts.iter().map(|_| None).collect();
+                        return unplaced(parts);
                     }
                 }
             }
             let Some(file) = cur.file.as_ref().map(Arc::clone) else {
-                return parts.iter().map(|_| None).collect();
+                return unplaced(parts);
             };
             let start = cur.end;
             cur.end += total;
@@ -139,7 +139,7 @@ impl ChunkFiles {
             }
             cur.file = None;
             cur.paused_until = Some(Instant::now() + BACK_OFF);
-            return parts.iter().map(|_| None).collect();
+            return unplaced(parts);
         }
         let mut off = start;
         parts
@@ -159,6 +159,11 @@ impl ChunkFiles {
             })
             .collect()
     }
+}
+
+/// The answer for parts none of which went to a file.
+fn unplaced(parts: &[&[u8]]) -> Vec<Option<FileChunk>> {
+    parts.iter().map(|_| None).collect()
 }
 
 impl ChunkFile {

@@ -80,18 +80,17 @@ impl<'a> ClosedChunk<'a> {
     }
 }
 
-impl Stored {
-    fn new(min_t: Timestamp, max_t: Timestamp, data: &[u8], files: Option<&ChunkFiles>) -> Self {
-        let bytes = match files.and_then(|f| f.append(data)) {
+impl Bytes {
+    /// `data` where a chunk file took it (`placed`), else copied to the heap.
+    fn new(data: &[u8], placed: Option<FileChunk>) -> Self {
+        match placed {
             Some(c) => Bytes::File(c),
             None => Bytes::Heap(Box::new(data.into())),
-        };
-        Stored {
-            min_t,
-            max_t,
-            bytes,
         }
     }
+}
+
+impl Stored {
 
     fn view(&self) -> ClosedChunk<'_> {
         ClosedChunk {
@@ -154,7 +153,11 @@ impl ClosedChunks {
         // Exactly sized from the start: no growth and shrink for every cut.
         let mut v = Vec::with_capacity(self.0.len() + 1);
         v.extend(std::mem::take(&mut self.0).into_vec());
-        v.push(Stored::new(min_t, max_t, data, files));
+        v.push(Stored {
+            min_t,
+            max_t,
+            bytes: Bytes::new(data, files.and_then(|f| f.append(data))),
+        });
         self.0 = v.into_boxed_slice();
     }
 
@@ -198,16 +201,10 @@ impl ClosedChunks {
         .into_iter();
         ClosedChunks(
             v.iter()
-                .map(|c| {
-                    let bytes = match placed.next().flatten() {
-                        Some(f) => Bytes::File(f),
-                        None => Bytes::Heap(Box::new(c.bytes().into())),
-                    };
-                    Stored {
-                        min_t: c.min_t(),
-                        max_t: c.max_t(),
-                        bytes,
-                    }
+                .map(|c| Stored {
+                    min_t: c.min_t(),
+                    max_t: c.max_t(),
+                    bytes: Bytes::new(c.bytes(), placed.next().flatten()),
                 })
                 .collect(),
         )
