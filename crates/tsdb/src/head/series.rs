@@ -354,13 +354,11 @@ impl Chunks {
         }
         let mut parts = encode(&samples);
         if i < self.closed.len() {
-            let parts = parts.into_iter().map(XorAppender::finish).collect();
-            self.closed.replace(i, parts, files);
+            self.closed.replace(i, finished(parts), files);
         } else {
             // The last part stays open; any before it are closed.
             self.open = parts.pop().unwrap_or_default();
-            let parts = parts.into_iter().map(XorAppender::finish).collect();
-            self.closed.extend(parts, files);
+            self.closed.extend(finished(parts), files);
         }
         Fit::New
     }
@@ -373,9 +371,9 @@ impl Chunks {
             if first.min_t() < b {
                 let samples = decode(first.iter());
                 let cut = samples.partition_point(|s| s.t < b);
-                out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
-                let kept = encode(&samples[cut..]).into_iter().map(XorAppender::finish);
-                self.closed.replace(0, kept.collect(), files);
+                out.extend(finished(encode(&samples[..cut])));
+                self.closed
+                    .replace(0, finished(encode(&samples[cut..])), files);
             }
             return out;
         }
@@ -388,11 +386,10 @@ impl Chunks {
         }
         let samples = decode(self.open.iter());
         let cut = samples.partition_point(|s| s.t < b);
-        out.extend(encode(&samples[..cut]).into_iter().map(XorAppender::finish));
+        out.extend(finished(encode(&samples[..cut])));
         let mut rest = encode(&samples[cut..]);
         self.open = rest.pop().unwrap_or_default();
-        let rest = rest.into_iter().map(XorAppender::finish).collect();
-        self.closed.extend(rest, files);
+        self.closed.extend(finished(rest), files);
         out
     }
 
@@ -468,6 +465,11 @@ fn encode(samples: &[Sample]) -> Vec<XorAppender> {
             a
         })
         .collect()
+}
+
+/// Appenders closed into chunks.
+fn finished(parts: Vec<XorAppender>) -> Vec<XorChunk> {
+    parts.into_iter().map(XorAppender::finish).collect()
 }
 
 /// How a sample fits into sorted `samples`.
