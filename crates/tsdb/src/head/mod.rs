@@ -152,7 +152,7 @@ impl Head {
                 out.push(match first {
                     Some(s) if same(s) => Some(Arc::clone(s)),
                     // Another series with the same hash, or none.
-                    Some(_) => t.find_by(hash, same),
+                    Some(_) => t.find_collision(hash, same),
                     None => None,
                 });
             }
@@ -428,6 +428,15 @@ impl Table {
         if same(first) {
             return Some(Arc::clone(first));
         }
+        self.find_collision(hash, same)
+    }
+
+    /// The series with this hash after the first (rare), for which `same` holds.
+    fn find_collision(
+        &self,
+        hash: u64,
+        same: impl Fn(&MemSeries) -> bool,
+    ) -> Option<Arc<MemSeries>> {
         self.collisions
             .get(&hash)?
             .iter()
