@@ -277,7 +277,7 @@ impl<'a> WriteRequestRef<'a> {
             match field {
                 1 => {
                     let mut m = r.message("WriteRequest", field, wt, at, depth)?;
-                    req.time_series(&mut m, depth - 1, lazy)?;
+                    req.time_series(&mut m, depth - 1)?;
                 }
                 3 => {
                     let mut m = r.message("WriteRequest", field, wt, at, depth)?;
@@ -331,7 +331,8 @@ impl<'a> WriteRequestRef<'a> {
         })
     }
 
-    fn time_series(&mut self, r: &mut Reader<'a>, depth: u32, lazy: bool) -> Result<(), WireError> {
+    fn time_series(&mut self, r: &mut Reader<'a>, depth: u32) -> Result<(), WireError> {
+        let lazy = self.lazy;
         self.pending.clear();
         let message = StrSpan {
             start: r.pos,
