@@ -52,6 +52,15 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// A handle passed to [`Appender::append_found`] that this appender's `find_encoded`
+    /// did not return.
+    pub fn not_found_here(series: SeriesRef) -> Self {
+        StorageError::Other(format!(
+            "series {} was not found by this appender",
+            series.0
+        ))
+    }
+
     /// True for errors about one sample (the rest of a batch can still be written).
     pub fn is_sample_error(&self) -> bool {
         matches!(
@@ -136,10 +145,7 @@ pub trait Appender: Send {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         let _ = (t, v);
-        Err(StorageError::Other(format!(
-            "series {} was not found by this appender",
-            series.0
-        )))
+        Err(StorageError::not_found_here(series))
     }
 
     /// A hint that about `series` distinct series follow (a remote-write request's

@@ -252,10 +252,7 @@ impl Appender for DbAppender {
         v: f64,
     ) -> Result<SeriesRef, StorageError> {
         let Some(&slot) = self.slots.get(&series.0) else {
-            return Err(StorageError::Other(format!(
-                "series {} was not found by this appender",
-                series.0
-            )));
+            return Err(StorageError::not_found_here(series));
         };
         let describe = |s: &MemSeries, symbols: &Symbols| s.to_labels(symbols).to_string();
         self.check_open_and_bounds(t, || {
