@@ -350,9 +350,7 @@ pub async fn start_with(
     state.info = hub_info;
     state.rules = Some(alerting.clone());
     state.reload = Some(reloader.hook());
-    state.write_slots = Arc::new(tokio::sync::Semaphore::new(server::state::write_slots_for(
-        matches!(args.wal_fsync, FsyncMode::Always),
-    )));
+    state.write_slots = server::state::write_slots(matches!(args.wal_fsync, FsyncMode::Always));
     let router = server::router(state);
 
     tracing::info!(%external_url, "hub ready");

@@ -70,7 +70,7 @@ impl ApiState {
             queryable,
             appendable,
             receive_limits: ReceiveLimits::default(),
-            write_slots: Arc::new(tokio::sync::Semaphore::new(write_slots_for(false))),
+            write_slots: write_slots(false),
             metrics,
             ready,
             engine: Arc::new(Engine::new(EngineOptions::default())),
@@ -115,6 +115,11 @@ impl ApiState {
 pub fn write_slots_for(durable_acks: bool) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     if durable_acks { cores * 16 } else { cores }
+}
+
+/// [`ApiState::write_slots`] for [`write_slots_for`]`(durable_acks)` writers.
+pub fn write_slots(durable_acks: bool) -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(write_slots_for(durable_acks)))
 }
 
 /// Wall-clock time in ms since the epoch.
