@@ -91,7 +91,6 @@ impl Bytes {
 }
 
 impl Stored {
-
     fn view(&self) -> ClosedChunk<'_> {
         ClosedChunk {
             min_t: self.min_t,
