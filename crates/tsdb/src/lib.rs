@@ -9,6 +9,7 @@
 //!   retention, query sample budget.
 //! - [`chunk`]: XOR chunks (the head's) and cold chunks (the blocks').
 //! - `head`: series keyed by labels, interned strings, postings, samples in chunks.
+//! - `prefetch`: the cache hint the ingestion path gives ahead of its misses.
 //! - `turnstile`: commits become visible in WAL order while their fsyncs are grouped.
 //! - `wal`: segments of framed records, and checkpoints of the head; `replay` reads them.
 //! - [`block`]: immutable block directories (meta.json, index, chunks) read through mmap.
@@ -42,6 +43,7 @@ mod head;
 mod options;
 mod persisted;
 mod postings;
+mod prefetch;
 mod querier;
 mod replay;
 mod turnstile;

@@ -281,21 +281,11 @@ impl XorAppender {
     /// append instead of stalling it.
     #[inline]
     pub fn prefetch_tail(&self) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let last = self
-                .buf
-                .as_ptr()
-                .wrapping_add(self.buf.len().saturating_sub(1));
-            // SAFETY: a prefetch is only a hint: it never faults, whatever the address,
-            // and changes no memory or register the program can observe. The address is
-            // our own buffer's last byte (its start when empty), never dereferenced.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    last.cast::<i8>(),
-                )
-            };
-        }
+        let last = self
+            .buf
+            .as_ptr()
+            .wrapping_add(self.buf.len().saturating_sub(1));
+        crate::prefetch::prefetch(last);
     }
 
     /// The samples, oldest first.

@@ -132,10 +132,10 @@ impl Head {
 
     /// For each of `sets`, a label set as remote write encodes it
     /// ([`model::encode_label_pairs`]), the existing series with exactly those labels, in
-    /// order, appended to `out`. In phases: first every hash, then every map probe, then
-    /// the comparisons. Each probe is a likely cache miss and a request's probes are
-    /// independent, so the CPU overlaps them, which it cannot do while each is followed
-    /// by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets, so a
+    /// order, appended to `out`. In phases: first every hash, then every map probe (which
+    /// starts fetching the series found), then the comparisons. Each probe is a likely
+    /// cache miss and a request's probes are independent, so the CPU overlaps them, which
+    /// it cannot do while each is followed by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets, so a
     /// large request does not hold back series creation (a waiting writer also stops new
     /// readers) for long.
     pub(crate) fn find_many_encoded(&self, sets: &[&[u8]], out: &mut Vec<Option<Arc<MemSeries>>>) {
@@ -145,8 +145,18 @@ impl Head {
             hashes.clear();
             hashes.extend(sets.iter().map(|b| labelhash::hash_encoded(self.seed, b)));
             let t = self.table.read();
-            let first: Vec<Option<&Arc<MemSeries>>> =
-                hashes.iter().map(|h| t.by_hash.get(h)).collect();
+            // Each found series is fetched as it is found: its labels are inline, so
+            // the comparison below finds them in cache.
+            let first: Vec<Option<&Arc<MemSeries>>> = hashes
+                .iter()
+                .map(|h| {
+                    let s = t.by_hash.get(h);
+                    if let Some(s) = s {
+                        crate::prefetch::prefetch(Arc::as_ptr(s));
+                    }
+                    s
+                })
+                .collect();
             for ((first, &hash), encoded) in first.into_iter().zip(&hashes).zip(sets) {
                 let same = |s: &MemSeries| s.has_encoded(&self.symbols, encoded);
                 out.push(match first {
