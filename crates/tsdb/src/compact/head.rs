@@ -25,6 +25,7 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     inner.set_pending(Some(Arc::clone(&pending)));
     // From here on appends before `before` also check the persisted data for duplicates.
     inner.compacted_until.fetch_max(before, Ordering::AcqRel);
+    inner.head.begin_removal();
     let series = inner.head.series_by_labels();
     let mut removed = 0u64;
     let mut oldest_left: Option<Timestamp> = None;

@@ -38,6 +38,10 @@ pub(crate) struct Head {
     table: RwLock<Table>,
     min_t: AtomicI64,
     max_t: AtomicI64,
+    // The time range of what commits accounted since the running head compaction began
+    // (`begin_removal`): that compaction's scan may have missed those samples.
+    during_min: AtomicI64,
+    during_max: AtomicI64,
     num_samples: AtomicU64,
     metadata: RwLock<BTreeMap<String, MetricMetadata>>,
     // Per-process random seed of the label-set hash: keyed, so that label sets chosen to
@@ -91,6 +95,8 @@ impl Head {
             table: RwLock::new(table),
             min_t: AtomicI64::new(Timestamp::MAX),
             max_t: AtomicI64::new(Timestamp::MIN),
+            during_min: AtomicI64::new(Timestamp::MAX),
+            during_max: AtomicI64::new(Timestamp::MIN),
             num_samples: AtomicU64::new(0),
             metadata: RwLock::new(BTreeMap::new()),
             seed: random_seed(),
@@ -256,6 +262,8 @@ impl Head {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
             self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
             self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
+            self.during_min.fetch_min(o.min_t, Ordering::AcqRel);
+            self.during_max.fetch_max(o.max_t, Ordering::AcqRel);
         }
     }
 
@@ -272,15 +280,30 @@ impl Head {
         self.table.read().by_id.values().cloned().collect()
     }
 
-    /// Accounts for `removed` samples moved out of the head; `oldest_left` is the oldest
-    /// sample time that remains, if any.
+    /// Marks the start of a head compaction's scan, before it reads any series: what
+    /// commits account from here on is kept apart for [`Head::samples_removed`].
+    pub(crate) fn begin_removal(&self) {
+        self.during_min.store(Timestamp::MAX, Ordering::Release);
+        self.during_max.store(Timestamp::MIN, Ordering::Release);
+    }
+
+    /// Accounts for `removed` samples moved out of the head by the scan that
+    /// [`Head::begin_removal`] began; `oldest_left` is the oldest sample time the scan
+    /// left. Commits accounted during the scan may hold samples it did not see (a series
+    /// created or appended to after it was read), so their range is kept too.
     pub(crate) fn samples_removed(&self, removed: u64, oldest_left: Option<Timestamp>) {
         self.num_samples.fetch_sub(removed, Ordering::Relaxed);
-        let min = oldest_left.unwrap_or(Timestamp::MAX);
+        let during_min = self.during_min.load(Ordering::Acquire);
+        let min = oldest_left.unwrap_or(Timestamp::MAX).min(during_min);
         self.min_t.store(min, Ordering::Release);
-        if min == Timestamp::MAX {
-            // Nothing left: the head's range starts again with the next sample.
+        // A commit accounting after the load above lowers `min_t` itself.
+        self.min_t
+            .fetch_min(self.during_min.load(Ordering::Acquire), Ordering::AcqRel);
+        if min == Timestamp::MAX && self.during_max.load(Ordering::Acquire) == Timestamp::MIN {
+            // Nothing left and nothing new: the range starts again with the next sample.
             self.max_t.store(Timestamp::MIN, Ordering::Release);
+            self.max_t
+                .fetch_max(self.during_max.load(Ordering::Acquire), Ordering::AcqRel);
         }
     }
 
@@ -722,5 +745,34 @@ mod tests {
             (st.samples, st.min_time, st.max_time),
             (2, Some(10), Some(20))
         );
+    }
+
+    #[test]
+    fn removal_keeps_the_range_of_commits_accounted_during_its_scan() {
+        let h = Head::new();
+        let o = |min_t, max_t| InsertOutcome {
+            added: 1,
+            conflicts: 0,
+            min_t,
+            max_t,
+        };
+        let range = |h: &Head| {
+            let st = h.stats();
+            (st.min_time, st.max_time)
+        };
+        h.account(o(10, 20));
+        // The scan removed everything it saw, but a commit accounted while it ran.
+        h.begin_removal();
+        h.account(o(5, 30));
+        h.samples_removed(1, None);
+        assert_eq!(range(&h), (Some(5), Some(30)));
+        // Without a commit during the scan, what the scan left is the range.
+        h.begin_removal();
+        h.samples_removed(0, Some(25));
+        assert_eq!(range(&h), (Some(25), Some(30)));
+        h.begin_removal();
+        h.samples_removed(1, None);
+        assert_eq!(range(&h), (None, None));
+        assert_eq!(h.stats().samples, 0);
     }
 }
