@@ -141,9 +141,9 @@ impl Head {
     /// order, appended to `out`. In phases: first every hash, then every map probe (which
     /// starts fetching the series found), then the comparisons. Each probe is a likely
     /// cache miss and a request's probes are independent, so the CPU overlaps them, which
-    /// it cannot do while each is followed by its own comparison. The table lock is taken once per [`FIND_BATCH`] sets, so a
-    /// large request does not hold back series creation (a waiting writer also stops new
-    /// readers) for long.
+    /// it cannot do while each is followed by its own comparison. The table lock is taken
+    /// once per [`FIND_BATCH`] sets, so a large request does not hold back series
+    /// creation (a waiting writer also stops new readers) for long.
     pub(crate) fn find_many_encoded(&self, sets: &[&[u8]], out: &mut Vec<Option<Arc<MemSeries>>>) {
         out.reserve(sets.len());
         let mut hashes = Vec::with_capacity(FIND_BATCH.min(sets.len()));
@@ -151,14 +151,19 @@ impl Head {
             hashes.clear();
             hashes.extend(sets.iter().map(|b| labelhash::hash_encoded(self.seed, b)));
             let t = self.table.read();
-            // Each found series is fetched as it is found: its labels are inline, so
-            // the comparison below finds them in cache.
+            // Each found series' labels are fetched as it is found: they are inline in
+            // most series, so the comparison below finds them in cache.
             let first: Vec<Option<&Arc<MemSeries>>> = hashes
                 .iter()
                 .map(|h| {
                     let s = t.by_hash.get(h);
                     if let Some(s) = s {
-                        crate::prefetch::prefetch(Arc::as_ptr(s));
+                        // First and last byte: the field may straddle two lines.
+                        let labels = std::ptr::from_ref(&s.labels).cast::<u8>();
+                        crate::prefetch::prefetch(labels);
+                        crate::prefetch::prefetch(
+                            labels.wrapping_add(std::mem::size_of::<LabelPairs>() - 1),
+                        );
                     }
                     s
                 })
@@ -260,10 +265,11 @@ impl Head {
     pub(crate) fn account(&self, o: InsertOutcome) {
         if o.added > 0 {
             self.num_samples.fetch_add(o.added, Ordering::Relaxed);
-            self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
-            self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
+            // The compaction's copy first: `samples_removed` relies on this order.
             self.during_min.fetch_min(o.min_t, Ordering::AcqRel);
             self.during_max.fetch_max(o.max_t, Ordering::AcqRel);
+            self.min_t.fetch_min(o.min_t, Ordering::AcqRel);
+            self.max_t.fetch_max(o.max_t, Ordering::AcqRel);
         }
     }
 
@@ -295,13 +301,17 @@ impl Head {
         self.num_samples.fetch_sub(removed, Ordering::Relaxed);
         let during_min = self.during_min.load(Ordering::Acquire);
         let min = oldest_left.unwrap_or(Timestamp::MAX).min(during_min);
-        self.min_t.store(min, Ordering::Release);
-        // A commit accounting after the load above lowers `min_t` itself.
+        // A commit may account between the load above and the swap. If its `min_t` update
+        // came first, the swap (a read-modify-write) synchronises with it, so the reload
+        // sees its `during_min` update, made before (`account`'s order); if it came after,
+        // it lowers `min_t` itself.
+        self.min_t.swap(min, Ordering::AcqRel);
         self.min_t
             .fetch_min(self.during_min.load(Ordering::Acquire), Ordering::AcqRel);
         if min == Timestamp::MAX && self.during_max.load(Ordering::Acquire) == Timestamp::MIN {
             // Nothing left and nothing new: the range starts again with the next sample.
-            self.max_t.store(Timestamp::MIN, Ordering::Release);
+            // The same reasoning holds for a commit racing this swap.
+            self.max_t.swap(Timestamp::MIN, Ordering::AcqRel);
             self.max_t
                 .fetch_max(self.during_max.load(Ordering::Acquire), Ordering::AcqRel);
         }
@@ -774,5 +784,56 @@ mod tests {
         h.samples_removed(1, None);
         assert_eq!(range(&h), (None, None));
         assert_eq!(h.stats().samples, 0);
+    }
+
+    #[test]
+    fn a_commit_racing_the_end_of_a_removal_keeps_its_range() {
+        // Stress: in each round one commit's accounting and one compaction's end start
+        // together; once both are done the head's range must hold the commit's sample.
+        use std::sync::atomic::AtomicUsize;
+        const ROUNDS: usize = 20_000;
+        let h = Head::new();
+        h.begin_removal();
+        // Round r starts when `go` reaches 2r+1; each side adds 1 to `done` when finished.
+        let go = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let wait = |a: &AtomicUsize, at_least: usize| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while a.load(Ordering::SeqCst) < at_least {
+                assert!(std::time::Instant::now() < deadline, "stress round stalled");
+                std::hint::spin_loop();
+                std::thread::yield_now();
+            }
+        };
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                for r in 0..ROUNDS {
+                    wait(&go, 2 * r + 1);
+                    h.samples_removed(0, None);
+                    done.fetch_add(1, Ordering::SeqCst);
+                    wait(&go, 2 * r + 2);
+                }
+            });
+            for r in 0..ROUNDS {
+                let t = (ROUNDS - r) as i64;
+                go.fetch_add(1, Ordering::SeqCst);
+                h.account(InsertOutcome {
+                    added: 1,
+                    conflicts: 0,
+                    min_t: t,
+                    max_t: t,
+                });
+                done.fetch_add(1, Ordering::SeqCst);
+                wait(&done, 2 * r + 2);
+                let st = h.stats();
+                assert!(
+                    st.min_time.is_some_and(|m| m <= t) && st.max_time.is_some_and(|m| m >= t),
+                    "round {r}: range {:?}..{:?} lost the sample at {t}",
+                    st.min_time,
+                    st.max_time
+                );
+                go.fetch_add(1, Ordering::SeqCst);
+            }
+        });
     }
 }
