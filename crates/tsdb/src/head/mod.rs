@@ -448,7 +448,9 @@ impl Head {
         let max = self.max_t.load(Ordering::Acquire);
         Stats {
             series: self.table.read().by_id.len() as u64,
-            samples: self.num_samples.load(Ordering::Relaxed),
+            // A compaction may subtract samples a racing commit has inserted but not yet
+            // added: the count (wrapping) is briefly below zero, never reported as such.
+            samples: (self.num_samples.load(Ordering::Relaxed) as i64).max(0) as u64,
             min_time: (min != Timestamp::MAX).then_some(min),
             max_time: (max != Timestamp::MIN).then_some(max),
         }
@@ -784,6 +786,14 @@ mod tests {
         h.samples_removed(1, None);
         assert_eq!(range(&h), (None, None));
         assert_eq!(h.stats().samples, 0);
+        // Removals counted before the racing commits that added them: never below zero,
+        // and right once the commits are counted.
+        h.samples_removed(2, None);
+        assert_eq!(h.stats().samples, 0);
+        h.account(o(1, 1));
+        h.account(o(2, 2));
+        h.account(o(3, 3));
+        assert_eq!(h.stats().samples, 1);
     }
 
     #[test]
