@@ -111,6 +111,43 @@ fn head_compaction_writes_aligned_blocks_and_truncates_the_wal() {
 }
 
 #[test]
+fn a_head_compaction_that_cannot_write_blocks_keeps_every_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    write(&db, 30, 0, 6 * HOUR, 60_000);
+    let before = bits(&dump(&db, i64::MIN, i64::MAX));
+    let samples = db.stats().samples;
+    // No block can be created: the blocks directory is a file now.
+    let blocks = dir.path().join("blocks");
+    std::fs::remove_dir(&blocks).expect("remove blocks dir");
+    std::fs::write(&blocks, b"not a directory").expect("write file");
+    assert!(db.compact().is_err(), "the block write fails");
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), before);
+    assert_eq!(db.stats().samples, samples);
+    assert!(db.blocks().is_empty());
+    // The samples are still judged in the head: a duplicate is accepted, a conflict not.
+    let v = (1.37f64).sqrt();
+    let mut app = db.appender(&WriteIdentity::Anonymous);
+    app.append(&lbl(0), 60_000, v).expect("exact duplicate");
+    assert!(matches!(
+        app.append(&lbl(0), 60_000, v + 1.0),
+        Err(StorageError::DuplicateSampleForTimestamp { .. })
+    ));
+    app.commit().expect("commit");
+    // Writable again: the next compaction writes the blocks, nothing lost or doubled,
+    // and a restart reads the same.
+    std::fs::remove_file(&blocks).expect("remove file");
+    std::fs::create_dir(&blocks).expect("blocks dir");
+    let report = db.compact().expect("compact");
+    assert_eq!(report.head_blocks, 2);
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), before);
+    db.close().expect("close");
+    drop(db);
+    let db = Db::open(dir.path(), opts()).expect("reopen");
+    assert_eq!(bits(&dump(&db, i64::MIN, i64::MAX)), before);
+}
+
+#[test]
 fn graceful_close_persists_the_head_and_restart_replays_no_samples() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(dir.path(), opts()).expect("open");

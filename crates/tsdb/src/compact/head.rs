@@ -24,7 +24,7 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
     let pending = Arc::new(Pending::default());
     inner.set_pending(Some(Arc::clone(&pending)));
     // From here on appends before `before` also check the persisted data for duplicates.
-    inner.compacted_until.fetch_max(before, Ordering::AcqRel);
+    let until_before = inner.compacted_until.fetch_max(before, Ordering::AcqRel);
     inner.head.begin_removal();
     let series = inner.head.series_by_labels();
     let mut removed = 0u64;
@@ -55,6 +55,9 @@ pub(crate) fn persist_head(inner: &Inner, before: Timestamp) -> Result<usize, Er
                 }
             }
             inner.set_pending(None);
+            // No block holds those times after all (only compactions change it, one at a
+            // time), so appends there need not ask the blocks.
+            inner.compacted_until.store(until_before, Ordering::Release);
             tracing::error!(error = %e, samples = back, "writing a block from the head failed; samples kept in the head");
             return Err(e);
         }
