@@ -14,7 +14,7 @@ pub(crate) const FILE: &str = "meta.json";
 pub(crate) const VERSION: u32 = 1;
 
 /// Unknown fields are ignored, so a later build may add optional ones without a new version.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Json {
     version: u32,
     id: String,
@@ -23,9 +23,13 @@ struct Json {
     stats: JsonStats,
     level: u32,
     sources: Vec<String>,
+    /// CRC-32C, hex, of the other fields as compact JSON (see [`checksum`]). Blocks
+    /// written before it existed have none and are read unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checksum: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct JsonStats {
     series: u64,
     samples: u64,
@@ -53,10 +57,16 @@ pub(crate) fn encode(meta: &BlockMeta) -> Result<Vec<u8>, Error> {
         },
         level: meta.level,
         sources: meta.sources.clone(),
+        checksum: None,
     };
-    let mut out = serde_json::to_vec_pretty(&json).map_err(|e| Error::BlockWrite {
+    let cannot = |e: serde_json::Error| Error::BlockWrite {
         reason: format!("cannot encode meta.json: {e}"),
-    })?;
+    };
+    let json = Json {
+        checksum: Some(checksum(&json).map_err(cannot)?),
+        ..json
+    };
+    let mut out = serde_json::to_vec_pretty(&json).map_err(cannot)?;
     out.push(b'\n');
     Ok(out)
 }
@@ -73,8 +83,18 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], dir_name: &str) -> Result<BlockM
             version.version
         )));
     }
-    let j: Json =
+    let mut j: Json =
         serde_json::from_slice(bytes).map_err(|e| bad(format!("not a block meta.json: {e}")))?;
+    // A flipped digit can leave valid JSON that misstates the block (a wrong time range
+    // would hide its data from queries): the checksum catches it.
+    if let Some(stated) = j.checksum.take() {
+        let actual = checksum(&j).map_err(|e| bad(format!("cannot re-encode: {e}")))?;
+        if stated != actual {
+            return Err(bad(format!(
+                "checksum {stated:?} does not match the content (its checksum is {actual:?})"
+            )));
+        }
+    }
     if ulid::parse(&j.id).is_none() {
         return Err(bad(format!("id {:?} is not a ULID", j.id)));
     }
@@ -102,6 +122,16 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], dir_name: &str) -> Result<BlockM
         level: j.level,
         sources: j.sources,
     })
+}
+
+/// The checksum of `json`'s fields other than the checksum: CRC-32C of their compact
+/// JSON, which is the same for any spacing of the file, as 8 hex digits.
+fn checksum(json: &Json) -> Result<String, serde_json::Error> {
+    let bare = serde_json::to_vec(&Json {
+        checksum: None,
+        ..json.clone()
+    })?;
+    Ok(format!("{:08x}", crc32c::crc32c(&bare)))
 }
 
 #[cfg(test)]
@@ -147,5 +177,35 @@ mod tests {
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
         let other = ulid::new();
         assert!(decode(Path::new("m"), text.as_bytes(), &other).is_err());
+    }
+
+    #[test]
+    fn a_changed_value_fails_the_checksum_and_spacing_does_not() {
+        let id = ulid::new();
+        let text = String::from_utf8(encode(&meta(&id)).expect("encode")).expect("utf-8");
+        assert!(text.contains("\"checksum\""), "{text}");
+        // Still valid JSON, but the block would claim the wrong time range.
+        let shifted = text.replace("\"max_t\": 10", "\"max_t\": 11");
+        assert_ne!(shifted, text);
+        let err = decode(Path::new("m"), shifted.as_bytes(), &id).expect_err("max_t changed");
+        assert!(err.to_string().contains("checksum"), "{err}");
+        let compact: String = text.split_whitespace().collect();
+        assert_eq!(
+            decode(Path::new("m"), compact.as_bytes(), &id).expect("respaced"),
+            meta(&id)
+        );
+        // A block written before the checksum existed is read as it was.
+        let start = text.find(",\n  \"checksum\"").expect("checksum field");
+        // Past the comma and the newline, to the end of the checksum's line.
+        let end = text[start + 2..]
+            .find('\n')
+            .map(|n| start + 2 + n)
+            .expect("line end");
+        let old = format!("{}{}", &text[..start], &text[end..]);
+        assert!(!old.contains("checksum"), "{old}");
+        assert_eq!(
+            decode(Path::new("m"), old.as_bytes(), &id).expect("old"),
+            meta(&id)
+        );
     }
 }
