@@ -232,6 +232,42 @@ fn blocks_of_one_window_merge_once_the_window_is_complete() {
 }
 
 #[test]
+fn a_merge_that_fails_on_a_damaged_block_does_not_stop_retention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Three restarts inside the first 2-hour window leave three small blocks there.
+    for k in 0..3 {
+        let db = Db::open(dir.path(), opts()).expect("open");
+        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
+        db.close().expect("close");
+    }
+    // One of them is damaged, so merging the window fails.
+    let block = std::fs::read_dir(dir.path().join("blocks"))
+        .expect("blocks")
+        .map(|e| e.expect("entry").path())
+        .min()
+        .expect("a block");
+    let chunks = block.join("chunks");
+    let mut bytes = std::fs::read(&chunks).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&chunks, &bytes).expect("write");
+    // A size limit no block fits: retention deletes them all, the damaged one too.
+    let o = Options {
+        retention_bytes: 1,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), o).expect("open");
+    assert_eq!(db.blocks().len(), 3);
+    // Data past 3 hours completes the window, so its merge is due.
+    write(&db, 5, 90 * 60_000, 3 * HOUR + 60_000, 60_000);
+    let err = db.compact().expect_err("the merge reads the damaged chunk");
+    assert!(err.to_string().contains("chunks"), "{err}");
+    assert!(db.blocks().is_empty(), "retention ran: {:?}", db.blocks());
+    // Nothing left to merge: the next round succeeds.
+    db.compact().expect("compact");
+}
+
+#[test]
 fn blocks_in_a_larger_window_merge_into_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(dir.path(), opts()).expect("open");

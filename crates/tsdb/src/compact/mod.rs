@@ -48,18 +48,28 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
     if let Some(before) = head_boundary(inner) {
         report.head_blocks = persist_head(inner, before)?;
     }
+    let mut merge_failed = None;
     for _ in 0..MERGES_PER_ROUND {
-        if !merge::merge_one(inner)? {
-            break;
+        match merge::merge_one(inner) {
+            Ok(true) => report.merges += 1,
+            Ok(false) => break,
+            // A damaged source block fails its merge every round: retention and the
+            // checkpoint must still run, or old data and the WAL would grow forever.
+            Err(e) => {
+                merge_failed = Some(e);
+                break;
+            }
         }
-        report.merges += 1;
     }
     report.deleted = retention::apply(inner)?;
     if report.head_blocks > 0 || checkpoint_due(inner) {
         inner.checkpoint()?;
         report.checkpointed = true;
     }
-    Ok(report)
+    match merge_failed {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 /// A checkpoint alone, when the WAL past the last one is due for one (checked between
