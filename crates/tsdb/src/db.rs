@@ -257,6 +257,13 @@ impl Db {
                 "WAL replay dropped records"
             );
         }
+        if counts.optional_skipped > 0 {
+            tracing::info!(
+                dir = %wal_dir.display(),
+                records = counts.optional_skipped,
+                "WAL replay skipped records of optional types this build does not read"
+            );
+        }
         // New writes go to a fresh segment so nothing is ever appended after a bad tail.
         let writer = WalWriter::create(&wal_dir, next, opts.wal_segment_size)?;
         let durable = writer.durable();

@@ -27,6 +27,8 @@ pub(crate) struct ReplayCounts {
     pub unknown_series: u64,
     pub bad_series: u64,
     pub bad_chunks: u64,
+    /// Records of optional types this build does not read (a later build's exemplars).
+    pub optional_skipped: u64,
     /// Segments read.
     pub segments: usize,
     /// The last segment a checkpoint covers, if there is one.
@@ -279,6 +281,7 @@ fn apply_record(head: &Head, rec: Record, counts: &mut ReplayCounts, shards: &mu
         }
         Record::Samples(samples) => shards.add_samples(samples),
         rec @ Record::Chunks(_) => shards.add_chunks(rec),
+        Record::Optional(_) => counts.optional_skipped += 1,
     }
 }
 

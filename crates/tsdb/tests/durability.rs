@@ -218,6 +218,33 @@ fn truncated_last_segment_opens_with_a_prefix() {
 }
 
 #[test]
+fn records_of_optional_types_are_skipped_not_taken_for_damage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = {
+        let db = Db::open(dir.path(), opts()).expect("open");
+        write_commits(&db, 4);
+        dump(&db)
+    };
+    // What a later build might log (exemplars, say, as type 16; one compressed, type
+    // 31), put right after the segment header, ahead of every record this build wrote.
+    let last = segments(dir.path()).last().cloned().expect("a segment");
+    let data = std::fs::read(&last).expect("read segment");
+    let mut edited = data[..12].to_vec();
+    for payload in [&[16u8, 1, 2, 3][..], &[31 | 0x80, 0xff, 0xff][..]] {
+        edited.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        edited.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+        edited.extend_from_slice(payload);
+    }
+    edited.extend_from_slice(&data[12..]);
+    std::fs::write(&last, &edited).expect("write segment");
+    let db = Db::open(dir.path(), opts()).expect("open");
+    assert_eq!(dump(&db), before, "every record after them replayed");
+    drop(db);
+    // Nothing was truncated: the segment still holds them and every record after them.
+    assert_eq!(std::fs::read(&last).expect("read segment"), edited);
+}
+
+#[test]
 fn flipped_byte_in_the_last_segment_loses_the_tail_only() {
     let src = tempfile::tempdir().expect("tempdir");
     let before = {

@@ -23,6 +23,10 @@ const TYPE_METADATA: u8 = 3;
 const TYPE_CHUNKS: u8 = 4;
 /// Record type byte of a chunks record with each chunk's time range (checkpoints only).
 const TYPE_CHUNKS_RANGED: u8 = 5;
+/// Record types reserved for optional data a later build may log (exemplars, start
+/// timestamps): a build that does not know one skips it, so adding one needs no new
+/// format version, and an older build still replays every sample.
+pub(crate) const OPTIONAL_TYPES: std::ops::RangeInclusive<u8> = 16..=31;
 /// Flag in the type byte: the rest of the payload is snappy-compressed (raw format).
 const FLAG_SNAPPY: u8 = 0x80;
 /// Payloads up to this size are never compressed: snappy would gain little there.
@@ -114,6 +118,8 @@ pub(crate) enum Record {
     Metadata(Vec<(String, MetricMetadata)>),
     /// A series id and its head chunks, oldest first (checkpoints only).
     Chunks(Vec<(u64, Vec<LoggedChunk>)>),
+    /// A record of an optional type ([`OPTIONAL_TYPES`]) this build does not read.
+    Optional(u8),
 }
 
 /// A head chunk read from a checkpoint.
@@ -232,6 +238,10 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Record, DecodeError> {
             reason: "empty payload",
         });
     };
+    if OPTIONAL_TYPES.contains(&(kind & !FLAG_SNAPPY)) {
+        // Its frame's CRC held, so the type byte is as written: skipped, not damage.
+        return Ok(Record::Optional(kind & !FLAG_SNAPPY));
+    }
     if kind & FLAG_SNAPPY != 0 {
         let n = snap::raw::decompress_len(body).map_err(|_| DecodeError {
             offset: 1,
@@ -936,6 +946,19 @@ mod tests {
         encode_samples(&mut buf, samples);
         for cut in 0..buf.len() {
             let _ = decode(&buf[..cut]);
+        }
+    }
+
+    #[test]
+    fn optional_types_decode_as_skipped_and_others_stay_errors() {
+        assert!(matches!(decode(&[16, 1, 2]), Ok(Record::Optional(16))));
+        // Compressed or not, the body is not read.
+        assert!(matches!(
+            decode(&[31 | 0x80, 0xff]),
+            Ok(Record::Optional(31))
+        ));
+        for t in [6u8, 15, 32, 127] {
+            assert!(decode(&[t, 0]).is_err(), "type {t}");
         }
     }
 }
