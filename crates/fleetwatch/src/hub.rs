@@ -113,9 +113,10 @@ pub struct HubArgs {
     /// Interval of the `interval` fsync policy.
     #[arg(long = "wal.fsync-interval", default_value = "1s", value_parser = parse_duration)]
     pub wal_fsync_interval: Duration,
-    /// How long to keep samples ("0s" keeps them until the size limit, if any, applies).
-    #[arg(long = "storage.tsdb.retention.time", default_value = "15d", value_parser = parse_duration)]
-    pub retention_time: Duration,
+    /// How long to keep samples ("0s": no time limit). Unset, it is 15d unless a size
+    /// limit is set, which is then the only limit (as Prometheus).
+    #[arg(long = "storage.tsdb.retention.time", value_parser = parse_duration)]
+    pub retention_time: Option<Duration>,
     /// Most bytes blocks and WAL may take; the oldest blocks go first ("0" = no limit).
     /// Units B, KB, MB, GB, TB, PB (powers of 1024), as Prometheus.
     #[arg(long = "storage.tsdb.retention.size", default_value = "0", value_parser = parse_bytes)]
@@ -130,6 +131,21 @@ pub struct HubArgs {
     /// How often head compaction, block merges, retention and checkpoints are considered.
     #[arg(long = "storage.tsdb.maintenance-interval", default_value = "1m", value_parser = parse_duration, hide = true)]
     pub maintenance_interval: Duration,
+}
+
+/// Retention time when `--storage.tsdb.retention.time` is not given (and no size limit is).
+const DEFAULT_RETENTION: Duration = Duration::from_secs(15 * 24 * 3600);
+
+impl HubArgs {
+    /// The time limit in effect: the flag's, else 15d when no size limit is set, else none
+    /// (zero), as Prometheus decides it.
+    fn effective_retention_time(&self) -> Duration {
+        match (self.retention_time, self.retention_size) {
+            (Some(t), _) => t,
+            (None, 0) => DEFAULT_RETENTION,
+            (None, _) => Duration::ZERO,
+        }
+    }
 }
 
 /// Parses a byte size as Prometheus's `--storage.tsdb.retention.size` does: a whole
@@ -195,7 +211,10 @@ fn flag_values(a: &HubArgs, q: &QueryArgs, r: &RulesArgs) -> Vec<(String, String
         ("cluster", a.cluster.clone()),
         ("wal.fsync", fsync.to_string()),
         ("wal.fsync-interval", dur(a.wal_fsync_interval)),
-        ("storage.tsdb.retention.time", dur(a.retention_time)),
+        (
+            "storage.tsdb.retention.time",
+            dur(a.effective_retention_time()),
+        ),
         ("storage.tsdb.retention.size", a.retention_size.to_string()),
         (
             "storage.tsdb.out-of-order-time-window",
@@ -268,7 +287,7 @@ pub async fn start_with(
     };
     let opts = tsdb::Options {
         fsync,
-        retention_ms: millis(args.retention_time),
+        retention_ms: millis(args.effective_retention_time()),
         retention_bytes: args.retention_size,
         out_of_order_window_ms: millis(args.out_of_order_window),
         block_range_ms: millis(args.min_block_duration),
@@ -303,7 +322,7 @@ pub async fn start_with(
     });
     let hub_info = Arc::new(HubInfo::new(
         flag_values(&args, &query, &rules),
-        info::retention_string(args.retention_time, args.retention_size),
+        info::retention_string(args.effective_retention_time(), args.retention_size),
         args.cluster.clone(),
         scraper.clone(),
         config_text.as_deref().zip(loaded.as_ref()),
@@ -445,7 +464,7 @@ mod tests {
                 cluster: String::new(),
                 wal_fsync: FsyncMode::Always,
                 wal_fsync_interval: Duration::ZERO,
-                retention_time: Duration::ZERO,
+                retention_time: None,
                 retention_size: 0,
                 out_of_order_window: Duration::ZERO,
                 min_block_duration: Duration::ZERO,
@@ -462,6 +481,35 @@ mod tests {
                 assert!(listed.iter().any(|k| k == long), "--{long} not in flags");
             }
         }
+    }
+
+    #[test]
+    fn retention_time_defaults_to_15d_unless_only_a_size_limit_is_set() {
+        let parse = |extra: &[&str]| {
+            let cmd = HubCli::augment_args(clap::Command::new("hub"));
+            let m = cmd
+                .try_get_matches_from(["hub", "--data", "d"].iter().chain(extra))
+                .expect("parses");
+            let cli = <HubCli as clap::FromArgMatches>::from_arg_matches(&m).expect("builds");
+            cli.hub.effective_retention_time()
+        };
+        let day = 24 * 3600;
+        assert_eq!(parse(&[]), Duration::from_secs(15 * day));
+        assert_eq!(
+            parse(&["--storage.tsdb.retention.size", "10GB"]),
+            Duration::ZERO
+        );
+        let both = [
+            "--storage.tsdb.retention.size",
+            "10GB",
+            "--storage.tsdb.retention.time",
+            "2d",
+        ];
+        assert_eq!(parse(&both), Duration::from_secs(2 * day));
+        assert_eq!(
+            parse(&["--storage.tsdb.retention.time", "0s"]),
+            Duration::ZERO
+        );
     }
 
     #[test]
