@@ -13,7 +13,9 @@ pub(crate) const FILE: &str = "meta.json";
 /// The only meta.json version this build reads and writes.
 pub(crate) const VERSION: u32 = 1;
 
-/// Unknown fields are ignored, so a later build may add optional ones without a new version.
+/// Unknown fields are ignored, so a later build may add optional ones without a new
+/// version; those stay outside the checksum, which covers exactly the fields below as
+/// version 1 defines them (renaming or reordering one changes every block's checksum).
 #[derive(Clone, Serialize, Deserialize)]
 struct Json {
     version: u32,
@@ -23,8 +25,8 @@ struct Json {
     stats: JsonStats,
     level: u32,
     sources: Vec<String>,
-    /// CRC-32C, hex, of the other fields as compact JSON (see [`checksum`]). Blocks
-    /// written before it existed have none and are read unchecked.
+    /// CRC-32C, hex, of the seven fields above as compact JSON (see [`checksum`]).
+    /// Blocks written before it existed have none and are read unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     checksum: Option<String>,
 }
@@ -177,6 +179,31 @@ mod tests {
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
         let other = ulid::new();
         assert!(decode(Path::new("m"), text.as_bytes(), &other).is_err());
+    }
+
+    #[test]
+    fn the_checksum_of_a_fixed_meta_is_fixed() {
+        // The example in FORMAT.md: a change here is a format change that would move
+        // every existing block aside as corrupt.
+        let id = "01JDF3Z8W6M8Q4X7J5N2A9B0CD";
+        let m = BlockMeta {
+            id: id.to_string(),
+            min_t: 1_732_150_800_000,
+            max_t: 1_732_157_999_999,
+            stats: BlockStats {
+                series: 1200,
+                samples: 1_728_000,
+                chunks: 14_400,
+            },
+            level: 1,
+            sources: vec![id.to_string()],
+        };
+        let text = String::from_utf8(encode(&m).expect("encode")).expect("utf-8");
+        assert!(text.contains("\"checksum\": \"29feda6b\""), "{text}");
+        assert_eq!(
+            decode(Path::new("m"), text.as_bytes(), id).expect("decode"),
+            m
+        );
     }
 
     #[test]
