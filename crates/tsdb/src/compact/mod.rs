@@ -61,14 +61,22 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
             }
         }
     }
-    report.deleted = retention::apply(inner)?;
-    if report.head_blocks > 0 || checkpoint_due(inner) {
-        inner.checkpoint()?;
-        report.checkpointed = true;
-    }
-    match merge_failed {
-        Some(e) => Err(e),
-        None => Ok(report),
+    let rest = (|| {
+        report.deleted = retention::apply(inner)?;
+        if report.head_blocks > 0 || checkpoint_due(inner) {
+            inner.checkpoint()?;
+            report.checkpointed = true;
+        }
+        Ok(())
+    })();
+    match (merge_failed, rest) {
+        (Some(merge), Err(e)) => {
+            // Only one error goes back: the merge's is logged here.
+            tracing::error!(error = %merge, "merging blocks failed");
+            Err(e)
+        }
+        (Some(merge), Ok(())) => Err(merge),
+        (None, rest) => rest.map(|()| report),
     }
 }
 
