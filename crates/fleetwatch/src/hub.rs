@@ -113,10 +113,10 @@ pub struct HubArgs {
     /// Interval of the `interval` fsync policy.
     #[arg(long = "wal.fsync-interval", default_value = "1s", value_parser = parse_duration)]
     pub wal_fsync_interval: Duration,
-    /// How long to keep samples ("0s": no time limit). Unset, it is 15d unless a size
-    /// limit is set, which is then the only limit (as Prometheus).
-    #[arg(long = "storage.tsdb.retention.time", value_parser = parse_duration)]
-    pub retention_time: Option<Duration>,
+    /// How long to keep samples. Unset or "0s", it is 15d unless a size limit is set,
+    /// which is then the only limit (as Prometheus).
+    #[arg(long = "storage.tsdb.retention.time", default_value = "0s", value_parser = parse_duration)]
+    pub retention_time: Duration,
     /// Most bytes blocks and WAL may take; the oldest blocks go first ("0" = no limit).
     /// Units B, KB, MB, GB, TB, PB (powers of 1024), as Prometheus.
     #[arg(long = "storage.tsdb.retention.size", default_value = "0", value_parser = parse_bytes)]
@@ -137,13 +137,13 @@ pub struct HubArgs {
 const DEFAULT_RETENTION: Duration = Duration::from_secs(15 * 24 * 3600);
 
 impl HubArgs {
-    /// The time limit in effect: the flag's, else 15d when no size limit is set, else none
-    /// (zero), as Prometheus decides it.
+    /// The time limit in effect (zero: none): the flag's, or 15d when neither limit is
+    /// set, as Prometheus decides it.
     fn effective_retention_time(&self) -> Duration {
-        match (self.retention_time, self.retention_size) {
-            (Some(t), _) => t,
-            (None, 0) => DEFAULT_RETENTION,
-            (None, _) => Duration::ZERO,
+        if self.retention_time.is_zero() && self.retention_size == 0 {
+            DEFAULT_RETENTION
+        } else {
+            self.retention_time
         }
     }
 }
@@ -464,7 +464,7 @@ mod tests {
                 cluster: String::new(),
                 wal_fsync: FsyncMode::Always,
                 wal_fsync_interval: Duration::ZERO,
-                retention_time: None,
+                retention_time: Duration::ZERO,
                 retention_size: 0,
                 out_of_order_window: Duration::ZERO,
                 min_block_duration: Duration::ZERO,
@@ -506,9 +506,10 @@ mod tests {
             "2d",
         ];
         assert_eq!(parse(&both), Duration::from_secs(2 * day));
+        // Zero means unset, as in Prometheus: with no size limit the default applies.
         assert_eq!(
             parse(&["--storage.tsdb.retention.time", "0s"]),
-            Duration::ZERO
+            Duration::from_secs(15 * day)
         );
     }
 

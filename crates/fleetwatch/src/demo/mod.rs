@@ -66,7 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             cluster: "hub".into(),
             wal_fsync: hub::FsyncMode::Interval,
             wal_fsync_interval: Duration::from_secs(1),
-            retention_time: None,
+            retention_time: Duration::ZERO,
             retention_size: 0,
             out_of_order_window: Duration::from_secs(24 * 3600),
             min_block_duration: Duration::from_secs(2 * 3600),
