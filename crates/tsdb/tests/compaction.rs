@@ -57,6 +57,33 @@ fn bits(d: &[(Labels, Vec<Sample>)]) -> Vec<(Labels, Vec<(i64, u64)>)> {
         .collect()
 }
 
+/// Three restarts inside the first 2-hour window, each closing gracefully, leave three
+/// small blocks there.
+fn three_blocks_in_the_first_window(dir: &Path) {
+    for k in 0..3 {
+        let db = Db::open(dir, opts()).expect("open");
+        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
+        db.close().expect("close");
+    }
+}
+
+/// The directory of the oldest-named block under `dir`.
+fn first_block(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("blocks"))
+        .expect("blocks")
+        .map(|e| e.expect("entry").path())
+        .min()
+        .expect("a block")
+}
+
+/// Flips the bits of `mask` in the byte in the middle of `file`.
+fn flip_middle_byte(file: &Path, mask: u8) {
+    let mut bytes = std::fs::read(file).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= mask;
+    std::fs::write(file, &bytes).expect("write");
+}
+
 fn wal_segments(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir.join("wal"))
         .expect("wal dir")
@@ -201,12 +228,7 @@ fn graceful_close_persists_the_head_and_restart_replays_no_samples() {
 #[test]
 fn blocks_of_one_window_merge_once_the_window_is_complete() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Three restarts inside the first 2-hour window leave three small blocks there.
-    for k in 0..3 {
-        let db = Db::open(dir.path(), opts()).expect("open");
-        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
-        db.close().expect("close");
-    }
+    three_blocks_in_the_first_window(dir.path());
     let db = Db::open(dir.path(), opts()).expect("open");
     assert_eq!(db.blocks().len(), 3);
     let before = bits(&dump(&db, i64::MIN, i64::MAX));
@@ -234,23 +256,9 @@ fn blocks_of_one_window_merge_once_the_window_is_complete() {
 #[test]
 fn a_merge_that_fails_on_a_damaged_block_does_not_stop_retention() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Three restarts inside the first 2-hour window leave three small blocks there.
-    for k in 0..3 {
-        let db = Db::open(dir.path(), opts()).expect("open");
-        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
-        db.close().expect("close");
-    }
+    three_blocks_in_the_first_window(dir.path());
     // One of them is damaged, so merging the window fails.
-    let block = std::fs::read_dir(dir.path().join("blocks"))
-        .expect("blocks")
-        .map(|e| e.expect("entry").path())
-        .min()
-        .expect("a block");
-    let chunks = block.join("chunks");
-    let mut bytes = std::fs::read(&chunks).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0x40;
-    std::fs::write(&chunks, &bytes).expect("write");
+    flip_middle_byte(&first_block(dir.path()).join("chunks"), 0x40);
     // A size limit no block fits: retention deletes them all, the damaged one too.
     let o = Options {
         retention_bytes: 1,
@@ -347,18 +355,10 @@ fn a_damaged_block_is_refused_loudly_never_served_wrong() {
     write(&db, 5, 0, HOUR, 60_000);
     db.close().expect("close");
     drop(db);
-    let block = std::fs::read_dir(dir.path().join("blocks"))
-        .expect("blocks")
-        .map(|e| e.expect("entry").path())
-        .next()
-        .expect("one block");
+    let block = first_block(dir.path());
 
     // A flipped byte in the chunks file: the query that needs it fails with the file named.
-    let chunks = block.join("chunks");
-    let mut bytes = std::fs::read(&chunks).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0x40;
-    std::fs::write(&chunks, &bytes).expect("write");
+    flip_middle_byte(&block.join("chunks"), 0x40);
     let db = Db::open(dir.path(), opts()).expect("open");
     let q = db.querier(i64::MIN, i64::MAX).expect("querier");
     let err = q
@@ -369,11 +369,7 @@ fn a_damaged_block_is_refused_loudly_never_served_wrong() {
     drop(db);
 
     // A flipped byte in the index: the block is moved aside at open, the rest is served.
-    let index = block.join("index");
-    let mut bytes = std::fs::read(&index).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0x01;
-    std::fs::write(&index, &bytes).expect("write");
+    flip_middle_byte(&block.join("index"), 0x01);
     let db = Db::open(dir.path(), opts()).expect("open");
     assert!(db.blocks().is_empty());
     assert!(block.with_extension("corrupt").exists());

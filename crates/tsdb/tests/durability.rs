@@ -49,6 +49,14 @@ fn write_commits(db: &Db, commits: usize) {
     }
 }
 
+/// Opens a database in `dir`, writes `commits` commits and drops it without closing, as
+/// a crash leaves it (everything still in the WAL); returns what it held.
+fn written_then_crashed(dir: &Path, commits: usize) -> Vec<(Labels, Vec<Sample>)> {
+    let db = Db::open(dir, opts()).expect("open");
+    write_commits(&db, commits);
+    dump(&db)
+}
+
 fn segments(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir.join("wal"))
         .expect("wal dir")
@@ -171,11 +179,7 @@ fn assert_prefix(before: &[(Labels, Vec<Sample>)], after: &[(Labels, Vec<Sample>
 #[test]
 fn truncated_last_segment_opens_with_a_prefix() {
     let src = tempfile::tempdir().expect("tempdir");
-    let before = {
-        let db = Db::open(src.path(), opts()).expect("open");
-        write_commits(&db, 8);
-        dump(&db)
-    };
+    let before = written_then_crashed(src.path(), 8);
     let segs = segments(src.path());
     let last = segs.last().expect("a segment");
     let data = std::fs::read(last).expect("read segment");
@@ -220,11 +224,7 @@ fn truncated_last_segment_opens_with_a_prefix() {
 #[test]
 fn records_of_optional_types_are_skipped_not_taken_for_damage() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let before = {
-        let db = Db::open(dir.path(), opts()).expect("open");
-        write_commits(&db, 4);
-        dump(&db)
-    };
+    let before = written_then_crashed(dir.path(), 4);
     // What a later build might log (exemplars, say, as type 16; one compressed, type
     // 31), put right after the segment header, ahead of every record this build wrote.
     let last = segments(dir.path()).last().cloned().expect("a segment");
@@ -247,11 +247,7 @@ fn records_of_optional_types_are_skipped_not_taken_for_damage() {
 #[test]
 fn flipped_byte_in_the_last_segment_loses_the_tail_only() {
     let src = tempfile::tempdir().expect("tempdir");
-    let before = {
-        let db = Db::open(src.path(), opts()).expect("open");
-        write_commits(&db, 8);
-        dump(&db)
-    };
+    let before = written_then_crashed(src.path(), 8);
     let segs = segments(src.path());
     let last = segs.last().expect("a segment");
     let data = std::fs::read(last).expect("read segment");
@@ -276,11 +272,7 @@ fn flipped_byte_in_the_last_segment_loses_the_tail_only() {
 #[test]
 fn corruption_inside_an_older_segment_keeps_later_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let before = {
-        let db = Db::open(dir.path(), opts()).expect("open");
-        write_commits(&db, 40);
-        dump(&db)
-    };
+    let before = written_then_crashed(dir.path(), 40);
     let segs = segments(dir.path());
     assert!(segs.len() >= 3, "need several segments, got {}", segs.len());
     let first = &segs[0];
