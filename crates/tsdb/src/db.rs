@@ -36,6 +36,9 @@ pub(crate) struct Inner {
     pub(crate) compact_lock: Mutex<()>,
     /// Every head sample before this time has been written to blocks at some point.
     pub(crate) compacted_until: AtomicI64,
+    /// Blocks whose merge found damage: their windows are not merged again until restart,
+    /// so one damaged block does not stop every other merge.
+    pub(crate) unmergeable: Mutex<std::collections::HashSet<String>>,
     /// The newest sample time in any block (i64::MIN when none): with the head's, the
     /// reference of the out-of-order window.
     blocks_max_t: AtomicI64,
@@ -284,6 +287,7 @@ impl Db {
             persisted: RwLock::new(Arc::new(persisted)),
             compact_lock: Mutex::new(()),
             compacted_until: AtomicI64::new(compacted_until),
+            unmergeable: Mutex::default(),
             blocks_max_t: AtomicI64::new(persisted_max.unwrap_or(i64::MIN)),
             logged_work: AtomicU64::new(counts.logged_work),
             blocks_dir,

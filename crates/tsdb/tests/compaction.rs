@@ -276,6 +276,45 @@ fn a_merge_that_fails_on_a_damaged_block_does_not_stop_retention() {
 }
 
 #[test]
+fn a_damaged_block_stops_only_the_merge_of_its_own_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    three_blocks_in_the_first_window(dir.path());
+    // Three more in the second window, [2h, 4h).
+    for k in 4..7 {
+        let db = Db::open(dir.path(), opts()).expect("open");
+        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
+        db.close().expect("close");
+    }
+    // The oldest block (ids sort by creation time) is damaged.
+    flip_middle_byte(&first_block(dir.path()).join("chunks"), 0x40);
+    let db = Db::open(dir.path(), opts()).expect("open");
+    assert_eq!(db.blocks().len(), 6);
+    // Data past 5 hours completes both windows (the head's [3.5h, 4h) joins the second).
+    write(&db, 5, 210 * 60_000, 5 * HOUR + 60_000, 60_000);
+    let err = db
+        .compact()
+        .expect_err("the first window's merge reads the damage");
+    assert!(err.to_string().contains("chunks"), "{err}");
+    let in_window = |k: i64| {
+        db.blocks()
+            .into_iter()
+            .filter(|b| b.min_t >= k * 2 * HOUR && b.max_t < (k + 1) * 2 * HOUR)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(in_window(0).len(), 3, "the damaged window stays as it was");
+    let second = in_window(1);
+    assert_eq!(
+        second.len(),
+        1,
+        "the second window merged all the same: {second:?}"
+    );
+    assert_eq!(second[0].sources.len(), 4);
+    // The damaged window is not retried on every round.
+    let r = db.compact().expect("compact");
+    assert_eq!(r.merges, 0);
+}
+
+#[test]
 fn blocks_in_a_larger_window_merge_into_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(dir.path(), opts()).expect("open");

@@ -13,15 +13,26 @@ use crate::Error;
 use crate::block::{Block, BlockSeries, BlockWriter};
 use crate::db::Inner;
 
-/// Merges one group of blocks if one is due; returns whether it did.
+/// Merges one group of blocks if one is due; returns whether it did. A group whose merge
+/// finds damage is reported and not planned again until restart.
 pub(crate) fn merge_one(inner: &Inner) -> Result<bool, Error> {
     let blocks = inner.persisted().blocks.clone();
     let ranges = super::ranges(inner.opts.block_range_ms, inner.opts.retention_ms);
     let until = inner.compacted_until.load(Ordering::Acquire);
-    let Some(group) = plan(&blocks, &ranges, until) else {
+    let skip = inner.unmergeable.lock().clone();
+    let Some(group) = plan(&blocks, &ranges, until, |b| skip.contains(&b.meta().id)) else {
         return Ok(false);
     };
-    let merged = merge(inner, &group)?;
+    let merged = match merge(inner, &group) {
+        Ok(merged) => merged,
+        Err(e) => {
+            if matches!(e, Error::Corrupt { .. }) {
+                let ids = group.iter().map(|b| b.meta().id.clone());
+                inner.unmergeable.lock().extend(ids);
+            }
+            return Err(e);
+        }
+    };
     let m = merged.meta();
     tracing::info!(
         block = %m.id,
@@ -39,8 +50,17 @@ pub(crate) fn merge_one(inner: &Inner) -> Result<bool, Error> {
 }
 
 /// The first group of two or more blocks that fit in one window of some range and whose
-/// window ends at or before `until` (no more in-order data can arrive for it).
-pub(crate) fn plan(blocks: &[Arc<Block>], ranges: &[i64], until: i64) -> Option<Vec<Arc<Block>>> {
+/// window ends at or before `until` (no more in-order data can arrive for it), and none
+/// of which is to be `skip`ped.
+pub(crate) fn plan(
+    blocks: &[Arc<Block>],
+    ranges: &[i64],
+    until: i64,
+    skip: impl Fn(&Block) -> bool,
+) -> Option<Vec<Arc<Block>>> {
+    let due = |group: &[Arc<Block>], window, w| {
+        group.len() >= 2 && done(window, w, until) && !group.iter().any(|b| skip(b))
+    };
     for &w in ranges {
         let mut group: Vec<Arc<Block>> = Vec::new();
         let mut window = None;
@@ -53,7 +73,7 @@ pub(crate) fn plan(blocks: &[Arc<Block>], ranges: &[i64], until: i64) -> Option<
                 continue;
             }
             if window != Some(lo) {
-                if group.len() >= 2 && done(window, w, until) {
+                if due(&group, window, w) {
                     return Some(group);
                 }
                 group.clear();
@@ -61,7 +81,7 @@ pub(crate) fn plan(blocks: &[Arc<Block>], ranges: &[i64], until: i64) -> Option<
             }
             group.push(Arc::clone(b));
         }
-        if group.len() >= 2 && done(window, w, until) {
+        if due(&group, window, w) {
             return Some(group);
         }
     }

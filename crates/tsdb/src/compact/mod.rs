@@ -53,8 +53,12 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
         match merge::merge_one(inner) {
             Ok(true) => report.merges += 1,
             Ok(false) => break,
-            // A damaged source block fails its merge every round: retention and the
-            // checkpoint must still run, or old data and the WAL would grow forever.
+            // A damaged source block's group is not planned again (`merge_one`), so the
+            // other groups go on; retention and the checkpoint run either way.
+            Err(e @ Error::Corrupt { .. }) => {
+                tracing::error!(error = %e, "merging blocks found damage: that window stays unmerged");
+                merge_failed = Some(e);
+            }
             Err(e) => {
                 merge_failed = Some(e);
                 break;
