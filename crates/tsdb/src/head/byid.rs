@@ -7,27 +7,23 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::series::MemSeries;
+use super::u64map::spread;
 
 /// Series keyed by their own `id`.
 #[derive(Default)]
 pub(crate) struct ById(HashTable<Arc<MemSeries>>);
 
-/// Spreads sequential ids over the table: a Fibonacci multiply is a bijection on the low
-/// bits (where the table indexes) and fills the high bits (its per-slot tags).
-fn hash(id: u64) -> u64 {
-    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
 
 impl ById {
     /// The series with this id.
     pub(crate) fn get(&self, id: u64) -> Option<&Arc<MemSeries>> {
-        self.0.find(hash(id), |s| s.id == id)
+        self.0.find(spread(id), |s| s.id == id)
     }
 
     /// Adds `s`, replacing a series with the same id (ids are never reused, so that is a
     /// bug, flagged in debug builds: the other maps would still hold the old series).
     pub(crate) fn insert(&mut self, s: Arc<MemSeries>) {
-        match self.0.entry(hash(s.id), |o| o.id == s.id, |o| hash(o.id)) {
+        match self.0.entry(spread(s.id), |o| o.id == s.id, |o| spread(o.id)) {
             hashbrown::hash_table::Entry::Occupied(mut e) => {
                 debug_assert!(false, "series id {} inserted twice", s.id);
                 *e.get_mut() = s;
@@ -40,7 +36,7 @@ impl ById {
 
     /// Removes the series with this id.
     pub(crate) fn remove(&mut self, id: u64) -> Option<Arc<MemSeries>> {
-        let e = self.0.find_entry(hash(id), |s| s.id == id).ok()?;
+        let e = self.0.find_entry(spread(id), |s| s.id == id).ok()?;
         Some(e.remove().0)
     }
 

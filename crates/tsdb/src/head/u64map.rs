@@ -4,7 +4,14 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Mixes a u64 key with a Fibonacci multiply so the map's high bits vary.
+/// Spreads a u64 key with a Fibonacci multiply: a bijection on the low bits (where a
+/// table indexes) that also fills the high bits (its per-slot tags).
+#[inline]
+pub(crate) fn spread(n: u64) -> u64 {
+    n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Mixes a u64 key with [`spread`] so the map's high bits vary.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct U64Hasher(u64);
 
@@ -16,12 +23,12 @@ impl Hasher for U64Hasher {
     fn write(&mut self, bytes: &[u8]) {
         // Only u64 keys use this hasher; fold anything else in byte by byte anyway.
         for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            self.0 = spread(self.0 ^ u64::from(b));
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = spread(n);
     }
 }
 
