@@ -133,15 +133,12 @@ pub struct HubArgs {
     pub maintenance_interval: Duration,
 }
 
-/// Retention time when `--storage.tsdb.retention.time` is not given (and no size limit is).
-const DEFAULT_RETENTION: Duration = Duration::from_secs(15 * 24 * 3600);
-
 impl HubArgs {
     /// The time limit in effect (zero: none): the flag's, or 15d when neither limit is
     /// set, as Prometheus decides it.
     fn effective_retention_time(&self) -> Duration {
         if self.retention_time.is_zero() && self.retention_size == 0 {
-            DEFAULT_RETENTION
+            Duration::from_millis(tsdb::DEFAULT_RETENTION_MS.unsigned_abs())
         } else {
             self.retention_time
         }
