@@ -16,7 +16,7 @@ pub(crate) const VERSION: u32 = 1;
 /// Unknown fields are ignored, so a later build may add optional ones without a new
 /// version; those stay outside the checksum, which covers exactly the fields below as
 /// version 1 defines them (renaming or reordering one changes every block's checksum).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct Json {
     version: u32,
     id: String,
@@ -31,7 +31,7 @@ struct Json {
     checksum: Option<String>,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct JsonStats {
     series: u64,
     samples: u64,
@@ -126,13 +126,11 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], dir_name: &str) -> Result<BlockM
     })
 }
 
-/// The checksum of `json`'s fields other than the checksum: CRC-32C of their compact
-/// JSON, which is the same for any spacing of the file, as 8 hex digits.
+/// The checksum of `json`, whose `checksum` is not set: CRC-32C of its compact JSON,
+/// which is the same for any spacing of the file, as 8 hex digits.
 fn checksum(json: &Json) -> Result<String, serde_json::Error> {
-    let bare = serde_json::to_vec(&Json {
-        checksum: None,
-        ..json.clone()
-    })?;
+    debug_assert!(json.checksum.is_none(), "a checksum covers the other fields");
+    let bare = serde_json::to_vec(json)?;
     Ok(format!("{:08x}", crc32c::crc32c(&bare)))
 }
 
