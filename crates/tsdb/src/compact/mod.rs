@@ -53,35 +53,26 @@ pub(crate) fn maintain(inner: &Inner) -> Result<MaintenanceReport, Error> {
         match merge::merge_one(inner) {
             Ok(true) => report.merges += 1,
             Ok(false) => break,
-            // A damaged source block's group is not planned again (`merge_one`), so the
-            // other groups go on; retention and the checkpoint run either way.
-            Err(e @ Error::Corrupt { .. }) => {
-                tracing::error!(error = %e, "merging blocks found damage: that window stays unmerged");
-                merge_failed = Some(e);
-            }
             Err(e) => {
+                // Logged here: retention or the checkpoint below may fail too, and only
+                // one error goes back.
+                tracing::error!(error = %e, "merging blocks failed");
+                // A damaged group is not planned again (`merge_one`): the others go on.
+                let damaged = matches!(e, Error::Corrupt { .. });
                 merge_failed = Some(e);
-                break;
+                if !damaged {
+                    break;
+                }
             }
         }
     }
-    let rest = (|| {
-        report.deleted = retention::apply(inner)?;
-        if report.head_blocks > 0 || checkpoint_due(inner) {
-            inner.checkpoint()?;
-            report.checkpointed = true;
-        }
-        Ok(())
-    })();
-    match (merge_failed, rest) {
-        (Some(merge), Err(e)) => {
-            // Only one error goes back: the merge's is logged here.
-            tracing::error!(error = %merge, "merging blocks failed");
-            Err(e)
-        }
-        (Some(merge), Ok(())) => Err(merge),
-        (None, rest) => rest.map(|()| report),
+    // Either way: a failing merge must not keep old data, or the WAL, from being cleaned.
+    report.deleted = retention::apply(inner)?;
+    if report.head_blocks > 0 || checkpoint_due(inner) {
+        inner.checkpoint()?;
+        report.checkpointed = true;
     }
+    merge_failed.map_or(Ok(report), Err)
 }
 
 /// A checkpoint alone, when the WAL past the last one is due for one (checked between
