@@ -57,10 +57,10 @@ fn bits(d: &[(Labels, Vec<Sample>)]) -> Vec<(Labels, Vec<(i64, u64)>)> {
         .collect()
 }
 
-/// Three restarts inside the first 2-hour window, each closing gracefully, leave three
-/// small blocks there.
-fn three_blocks_in_the_first_window(dir: &Path) {
-    for k in 0..3 {
+/// One small block per half hour `k` of `halves`: a restart that writes it and closes
+/// gracefully.
+fn blocks_by_restarts(dir: &Path, halves: std::ops::Range<i64>) {
+    for k in halves {
         let db = Db::open(dir, opts()).expect("open");
         write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
         db.close().expect("close");
@@ -228,7 +228,8 @@ fn graceful_close_persists_the_head_and_restart_replays_no_samples() {
 #[test]
 fn blocks_of_one_window_merge_once_the_window_is_complete() {
     let dir = tempfile::tempdir().expect("tempdir");
-    three_blocks_in_the_first_window(dir.path());
+    // Three blocks inside the first 2-hour window.
+    blocks_by_restarts(dir.path(), 0..3);
     let db = Db::open(dir.path(), opts()).expect("open");
     assert_eq!(db.blocks().len(), 3);
     let before = bits(&dump(&db, i64::MIN, i64::MAX));
@@ -256,7 +257,8 @@ fn blocks_of_one_window_merge_once_the_window_is_complete() {
 #[test]
 fn a_merge_that_fails_on_a_damaged_block_does_not_stop_retention() {
     let dir = tempfile::tempdir().expect("tempdir");
-    three_blocks_in_the_first_window(dir.path());
+    // Three blocks inside the first 2-hour window.
+    blocks_by_restarts(dir.path(), 0..3);
     // One of them is damaged, so merging the window fails.
     flip_middle_byte(&first_block(dir.path()).join("chunks"), 0x40);
     // A size limit no block fits: retention deletes them all, the damaged one too.
@@ -278,13 +280,9 @@ fn a_merge_that_fails_on_a_damaged_block_does_not_stop_retention() {
 #[test]
 fn a_damaged_block_stops_only_the_merge_of_its_own_window() {
     let dir = tempfile::tempdir().expect("tempdir");
-    three_blocks_in_the_first_window(dir.path());
-    // Three more in the second window, [2h, 4h).
-    for k in 4..7 {
-        let db = Db::open(dir.path(), opts()).expect("open");
-        write(&db, 5, k * 30 * 60_000, (k + 1) * 30 * 60_000, 60_000);
-        db.close().expect("close");
-    }
+    // Three blocks in each of the first two windows, [0, 2h) and [2h, 4h).
+    blocks_by_restarts(dir.path(), 0..3);
+    blocks_by_restarts(dir.path(), 4..7);
     // The oldest block (ids sort by creation time) is damaged.
     flip_middle_byte(&first_block(dir.path()).join("chunks"), 0x40);
     let db = Db::open(dir.path(), opts()).expect("open");
