@@ -277,14 +277,20 @@ fn remote_write_v2_is_415() {
     assert_eq!(e.status(), 415);
 }
 
-#[test]
-fn known_series_skip_validation_and_others_are_still_validated() {
+/// A store that holds `up{job="a"}` (one sample, at 1), written through the receiver.
+fn store_holding_up_a() -> Arc<MemStore> {
     let store = Arc::new(MemStore::default());
     let first = WriteRequest {
         timeseries: vec![series(&[("__name__", "up"), ("job", "a")], &[(1, 1.0)])],
         metadata: vec![],
     };
     write(&store, &codec::encode(&first)).expect("accepted");
+    store
+}
+
+#[test]
+fn known_series_skip_validation_and_others_are_still_validated() {
+    let store = store_holding_up_a();
     assert!(
         store.existing_hits.lock().is_empty(),
         "new series are validated"
@@ -317,12 +323,7 @@ fn known_series_skip_validation_and_others_are_still_validated() {
 
 #[test]
 fn a_malformed_label_in_an_unknown_series_refuses_the_request_before_any_append() {
-    let store = Arc::new(MemStore::default());
-    let first = WriteRequest {
-        timeseries: vec![series(&[("__name__", "up"), ("job", "a")], &[(1, 1.0)])],
-        metadata: vec![],
-    };
-    write(&store, &codec::encode(&first)).expect("accepted");
+    let store = store_holding_up_a();
     // A known series (found from its bytes, never decoded), then an unknown one whose
     // metric name is not UTF-8: prost refuses the whole body, and so must we.
     let mut raw = WriteRequest {
