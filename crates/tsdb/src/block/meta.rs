@@ -129,7 +129,10 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], dir_name: &str) -> Result<BlockM
 /// The checksum of `json`, whose `checksum` is not set: CRC-32C of its compact JSON,
 /// which is the same for any spacing of the file, as 8 hex digits.
 fn checksum(json: &Json) -> Result<String, serde_json::Error> {
-    debug_assert!(json.checksum.is_none(), "a checksum covers the other fields");
+    debug_assert!(
+        json.checksum.is_none(),
+        "a checksum covers the other fields"
+    );
     let bare = serde_json::to_vec(json)?;
     Ok(format!("{:08x}", crc32c::crc32c(&bare)))
 }

@@ -13,7 +13,6 @@ use super::u64map::spread;
 #[derive(Default)]
 pub(crate) struct ById(HashTable<Arc<MemSeries>>);
 
-
 impl ById {
     /// The series with this id.
     pub(crate) fn get(&self, id: u64) -> Option<&Arc<MemSeries>> {
@@ -23,7 +22,10 @@ impl ById {
     /// Adds `s`, replacing a series with the same id (ids are never reused, so that is a
     /// bug, flagged in debug builds: the other maps would still hold the old series).
     pub(crate) fn insert(&mut self, s: Arc<MemSeries>) {
-        match self.0.entry(spread(s.id), |o| o.id == s.id, |o| spread(o.id)) {
+        match self
+            .0
+            .entry(spread(s.id), |o| o.id == s.id, |o| spread(o.id))
+        {
             hashbrown::hash_table::Entry::Occupied(mut e) => {
                 debug_assert!(false, "series id {} inserted twice", s.id);
                 *e.get_mut() = s;
